@@ -1,0 +1,173 @@
+//! What the bot asks a broker to do, and what the broker reports back as done.
+//!
+//! Order kinds carry their prices inside the variant, so a LIMIT without a price or a MARKET with one cannot be
+//! built. Every order carries an `OrderTag`: a client-side identity that lets the executor find an order again
+//! after an ambiguous submit instead of sending it twice.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use thiserror::Error;
+
+use super::instrument::InstrumentId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Buy => Side::Sell,
+            Side::Sell => Side::Buy,
+        }
+    }
+
+    /// +1 for a buy, -1 for a sell: the sign a fill adds to a net position.
+    pub fn sign(self) -> i64 {
+        match self {
+            Side::Buy => 1,
+            Side::Sell => -1,
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Buy => "BUY",
+            Side::Sell => "SELL",
+        })
+    }
+}
+
+/// The order types the exchanges accept, with the prices each one needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderKind {
+    Market,
+    Limit {
+        price: Decimal,
+    },
+    /// SL: a limit order that becomes active when the trigger trades.
+    StopLoss {
+        trigger: Decimal,
+        price: Decimal,
+    },
+    /// SL-M: a market order that becomes active when the trigger trades.
+    StopLossMarket {
+        trigger: Decimal,
+    },
+}
+
+impl OrderKind {
+    pub fn code(&self) -> &'static str {
+        match self {
+            OrderKind::Market => "MARKET",
+            OrderKind::Limit { .. } => "LIMIT",
+            OrderKind::StopLoss { .. } => "SL",
+            OrderKind::StopLossMarket { .. } => "SL-M",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    /// Squared off the same day (MIS / "I").
+    Intraday,
+    /// Carried to the demat account (CNC / "D").
+    Delivery,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    Day,
+    ImmediateOrCancel,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("order tag `{0}` must be 1 to 20 ASCII letters, digits, `-` or `_`")]
+pub struct OrderTagError(String);
+
+/// A client-chosen order identity. Brokers echo it back in the order book, which is how an ambiguous submit
+/// is resolved. Upstox limits tags to 20 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OrderTag(String);
+
+impl OrderTag {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for OrderTag {
+    type Err = OrderTagError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let ok = (1..=20).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(OrderTag(s.to_string()))
+        } else {
+            Err(OrderTagError(s.to_string()))
+        }
+    }
+}
+
+impl fmt::Display for OrderTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRequest {
+    pub tag: OrderTag,
+    pub instrument: InstrumentId,
+    pub side: Side,
+    pub quantity: u32,
+    pub kind: OrderKind,
+    pub product: Product,
+    pub validity: Validity,
+}
+
+/// One execution reported by the broker (an order may fill in several).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fill {
+    pub order_id: String,
+    pub tag: Option<OrderTag>,
+    pub instrument: InstrumentId,
+    pub side: Side,
+    pub quantity: u32,
+    pub price: Decimal,
+    pub time: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_bounded_and_plain() {
+        assert!("DL-20261123-RELI-1".parse::<OrderTag>().is_ok());
+        assert!("".parse::<OrderTag>().is_err());
+        assert!("has space".parse::<OrderTag>().is_err());
+        assert!("X".repeat(21).parse::<OrderTag>().is_err());
+    }
+
+    #[test]
+    fn sides_flip_and_sign() {
+        assert_eq!(Side::Buy.opposite(), Side::Sell);
+        assert_eq!(Side::Sell.sign(), -1);
+        assert_eq!(
+            OrderKind::StopLossMarket {
+                trigger: Decimal::ONE
+            }
+            .code(),
+            "SL-M"
+        );
+    }
+}
