@@ -1,2 +1,4 @@
+pub mod app;
 pub mod calendar;
+pub mod config;
 pub mod domain;

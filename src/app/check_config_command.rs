@@ -1,0 +1,129 @@
+//! `dalal check-config [FILE]`: validates the config, the strategy and the holiday file, and checks that the
+//! chosen broker's credentials are present, without printing them.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::config::{BrokerName, Config, ConfigErrors, Direction, Secrets};
+
+/// The `.env` file dalal reads credentials from, in the working directory.
+pub const DOTENV_PATH: &str = ".env";
+
+pub fn run(path: &Path) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprint!("{errors}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let secrets = Secrets::load(
+        config.bot.broker,
+        |k| std::env::var(k).ok(),
+        Path::new(DOTENV_PATH),
+    );
+    print!("{}", summary(&config, secrets.as_ref().ok()));
+    match secrets {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(missing) => {
+            eprint!("{}", ConfigErrors(missing));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn summary(config: &Config, secrets: Option<&Secrets>) -> String {
+    let (bot, strategy) = (&config.bot, &config.strategy);
+    let mut out = String::new();
+    let hm = |t: chrono::NaiveTime| t.format("%H:%M").to_string();
+    let _ = writeln!(out, "{}: OK", bot.path.display());
+    let _ = writeln!(
+        out,
+        "  broker {}, mode {}",
+        bot.broker.as_str(),
+        format!("{:?}", bot.mode).to_lowercase()
+    );
+    let names: Vec<String> = bot.universe.iter().map(|i| i.id.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "  universe: {} instruments ({})",
+        names.len(),
+        names.join(", ")
+    );
+    let f = &bot.feed;
+    let _ = writeln!(
+        out,
+        "  feed: poll every {} ms when not streaming, silent after {} ms, reconnect {}–{} ms, probe after 403 {}–{} s",
+        f.poll_interval_ms,
+        f.stall_timeout_ms,
+        f.reconnect_backoff_min_ms,
+        f.reconnect_backoff_max_ms,
+        f.probe_interval_min_s,
+        f.probe_interval_max_s
+    );
+    let r = &bot.risk;
+    let _ = writeln!(
+        out,
+        "  risk: at most {} open positions, ₹{} deployed, ₹{} daily loss, {} orders/s; prices older than {} ms block entries",
+        r.max_open_positions,
+        r.max_capital_deployed,
+        r.max_daily_loss,
+        r.max_orders_per_second,
+        r.max_price_age_ms
+    );
+    let _ = writeln!(
+        out,
+        "  session: last entry {} IST, square-off {} IST",
+        hm(bot.session.last_entry_time),
+        hm(bot.session.square_off_time)
+    );
+    let c = &bot.calendar;
+    let auction = c.closing_auction.map_or("off".to_string(), |a| {
+        format!("{} from {}", a.window, a.effective_from)
+    });
+    let _ = writeln!(
+        out,
+        "  calendar: {} holidays, {} special sessions, closing auction {auction}",
+        c.holidays.len(),
+        c.special_sessions.len()
+    );
+    let _ = writeln!(out, "  status endpoint: http://{}", bot.status.listen);
+    let _ = writeln!(out, "  journal: {}", bot.journal_path.display());
+    let _ = writeln!(out, "{}: OK", bot.strategy_path.display());
+    let q = &strategy.qualify;
+    let direction = match strategy.direction {
+        Direction::LongOnly => "long only",
+        Direction::Both => "long and short",
+    };
+    let traded = if strategy.instruments.is_empty() {
+        "the whole universe".to_string()
+    } else {
+        strategy.instruments.join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "  continuation, {direction}, on {traded}: gap {}–{} %, opening range {} min, target {} R, entries until {} IST, flat at {} IST",
+        q.gap_min_pct,
+        q.gap_max_pct,
+        q.or_minutes,
+        strategy.exit.target_r,
+        hm(strategy.time.last_entry_time),
+        hm(strategy.time.flat_time)
+    );
+    match (bot.broker, secrets) {
+        (BrokerName::Sim, _) => {
+            let _ = writeln!(out, "credentials: none needed (broker sim)");
+        }
+        (_, Some(s)) => {
+            let names: Vec<&str> = s.names().collect();
+            let _ = writeln!(
+                out,
+                "credentials: {} set (values not shown)",
+                names.join(", ")
+            );
+        }
+        (_, None) => {}
+    }
+    out
+}

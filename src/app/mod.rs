@@ -1,0 +1,58 @@
+//! Wiring: the command line, logging, and the commands that put the library's parts in front of a trader.
+//!
+//! Commands appear here when they work end to end, not before.
+
+mod calendar_command;
+mod check_config_command;
+mod logging;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+pub use logging::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dalal",
+    version,
+    about = "An intraday trading bot for NSE/BSE cash equities"
+)]
+pub struct Cli {
+    /// Log format: `pretty` for a terminal, `json` for containers and log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty, env = "DALAL_LOG_FORMAT")]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate config/dalal.toml and the strategy file it names; print a summary, or every problem with its fix.
+    CheckConfig {
+        /// The bot's config file.
+        #[arg(default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
+        file: PathBuf,
+    },
+    /// Show a day's NSE/BSE session plan in IST, or why the market is closed, and the next open.
+    Calendar {
+        /// The day to show (YYYY-MM-DD); today in IST when left out.
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// The bot's config file, for its holiday file and calendar overrides.
+        #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
+        config: PathBuf,
+    },
+}
+
+/// Runs one command; the exit code says whether it found problems.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    logging::init(cli.log_format);
+    match cli.command {
+        Command::CheckConfig { file } => Ok(check_config_command::run(&file)),
+        Command::Calendar { date, config } => Ok(calendar_command::run(&config, date)),
+    }
+}

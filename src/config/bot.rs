@@ -1,0 +1,538 @@
+//! `config/dalal.toml`: which broker, paper or live, the instrument universe, feed timings, risk limits, session
+//! cut-offs, the status endpoint and calendar overrides. Every value is range-checked here, once, so the rest of
+//! the bot can trust it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveTime;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::calendar_data::{self, CalendarFile};
+use super::checker::Checker;
+use super::error::{ConfigError, ConfigErrorKind};
+use super::source::TomlFile;
+use super::values;
+use crate::calendar::{CalendarData, SessionTimes};
+use crate::domain::{
+    Exchange, Instrument, InstrumentError, InstrumentId, Isin, Segment, TickSize, UpstoxKey,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrokerName {
+    /// The built-in market simulator: no account, no credentials.
+    #[default]
+    Sim,
+    Upstox,
+    HdfcSky,
+}
+
+impl BrokerName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrokerName::Sim => "sim",
+            BrokerName::Upstox => "upstox",
+            BrokerName::HdfcSky => "hdfcsky",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Real prices, simulated fills.
+    #[default]
+    Paper,
+    /// Real orders at the broker.
+    Live,
+}
+
+/// One `[[universe]]` entry as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UniverseEntry {
+    symbol: String,
+    #[serde(default = "default_exchange")]
+    exchange: String,
+    isin: Option<String>,
+    upstox_key: Option<String>,
+    hdfcsky_token: Option<String>,
+    #[serde(default, deserialize_with = "values::optional_decimal")]
+    tick_size: Option<Decimal>,
+    #[serde(default = "one")]
+    lot_size: u32,
+    #[serde(default)]
+    has_derivatives: bool,
+    #[serde(default)]
+    index: bool,
+}
+
+fn default_exchange() -> String {
+    "NSE".into()
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedSettings {
+    /// LTP polling cadence while the WebSocket is unavailable.
+    pub poll_interval_ms: u64,
+    /// No frame at all for this long during continuous trading means the stream is silent.
+    pub stall_timeout_ms: u64,
+    pub reconnect_backoff_min_ms: u64,
+    pub reconnect_backoff_max_ms: u64,
+    /// How soon, then how rarely at most, to probe a WebSocket that answered 403.
+    pub probe_interval_min_s: u64,
+    pub probe_interval_max_s: u64,
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        FeedSettings {
+            poll_interval_ms: 1_000,
+            stall_timeout_ms: 3_000,
+            reconnect_backoff_min_ms: 500,
+            reconnect_backoff_max_ms: 30_000,
+            probe_interval_min_s: 30,
+            probe_interval_max_s: 300,
+        }
+    }
+}
+
+impl FeedSettings {
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+
+    pub fn stall_timeout(&self) -> Duration {
+        Duration::from_millis(self.stall_timeout_ms)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RiskLimits {
+    pub max_open_positions: u32,
+    #[serde(deserialize_with = "values::decimal")]
+    pub max_capital_deployed: Decimal,
+    /// Realized plus unrealized loss for the day, in rupees, at which the bot flattens and stops entering.
+    #[serde(deserialize_with = "values::decimal")]
+    pub max_daily_loss: Decimal,
+    /// The exchange's retail-algo threshold is 10 orders a second; staying below it needs no registered algo ID.
+    pub max_orders_per_second: u32,
+    /// A price older than this blocks entries.
+    pub max_price_age_ms: u64,
+}
+
+impl Default for RiskLimits {
+    fn default() -> Self {
+        RiskLimits {
+            max_open_positions: 3,
+            max_capital_deployed: Decimal::from(300_000),
+            max_daily_loss: Decimal::from(5_000),
+            max_orders_per_second: 8,
+            max_price_age_ms: 3_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionCutoffs {
+    /// No new entries after this IST time.
+    #[serde(deserialize_with = "values::time_of_day")]
+    pub last_entry_time: NaiveTime,
+    /// Intraday positions are flattened at this IST time, ahead of the broker's own square-off.
+    #[serde(deserialize_with = "values::time_of_day")]
+    pub square_off_time: NaiveTime,
+}
+
+impl Default for SessionCutoffs {
+    fn default() -> Self {
+        SessionCutoffs {
+            last_entry_time: NaiveTime::from_hms_opt(14, 45, 0).expect("valid time"),
+            square_off_time: NaiveTime::from_hms_opt(15, 5, 0).expect("valid time"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatusSettings {
+    /// Where the status endpoint listens; 127.0.0.1 keeps it private, 0.0.0.0 exposes it from a container.
+    pub listen: SocketAddr,
+}
+
+impl Default for StatusSettings {
+    fn default() -> Self {
+        StatusSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8686)),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BotFile {
+    #[serde(default)]
+    broker: BrokerName,
+    #[serde(default)]
+    mode: Mode,
+    #[serde(default = "default_strategy")]
+    strategy: PathBuf,
+    #[serde(default = "default_journal")]
+    journal: PathBuf,
+    #[serde(default)]
+    universe: Vec<UniverseEntry>,
+    #[serde(default)]
+    feed: FeedSettings,
+    #[serde(default)]
+    risk: RiskLimits,
+    #[serde(default)]
+    session: SessionCutoffs,
+    #[serde(default)]
+    status: StatusSettings,
+    #[serde(default)]
+    calendar: CalendarFile,
+}
+
+fn default_strategy() -> PathBuf {
+    PathBuf::from("../strategies/continuation.toml")
+}
+
+fn default_journal() -> PathBuf {
+    PathBuf::from("../data/journal.sqlite")
+}
+
+/// dalal.toml, validated. Paths are resolved against the folder that holds dalal.toml.
+#[derive(Debug, Clone)]
+pub struct BotConfig {
+    pub path: PathBuf,
+    pub broker: BrokerName,
+    pub mode: Mode,
+    pub strategy_path: PathBuf,
+    pub journal_path: PathBuf,
+    pub universe: Vec<Instrument>,
+    pub feed: FeedSettings,
+    pub risk: RiskLimits,
+    pub session: SessionCutoffs,
+    pub status: StatusSettings,
+    pub calendar: CalendarData,
+}
+
+pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<BotConfig> {
+    let raw: BotFile = match file.deserialize() {
+        Ok(raw) => raw,
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    let base = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut check = Checker { file, errors };
+    if raw.mode == Mode::Live && raw.broker == BrokerName::Sim {
+        check.fail(
+            ConfigErrorKind::Inconsistent,
+            "mode",
+            "mode \"live\" sends real orders, but broker \"sim\" is the built-in simulator".into(),
+            "set broker = \"upstox\" or \"hdfcsky\" for live trading, or mode = \"paper\"".into(),
+        );
+    }
+    let universe = check.universe(&raw.universe, raw.broker);
+    check.feed(&raw.feed);
+    check.risk(&raw.risk);
+    check.session(&raw.session, &universe);
+    let calendar = calendar_data::build(
+        file,
+        &raw.calendar,
+        base.join(&raw.calendar.holidays_file),
+        check.errors,
+    );
+    Some(BotConfig {
+        path: file.path.clone(),
+        broker: raw.broker,
+        mode: raw.mode,
+        strategy_path: base.join(raw.strategy),
+        journal_path: base.join(raw.journal),
+        universe,
+        feed: raw.feed,
+        risk: raw.risk,
+        session: raw.session,
+        status: raw.status,
+        calendar,
+    })
+}
+
+impl Checker<'_> {
+    fn universe(&mut self, entries: &[UniverseEntry], broker: BrokerName) -> Vec<Instrument> {
+        if entries.is_empty() {
+            self.fail(
+                ConfigErrorKind::MissingKey,
+                "universe",
+                "the universe is empty, so there is nothing to trade".into(),
+                "add at least one [[universe]] entry with symbol and isin".into(),
+            );
+        }
+        let mut out: Vec<Instrument> = Vec::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            let key = |field: &str| format!("universe[{i}].{field}");
+            let Some(instrument) = self.instrument(e, &key) else {
+                continue;
+            };
+            if out.iter().any(|o| o.id == instrument.id) {
+                self.fail(
+                    ConfigErrorKind::Inconsistent,
+                    &key("symbol"),
+                    format!("{} is listed twice", instrument.id),
+                    "keep one [[universe]] entry per instrument".into(),
+                );
+                continue;
+            }
+            let broker_key_missing = match broker {
+                BrokerName::Upstox => instrument
+                    .upstox_key()
+                    .is_none()
+                    .then_some("isin (or upstox_key)"),
+                BrokerName::HdfcSky => instrument
+                    .hdfcsky_token
+                    .is_none()
+                    .then_some("hdfcsky_token"),
+                BrokerName::Sim => None,
+            };
+            if let Some(field) = broker_key_missing {
+                self.fail(
+                    ConfigErrorKind::MissingKey,
+                    &format!("universe[{i}]"),
+                    format!(
+                        "broker `{}` cannot name {} without its {field}",
+                        broker.as_str(),
+                        instrument.id
+                    ),
+                    format!("add {field} to this entry, from the broker's instrument master"),
+                );
+            }
+            out.push(instrument);
+        }
+        out
+    }
+
+    fn instrument(
+        &mut self,
+        e: &UniverseEntry,
+        key: &dyn Fn(&str) -> String,
+    ) -> Option<Instrument> {
+        let before = self.errors.len();
+        let from_master =
+            |field: &str| format!("correct the {field} from the broker's instrument master");
+        let exchange = self.parsed(
+            &key("exchange"),
+            e.exchange.parse::<Exchange>(),
+            "use NSE or BSE".into(),
+        );
+        let id = exchange.and_then(|x| {
+            let result = InstrumentId::new(x, &e.symbol);
+            self.parsed(&key("symbol"), result, from_master("symbol"))
+        });
+        let isin = e
+            .isin
+            .as_deref()
+            .and_then(|v| self.parsed(&key("isin"), v.parse::<Isin>(), from_master("isin")));
+        let upstox_key = e.upstox_key.as_deref().and_then(|v| {
+            self.parsed(
+                &key("upstox_key"),
+                v.parse::<UpstoxKey>(),
+                from_master("upstox_key"),
+            )
+        });
+        if let Some(token) = e
+            .hdfcsky_token
+            .as_deref()
+            .filter(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()))
+        {
+            self.fail(
+                ConfigErrorKind::WrongType,
+                &key("hdfcsky_token"),
+                format!("`{token}` is not an exchange token: it is a number such as \"2885\""),
+                from_master("hdfcsky_token"),
+            );
+        }
+        let tick_size = e.tick_size.and_then(|step| {
+            let tick = TickSize::new(step)
+                .ok()
+                .filter(|t| t.value() <= Decimal::from(100));
+            if tick.is_none() {
+                self.fail(
+                    ConfigErrorKind::OutOfRange,
+                    &key("tick_size"),
+                    format!("tick size {step} is not a positive price step of at most ₹100"),
+                    "use the instrument master's tick_size (e.g. 0.05 or 0.1), or leave it out"
+                        .into(),
+                );
+            }
+            tick
+        });
+        if e.lot_size == 0 {
+            self.fail(
+                ConfigErrorKind::OutOfRange,
+                &key("lot_size"),
+                "lot size 0 would make every order empty".into(),
+                "cash equities trade in lots of 1: remove the key or set lot_size = 1".into(),
+            );
+        }
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Instrument {
+            id: id?,
+            segment: if e.index {
+                Segment::Index
+            } else {
+                Segment::Equity
+            },
+            isin,
+            upstox_key,
+            hdfcsky_token: e.hdfcsky_token.clone(),
+            tick_size,
+            lot_size: e.lot_size,
+            has_derivatives: e.has_derivatives,
+        })
+    }
+
+    fn parsed<T>(
+        &mut self,
+        key: &str,
+        result: Result<T, InstrumentError>,
+        fix: String,
+    ) -> Option<T> {
+        result
+            .map_err(|err| self.fail(ConfigErrorKind::WrongType, key, err.to_string(), fix))
+            .ok()
+    }
+
+    fn feed(&mut self, f: &FeedSettings) {
+        self.range(
+            "feed.poll_interval_ms",
+            f.poll_interval_ms,
+            1_000,
+            2_000,
+            " ms",
+        );
+        self.range(
+            "feed.stall_timeout_ms",
+            f.stall_timeout_ms,
+            1_000,
+            60_000,
+            " ms",
+        );
+        self.range(
+            "feed.reconnect_backoff_min_ms",
+            f.reconnect_backoff_min_ms,
+            100,
+            10_000,
+            " ms",
+        );
+        self.range(
+            "feed.reconnect_backoff_max_ms",
+            f.reconnect_backoff_max_ms,
+            f.reconnect_backoff_min_ms,
+            300_000,
+            " ms",
+        );
+        self.range(
+            "feed.probe_interval_min_s",
+            f.probe_interval_min_s,
+            5,
+            600,
+            " s",
+        );
+        self.range(
+            "feed.probe_interval_max_s",
+            f.probe_interval_max_s,
+            f.probe_interval_min_s,
+            3_600,
+            " s",
+        );
+    }
+
+    fn risk(&mut self, r: &RiskLimits) {
+        self.range("risk.max_open_positions", r.max_open_positions, 1, 100, "");
+        self.range(
+            "risk.max_orders_per_second",
+            r.max_orders_per_second,
+            1,
+            10,
+            "",
+        );
+        self.range(
+            "risk.max_price_age_ms",
+            r.max_price_age_ms,
+            100,
+            60_000,
+            " ms",
+        );
+        for (key, value) in [
+            ("risk.max_capital_deployed", r.max_capital_deployed),
+            ("risk.max_daily_loss", r.max_daily_loss),
+        ] {
+            if value <= Decimal::ZERO {
+                self.fail(
+                    ConfigErrorKind::OutOfRange,
+                    key,
+                    format!("₹{value} is not a usable limit"),
+                    "give a positive amount in rupees".into(),
+                );
+            }
+        }
+    }
+
+    fn session(&mut self, s: &SessionCutoffs, universe: &[Instrument]) {
+        let regular = SessionTimes::regular();
+        let fmt = |t: NaiveTime| t.format("%H:%M").to_string();
+        if !(regular.open < s.last_entry_time && s.last_entry_time < regular.close) {
+            self.fail(
+                ConfigErrorKind::OutOfRange,
+                "session.last_entry_time",
+                format!(
+                    "{} IST is outside continuous trading (09:15–15:30)",
+                    fmt(s.last_entry_time)
+                ),
+                "pick a time between 09:15 and 15:30, such as \"14:45\"".into(),
+            );
+        }
+        if !(s.last_entry_time < s.square_off_time && s.square_off_time <= regular.close) {
+            self.fail(
+                ConfigErrorKind::Inconsistent,
+                "session.square_off_time",
+                format!(
+                    "{} IST must come after last_entry_time ({}) and no later than 15:30",
+                    fmt(s.square_off_time),
+                    fmt(s.last_entry_time)
+                ),
+                "flatten ahead of the broker's own square-off (Upstox 15:15), e.g. \"15:05\""
+                    .into(),
+            );
+        }
+        let auction_start = NaiveTime::from_hms_opt(15, 15, 0).expect("valid time");
+        if s.square_off_time > auction_start {
+            if let Some(fno) = universe.iter().find(|i| i.has_derivatives) {
+                self.fail(
+                    ConfigErrorKind::Inconsistent,
+                    "session.square_off_time",
+                    format!(
+                        "{} has derivatives, and from 3 Aug 2026 its continuous trading ends at 15:15 for the \
+                         closing auction, before square-off at {}",
+                        fno.id,
+                        fmt(s.square_off_time)
+                    ),
+                    "set square_off_time to \"15:10\" or earlier".into(),
+                );
+            }
+        }
+    }
+}
