@@ -18,6 +18,7 @@ pub fn run(path: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    tracing::info!(config = %path.display(), strategy = %config.bot.strategy_path.display(), "configuration loaded");
     let secrets = Secrets::load(
         config.bot.broker,
         |k| std::env::var(k).ok(),

@@ -1,0 +1,6 @@
+//! One integration test binary (ripgrep's layout): shared helpers in `support`, one module per capability.
+
+mod calendar;
+mod cli;
+mod config;
+mod support;

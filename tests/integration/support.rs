@@ -1,0 +1,87 @@
+//! Helpers shared by the integration tests: the shipped files, IST instants, and throwaway config trees.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use dalal::calendar::{MarketCalendar, ist_instant};
+use dalal::config::BotConfig;
+use tempfile::TempDir;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shipped_config() -> PathBuf {
+    repo_root().join("config/dalal.toml")
+}
+
+/// The calendar exactly as the shipped config builds it.
+pub fn shipped_calendar() -> MarketCalendar {
+    let bot = BotConfig::load(&shipped_config()).expect("the shipped config is valid");
+    MarketCalendar::new(bot.calendar)
+}
+
+pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// The instant IST wall clocks read `h:mi:s` on `y-m-d`.
+pub fn ist(y: i32, m: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+    ist_instant(date(y, m, d), NaiveTime::from_hms_opt(h, mi, s).unwrap())
+}
+
+/// A copy of the shipped config/, strategies/ layout in a temporary folder, for tests that break one file.
+pub struct ConfigTree {
+    dir: TempDir,
+}
+
+impl ConfigTree {
+    pub fn shipped() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = repo_root();
+        for rel in [
+            "config/dalal.toml",
+            "config/holidays/nse.toml",
+            "strategies/continuation.toml",
+        ] {
+            let to = dir.path().join(rel);
+            fs::create_dir_all(to.parent().unwrap()).unwrap();
+            fs::copy(root.join(rel), to).unwrap();
+        }
+        ConfigTree { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config/dalal.toml")
+    }
+
+    /// Replaces the first occurrence of `from` with `to` in the file at `rel`; the text must be there.
+    pub fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
+        let path = self.dir.path().join(rel);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        self
+    }
+
+    pub fn append(&self, rel: &str, extra: &str) -> &Self {
+        let path = self.dir.path().join(rel);
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(&path, format!("{text}\n{extra}\n")).unwrap();
+        self
+    }
+
+    /// The 1-based line of the first line in `rel` that contains `needle`.
+    pub fn line_of(&self, rel: &str, needle: &str) -> usize {
+        let text = fs::read_to_string(self.dir.path().join(rel)).unwrap();
+        text.lines()
+            .position(|l| l.contains(needle))
+            .expect("needle present")
+            + 1
+    }
+}
