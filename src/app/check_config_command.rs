@@ -43,7 +43,7 @@ fn summary(config: &Config, secrets: Option<&Secrets>) -> String {
         out,
         "  broker {}, mode {}",
         bot.broker.as_str(),
-        format!("{:?}", bot.mode).to_lowercase()
+        bot.mode.as_str()
     );
     let names: Vec<String> = bot.universe.iter().map(|i| i.id.to_string()).collect();
     let _ = writeln!(

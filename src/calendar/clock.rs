@@ -136,6 +136,15 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn sleeping_for_a_duration_counts_simulated_time() {
+        let clock: Clock = SimulatedClock::new(origin(), 60.0).unwrap().into();
+        let real_start = Instant::now();
+        clock.sleep(Duration::from_secs(90)).await;
+        assert!(clock.now() >= origin() + TimeDelta::seconds(90));
+        assert_eq!(real_start.elapsed().as_millis(), 1_500);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn sleeping_until_the_past_returns_at_once() {
         let clock: Clock = SimulatedClock::new(origin(), 10.0).unwrap().into();
         let before = Instant::now();

@@ -58,10 +58,6 @@ impl MarketCalendar {
         MarketCalendar { data }
     }
 
-    pub fn data(&self) -> &CalendarData {
-        &self.data
-    }
-
     /// The plan of an IST calendar date. A special session wins over a holiday or a weekend on the same date.
     pub fn day_plan(&self, date: NaiveDate) -> DayPlan {
         if let Some(special) = self.data.special_sessions.get(&date) {

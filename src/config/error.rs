@@ -62,12 +62,6 @@ impl ConfigErrors {
     pub fn iter(&self) -> impl Iterator<Item = &ConfigError> {
         self.0.iter()
     }
-
-    pub fn has(&self, kind: ConfigErrorKind, key: &str) -> bool {
-        self.0
-            .iter()
-            .any(|e| e.kind == kind && e.key.as_deref() == Some(key))
-    }
 }
 
 impl From<ConfigError> for ConfigErrors {

@@ -226,3 +226,16 @@ fn next_open_skips_a_long_weekend_of_holidays() {
         date(2026, 12, 28)
     );
 }
+
+#[test]
+fn todays_plan_is_the_ist_date_not_the_utc_date() {
+    let cal = shipped_calendar();
+    // 20:00 UTC on Sunday 22 Nov is 01:30 IST on Monday 23 Nov: Monday's plan.
+    let late_utc =
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 22, 20, 0, 0).unwrap();
+    let DayPlan::Open(plan) = cal.plan_at(late_utc) else {
+        panic!("Monday 23 Nov 2026 is a trading day");
+    };
+    assert_eq!(plan.date, date(2026, 11, 23));
+    assert_eq!(cal.phase_at(late_utc, CASH), Phase::BeforePreOpen);
+}
