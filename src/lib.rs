@@ -1,4 +1,10 @@
+//! dalal: an intraday trading bot for NSE/BSE cash equities that keeps seeing prices when the broker's
+//! WebSocket feed misbehaves. The modules follow the flow of a trading day (see `../shared/DESIGN.md`):
+//! `domain` types, the `calendar` and clock, the trader's `config`, one module per `broker`, and the `app` that
+//! wires them into the `dalal` command.
+
 pub mod app;
+pub mod broker;
 pub mod calendar;
 pub mod config;
 pub mod domain;

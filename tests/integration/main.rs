@@ -4,3 +4,4 @@ mod calendar;
 mod cli;
 mod config;
 mod support;
+mod upstox_feed;

@@ -85,3 +85,27 @@ impl ConfigTree {
             + 1
     }
 }
+
+/// The first place two JSON documents differ, as a path with both values, for a readable failure.
+pub fn json_difference(ours: &serde_json::Value, expected: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    fn walk(a: &Value, b: &Value, path: String) -> Option<String> {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                keys.into_iter().find_map(|k| match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => walk(p, q, format!("{path}.{k}")),
+                    (p, q) => Some(format!("{path}.{k}: ours {p:?}, expected {q:?}")),
+                })
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+                .iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (p, q))| walk(p, q, format!("{path}[{i}]"))),
+            _ if a == b => None,
+            _ => Some(format!("{path}: ours {a}, expected {b}")),
+        }
+    }
+    walk(ours, expected, String::new())
+}
