@@ -4,6 +4,7 @@
 
 mod calendar_command;
 mod check_config_command;
+mod decode_command;
 mod logging;
 
 use std::path::PathBuf;
@@ -46,6 +47,15 @@ pub enum Command {
         #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
         config: PathBuf,
     },
+    /// Print captured feed frames as normalized JSON (instrument key, price, trade time, quantity, previous close).
+    Decode {
+        /// The wire format of the frames.
+        #[arg(value_enum)]
+        format: decode_command::FrameFormat,
+        /// Files holding one frame each; printed in this order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 /// Runs one command; the exit code says whether it found problems.
@@ -54,5 +64,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::CheckConfig { file } => Ok(check_config_command::run(&file)),
         Command::Calendar { date, config } => Ok(calendar_command::run(&config, date)),
+        Command::Decode { format, files } => Ok(decode_command::run(format, &files)),
     }
 }

@@ -26,13 +26,23 @@ pub enum PriceError {
 /// Rust's `Display` for `f64` writes the shortest string that parses back to the same double, which is exactly
 /// the value the sender meant when it serialised a decimal price.
 pub fn decimal_from_wire(value: f64) -> Result<Decimal, PriceError> {
+    use std::io::Write as _;
     if !value.is_finite() {
         return Err(PriceError::NotFinite(value.to_string()));
     }
-    let printed = value.to_string();
-    Decimal::from_str(&printed)
+    // On the stack: this runs for every price of every frame. 40 bytes hold any double a Decimal can represent.
+    let mut buffer = [0u8; 40];
+    let mut cursor = &mut buffer[..];
+    let printed = match write!(cursor, "{value}") {
+        Ok(()) => {
+            let len = 40 - cursor.len();
+            std::str::from_utf8(&buffer[..len]).expect("a formatted number is ASCII")
+        }
+        Err(_) => return Err(PriceError::OutOfRange(value.to_string())),
+    };
+    Decimal::from_str(printed)
         .map(|d| d.normalize())
-        .map_err(|_| PriceError::OutOfRange(printed))
+        .map_err(|_| PriceError::OutOfRange(value.to_string()))
 }
 
 /// The minimum price step of an instrument. Always positive.

@@ -138,3 +138,47 @@ fn json_logs_are_one_object_per_line() {
         );
     }
 }
+
+#[test]
+fn decode_prints_each_frame_in_order_and_goes_on_past_a_bad_one() {
+    let vectors = repo_root().join("../shared/vectors/upstox-v3");
+    let bad = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(bad.path(), b"\x12\xff\xff").unwrap();
+    let files = [
+        vectors.join("03_live_ltpc.bin"),
+        bad.path().to_path_buf(),
+        vectors.join("01_market_info.bin"),
+    ];
+    let mut args = vec!["decode", "upstox-v3"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let out = dalal(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a bad frame makes the exit code 1"
+    );
+    let text = stdout(&out);
+    let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&text)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(docs.len(), 2, "{text}");
+    for (doc, case) in docs.iter().zip(["03_live_ltpc", "01_market_info"]) {
+        let expected: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(vectors.join(format!("{case}.ticks.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(doc, &expected, "{case}");
+    }
+    assert!(
+        text.trim_start()
+            .starts_with("{\n  \"type\": \"live_feed\""),
+        "{text}"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(bad.path().to_str().unwrap())
+            && err.contains("not a Market Data Feed V3 frame"),
+        "{err}"
+    );
+}

@@ -15,7 +15,7 @@ use crate::domain::decimal_from_wire;
 
 #[derive(Debug, Error)]
 pub enum FeedDecodeError {
-    #[error("not a Market Data Feed V3 frame ({len} bytes): {source}")]
+    #[error("not a Market Data Feed V3 frame ({len} bytes)")]
     Malformed {
         len: usize,
         #[source]
