@@ -1,4 +1,11 @@
 //! One module per broker, each owning that broker's wire protocol: REST shapes, feed framing and decoding, and
 //! error mapping. Nothing broker-shaped leaves these modules; everything past them speaks `domain`.
 
+mod error;
+mod rate_limit;
+mod reports;
 pub mod upstox;
+
+pub use error::{BrokerError, ErrorClass};
+pub use rate_limit::{RateBudget, RateLimit};
+pub use reports::{LtpQuote, OrderReport, OrderState, PositionReport, Profile, TradeReport};

@@ -1,7 +1,12 @@
-//! Upstox: the Market Data Feed V3 (protobuf over WebSocket) decoded into normalized frames.
+//! Upstox: the REST client and the Market Data Feed V3 (protobuf over WebSocket), each classified and converted
+//! to the bot's own types before anything leaves this module.
 
 mod feed_frame;
 pub mod feed_proto;
 mod proto_json;
+mod rest_client;
+pub mod rest_types;
+mod wire_convert;
 
 pub use feed_frame::{FeedDecodeError, FeedFrame, FeedTick, FrameKind};
+pub use rest_client::{LTP_KEYS_PER_CALL, RestSettings, USER_AGENT, UpstoxHosts, UpstoxRest};

@@ -1,0 +1,353 @@
+//! The Upstox REST client: profile, LTP, market status and holidays, orders, trades, positions, and the feed's
+//! one-time WebSocket URL.
+//!
+//! Every request carries `Authorization: Bearer`, a real `User-Agent` (Upstox's edge refuses requests without
+//! one) and waits for room in its rate budget first. Every failure is classified here. Reads are retried after a
+//! backoff when the broker says 429 or fails transiently; writes never are, because only the executor can tell
+//! whether a lost order acknowledgement means the order exists.
+
+use std::sync::RwLock;
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::rest_types::{
+    AuthorizeData, Envelope, ErrorEnvelope, HolidayData, LtpData, MarketStatusData, ModifyOrderBody, OrderData,
+    OrderIdData, OrderIdsData, PlaceOrderBody, PositionData, ProfileData, TradeData,
+};
+use super::wire_convert::{order_report, position_report, price, trade_report};
+use crate::broker::{
+    BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateBudget, RateLimit, TradeReport,
+};
+use crate::config::Secret;
+
+/// Upstox answers at most this many instrument keys in one LTP call.
+pub const LTP_KEYS_PER_CALL: usize = 500;
+
+pub const USER_AGENT: &str = concat!("dalal/", env!("CARGO_PKG_VERSION"), " (intraday trading bot; rust reqwest)");
+
+/// Where requests go. Orders have their own host in production; the simulator serves both on one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstoxHosts {
+    pub api: Url,
+    pub order: Url,
+}
+
+impl UpstoxHosts {
+    pub fn production() -> Self {
+        UpstoxHosts {
+            api: Url::parse("https://api.upstox.com").expect("a valid URL"),
+            order: Url::parse("https://api-hft.upstox.com").expect("a valid URL"),
+        }
+    }
+
+    /// Upstox's sandbox serves orders only.
+    pub fn sandbox() -> Self {
+        let sandbox = Url::parse("https://api-sandbox.upstox.com").expect("a valid URL");
+        UpstoxHosts {
+            api: sandbox.clone(),
+            order: sandbox,
+        }
+    }
+
+    pub fn single(base: Url) -> Self {
+        UpstoxHosts {
+            api: base.clone(),
+            order: base,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Host {
+    Api,
+    Order,
+}
+
+/// Tunables of the client; the defaults are Upstox's published limits.
+#[derive(Debug, Clone)]
+pub struct RestSettings {
+    pub timeout: Duration,
+    pub standard_budget: RateBudget,
+    pub order_budget: RateBudget,
+    /// Attempts for a read that meets 429 or a transient failure, the first included.
+    pub read_attempts: u32,
+    pub read_backoff: Duration,
+}
+
+impl Default for RestSettings {
+    fn default() -> Self {
+        RestSettings {
+            timeout: Duration::from_secs(10),
+            standard_budget: RateBudget::UPSTOX_STANDARD,
+            order_budget: RateBudget::UPSTOX_ORDERS,
+            read_attempts: 3,
+            read_backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+pub struct UpstoxRest {
+    http: reqwest::Client,
+    hosts: UpstoxHosts,
+    token: RwLock<Secret>,
+    standard: RateLimit,
+    orders: RateLimit,
+    settings: RestSettings,
+}
+
+impl UpstoxRest {
+    pub fn new(hosts: UpstoxHosts, token: Secret, settings: RestSettings) -> Result<Self, BrokerError> {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(settings.timeout)
+            .build()
+            .map_err(|e| BrokerError::new(ErrorClass::Transient, "client setup", e.to_string()))?;
+        Ok(UpstoxRest {
+            http,
+            hosts,
+            token: RwLock::new(token),
+            standard: RateLimit::new(settings.standard_budget),
+            orders: RateLimit::new(settings.order_budget),
+            settings,
+        })
+    }
+
+    /// Replaces the access token, e.g. after the trader logged in again.
+    pub fn set_token(&self, token: Secret) {
+        *self.token.write().unwrap_or_else(|p| p.into_inner()) = token;
+    }
+
+    pub async fn profile(&self) -> Result<Profile, BrokerError> {
+        let data: ProfileData = self.read("/v2/user/profile", &[]).await?;
+        Ok(Profile {
+            user_id: data.user_id,
+            user_name: data.user_name,
+            broker: data.broker,
+        })
+    }
+
+    /// Last prices for any number of keys, in calls of at most 500 keys. Keys the broker does not answer for
+    /// are absent from the result.
+    pub async fn ltp(&self, keys: &[&str]) -> Result<Vec<LtpQuote>, BrokerError> {
+        let mut quotes = Vec::with_capacity(keys.len());
+        for batch in keys.chunks(LTP_KEYS_PER_CALL) {
+            let data: LtpData = self
+                .read("/v3/market-quote/ltp", &[("instrument_key", batch.join(","))])
+                .await?;
+            for (response_key, entry) in data {
+                let endpoint = "/v3/market-quote/ltp";
+                quotes.push(LtpQuote {
+                    symbol: response_key
+                        .split_once(':')
+                        .map_or(response_key.as_str(), |(_, s)| s)
+                        .to_string(),
+                    last_price: price(entry.last_price, endpoint)?,
+                    last_quantity: entry.ltq,
+                    previous_close: (entry.cp != 0.0).then(|| price(entry.cp, endpoint)).transpose()?,
+                    instrument_key: entry.instrument_token,
+                });
+            }
+        }
+        Ok(quotes)
+    }
+
+    /// The exchange's session status, e.g. `NORMAL_OPEN`.
+    pub async fn market_status(&self, exchange: &str) -> Result<String, BrokerError> {
+        let data: MarketStatusData = self.read(&format!("/v2/market/status/{exchange}"), &[]).await?;
+        Ok(data.status)
+    }
+
+    /// The current year's holidays as (date, description), for the pre-open cross-check with our calendar.
+    pub async fn holidays(&self) -> Result<Vec<(String, String)>, BrokerError> {
+        let data: Vec<HolidayData> = self.read("/v2/market/holidays", &[]).await?;
+        Ok(data.into_iter().map(|h| (h.date, h.description)).collect())
+    }
+
+    /// A fresh one-time WebSocket URL for the Market Data Feed V3. Every connect needs its own.
+    pub async fn authorize_feed(&self) -> Result<Url, BrokerError> {
+        let endpoint = "/v3/feed/market-data-feed/authorize";
+        let data: AuthorizeData = self.read(endpoint, &[]).await?;
+        let uri = data
+            .authorized_redirect_uri
+            .or(data.authorized_redirect_uri_camel)
+            .ok_or_else(|| BrokerError::new(ErrorClass::Malformed, endpoint, "no authorized_redirect_uri in the answer"))?;
+        Url::parse(&uri).map_err(|e| BrokerError::new(ErrorClass::Malformed, endpoint, format!("bad feed URL: {e}")))
+    }
+
+    /// Places an order; Upstox may slice it into several, hence several ids.
+    pub async fn place_order(&self, body: &PlaceOrderBody) -> Result<Vec<String>, BrokerError> {
+        let data: OrderIdsData = self.write(Method::POST, "/v3/order/place", &[], Some(body)).await?;
+        Ok(data.order_ids)
+    }
+
+    pub async fn modify_order(&self, body: &ModifyOrderBody) -> Result<String, BrokerError> {
+        let data: OrderIdData = self.write(Method::PUT, "/v3/order/modify", &[], Some(body)).await?;
+        Ok(data.order_id)
+    }
+
+    pub async fn cancel_order(&self, order_id: &str) -> Result<String, BrokerError> {
+        let query = [("order_id", order_id.to_string())];
+        let data: OrderIdData = self.write::<(), _>(Method::DELETE, "/v3/order/cancel", &query, None).await?;
+        Ok(data.order_id)
+    }
+
+    pub async fn order_details(&self, order_id: &str) -> Result<OrderReport, BrokerError> {
+        let data: OrderData = self.read("/v2/order/details", &[("order_id", order_id.to_string())]).await?;
+        order_report(data)
+    }
+
+    /// Every state an order went through, found by its tag: how an ambiguous submit is resolved.
+    pub async fn order_history_by_tag(&self, tag: &str) -> Result<Vec<OrderReport>, BrokerError> {
+        let rows: Vec<OrderData> = self.read("/v2/order/history", &[("tag", tag.to_string())]).await?;
+        rows.into_iter().map(order_report).collect()
+    }
+
+    pub async fn order_book(&self) -> Result<Vec<OrderReport>, BrokerError> {
+        let rows: Vec<OrderData> = self.read("/v2/order/retrieve-all", &[]).await?;
+        rows.into_iter().map(order_report).collect()
+    }
+
+    pub async fn trades(&self) -> Result<Vec<TradeReport>, BrokerError> {
+        let rows: Vec<TradeData> = self.read("/v2/order/trades/get-trades-for-day", &[]).await?;
+        rows.into_iter().map(trade_report).collect()
+    }
+
+    pub async fn positions(&self) -> Result<Vec<PositionReport>, BrokerError> {
+        let rows: Vec<PositionData> = self.read("/v2/portfolio/short-term-positions", &[]).await?;
+        rows.into_iter().map(position_report).collect()
+    }
+
+    /// A GET on the API host within the standard budget, retried after a backoff on 429 or a transient failure.
+    async fn read<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, BrokerError> {
+        let mut attempt = 1;
+        loop {
+            self.standard.acquire().await;
+            let request = self.request(Method::GET, Host::Api, path, query);
+            match send(request, path).await {
+                Err(e) if retryable(&e) && attempt < self.settings.read_attempts => {
+                    let wait = self.settings.read_backoff * 2u32.pow(attempt - 1);
+                    tracing::warn!(endpoint = path, class = %e.class, attempt, ?wait, "retrying a read");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// An order request on the order host within the order budget. Never retried here.
+    async fn write<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<T, BrokerError> {
+        self.orders.acquire().await;
+        let mut request = self.request(method, Host::Order, path, query);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        send(request, path).await
+    }
+
+    fn request(&self, method: Method, host: Host, path: &str, query: &[(&str, String)]) -> RequestBuilder {
+        let base = match host {
+            Host::Api => &self.hosts.api,
+            Host::Order => &self.hosts.order,
+        };
+        let mut url = base.join(path).expect("paths are static and valid");
+        if !query.is_empty() {
+            url.set_query(Some(&encode_query(query)));
+        }
+        let token = self.token.read().unwrap_or_else(|p| p.into_inner());
+        self.http
+            .request(method, url)
+            .bearer_auth(token.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+    }
+}
+
+/// Percent-encodes each value (`|` as `%7C`, space as `%20`, as Upstox documents) but keeps the commas that
+/// separate instrument keys.
+fn encode_query(query: &[(&str, String)]) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    query
+        .iter()
+        .map(|(name, value)| {
+            let encoded: Vec<String> = value
+                .split(',')
+                .map(|part| utf8_percent_encode(part, VALUE).to_string())
+                .collect();
+            format!("{name}={}", encoded.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn retryable(e: &BrokerError) -> bool {
+    matches!(e.class, ErrorClass::RateLimited | ErrorClass::Transient)
+}
+
+async fn send<T: DeserializeOwned>(request: RequestBuilder, endpoint: &str) -> Result<T, BrokerError> {
+    let response = request.send().await.map_err(|e| transport_error(&e, endpoint))?;
+    let status = response.status().as_u16();
+    let body = response.bytes().await.map_err(|e| transport_error(&e, endpoint))?;
+    if (200..300).contains(&status) {
+        return serde_json::from_slice::<Envelope<T>>(&body)
+            .map(|envelope| envelope.data)
+            .map_err(|e| BrokerError {
+                status: Some(status),
+                ..BrokerError::new(ErrorClass::Malformed, endpoint, format!("cannot read the answer: {e}"))
+            });
+    }
+    Err(error_from_body(status, &body, endpoint))
+}
+
+/// Classifies a failed answer by its UDAPI code when it has one, else by its HTTP status.
+pub(crate) fn error_from_body(status: u16, body: &[u8], endpoint: &str) -> BrokerError {
+    let problem = serde_json::from_slice::<ErrorEnvelope>(body)
+        .ok()
+        .and_then(|e| e.errors.into_iter().next());
+    let code = problem.as_ref().and_then(|p| p.code().map(str::to_string));
+    let class = match code.as_deref() {
+        Some("UDAPI100050") => ErrorClass::Auth,
+        Some("UDAPI10005") => ErrorClass::RateLimited,
+        _ => ErrorClass::from_status(status),
+    };
+    let message = problem.and_then(|p| p.message).unwrap_or_else(|| {
+        let text = String::from_utf8_lossy(body);
+        let snippet: String = text.chars().take(120).collect();
+        if snippet.trim().is_empty() {
+            "no error body".to_string()
+        } else {
+            format!("unexpected error body: {snippet}")
+        }
+    });
+    BrokerError {
+        class,
+        code,
+        status: Some(status),
+        endpoint: endpoint.to_string(),
+        message,
+    }
+}
+
+fn transport_error(e: &reqwest::Error, endpoint: &str) -> BrokerError {
+    // reqwest's message may contain the URL; ours carry no secret, but keep only the kind of failure.
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the answer was cut off"
+    } else {
+        "the request failed"
+    };
+    BrokerError::new(ErrorClass::Transient, endpoint, kind)
+}
