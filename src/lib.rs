@@ -8,3 +8,4 @@ pub mod broker;
 pub mod calendar;
 pub mod config;
 pub mod domain;
+pub mod sim;

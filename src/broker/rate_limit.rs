@@ -78,6 +78,9 @@ mod tests {
         for _ in 0..11 {
             limit.acquire().await;
         }
-        assert!(start.elapsed() >= Duration::from_millis(90), "the eleventh waits for room");
+        assert!(
+            start.elapsed() >= Duration::from_millis(90),
+            "the eleventh waits for room"
+        );
     }
 }

@@ -42,7 +42,10 @@ pub enum OrderState {
 
 impl OrderState {
     pub fn is_final(&self) -> bool {
-        matches!(self, OrderState::Complete | OrderState::Cancelled | OrderState::Rejected)
+        matches!(
+            self,
+            OrderState::Complete | OrderState::Cancelled | OrderState::Rejected
+        )
     }
 }
 

@@ -12,7 +12,7 @@ mod error;
 mod secrets;
 mod source;
 mod strategy;
-mod values;
+pub mod values;
 
 use std::path::Path;
 

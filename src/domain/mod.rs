@@ -15,5 +15,5 @@ pub use instrument::{
 };
 pub use order::{Fill, OrderKind, OrderRequest, OrderTag, Product, Side, Validity};
 pub use position::Position;
-pub use price::{PriceError, TickSize, decimal_from_wire};
+pub use price::{PriceError, TickSize, decimal_from_wire, decimal_to_wire};
 pub use tick::{Tick, TickSource};

@@ -45,6 +45,12 @@ pub fn decimal_from_wire(value: f64) -> Result<Decimal, PriceError> {
         .map_err(|_| PriceError::OutOfRange(value.to_string()))
 }
 
+/// The double that puts `price` on the wire: the nearest double to its decimal text, which a receiver using
+/// `decimal_from_wire` turns back into the same decimal.
+pub fn decimal_to_wire(price: Decimal) -> f64 {
+    price.to_string().parse().unwrap_or(f64::NAN)
+}
+
 /// The minimum price step of an instrument. Always positive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TickSize(Decimal);
@@ -130,6 +136,9 @@ mod tests {
             assert_eq!(decimal_from_wire(wire).unwrap(), printed, "{wire}");
         }
         assert_eq!(decimal_from_wire(1543.2).unwrap().to_string(), "1543.2");
+        for price in [dec!(1543.2), dec!(166.15), dec!(0.05), dec!(24500)] {
+            assert_eq!(decimal_from_wire(decimal_to_wire(price)).unwrap(), price);
+        }
     }
 
     #[test]

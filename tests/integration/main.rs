@@ -5,3 +5,4 @@ mod cli;
 mod config;
 mod support;
 mod upstox_feed;
+mod upstox_sim;

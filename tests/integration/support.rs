@@ -109,3 +109,58 @@ pub fn json_difference(ours: &serde_json::Value, expected: &serde_json::Value) -
     }
     walk(ours, expected, String::new())
 }
+
+/// A simulator on 127.0.0.1:0 whose clock starts at `start` and runs `speed` times real time.
+pub struct SimHarness {
+    pub server: dalal::sim::SimServer,
+}
+
+pub const SIM_TOKEN: &str = "sim-token-for-tests";
+
+impl SimHarness {
+    pub async fn start(
+        scenario: dalal::sim::Scenario,
+        start: DateTime<Utc>,
+        speed: f64,
+    ) -> SimHarness {
+        let clock: dalal::calendar::Clock = dalal::calendar::SimulatedClock::new(start, speed)
+            .unwrap()
+            .into();
+        let settings = dalal::sim::SimSettings {
+            token: SIM_TOKEN.into(),
+            scenario,
+            clock,
+            calendar: shipped_calendar(),
+        };
+        let server = dalal::sim::SimServer::start("127.0.0.1:0".parse().unwrap(), settings)
+            .await
+            .unwrap();
+        SimHarness { server }
+    }
+
+    pub fn rest(&self, token: &str) -> dalal::broker::upstox::UpstoxRest {
+        self.rest_with(token, dalal::broker::upstox::RestSettings::default())
+    }
+
+    pub fn rest_with(
+        &self,
+        token: &str,
+        settings: dalal::broker::upstox::RestSettings,
+    ) -> dalal::broker::upstox::UpstoxRest {
+        let hosts = dalal::broker::upstox::UpstoxHosts::single(self.server.base_url());
+        dalal::broker::upstox::UpstoxRest::new(hosts, dalal::config::Secret::new(token), settings)
+            .unwrap()
+    }
+}
+
+/// The built-in instruments and seed with only the faults (or instruments) in `extra`, as TOML.
+pub fn scenario_with(extra: &str) -> dalal::sim::Scenario {
+    let built_in = dalal::sim::BUILT_IN_SCENARIO;
+    let without_faults = &built_in[..built_in.find("[[fault]]").unwrap_or(built_in.len())];
+    dalal::sim::Scenario::parse("test scenario", &format!("{without_faults}\n{extra}\n")).unwrap()
+}
+
+/// The built-in instruments and seed, without the built-in faults.
+pub fn quiet_scenario() -> dalal::sim::Scenario {
+    scenario_with("")
+}

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use thiserror::Error;
 
 use super::feed_proto::{FeedResponse, FeedUnion, FrameType, FullFeedUnion, Ltpc};
-use crate::domain::decimal_from_wire;
+use crate::domain::{decimal_from_wire, decimal_to_wire};
 
 #[derive(Debug, Error)]
 pub enum FeedDecodeError {
@@ -163,11 +163,7 @@ fn tick_from(key: &str, ltpc: &Ltpc) -> Option<FeedTick> {
     })
 }
 
-/// A decimal as a JSON floating-point number, parsed from its text so that it prints back as the same decimal.
+/// A decimal as a JSON floating-point number that prints back as the same decimal.
 fn decimal_json(d: Decimal) -> Value {
-    d.to_string()
-        .parse::<f64>()
-        .ok()
-        .and_then(serde_json::Number::from_f64)
-        .map_or(Value::Null, Value::Number)
+    serde_json::Number::from_f64(decimal_to_wire(d)).map_or(Value::Null, Value::Number)
 }

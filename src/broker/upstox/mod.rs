@@ -3,10 +3,14 @@
 
 mod feed_frame;
 pub mod feed_proto;
+mod feed_request;
+mod feed_socket;
 mod proto_json;
 mod rest_client;
 pub mod rest_types;
 mod wire_convert;
 
 pub use feed_frame::{FeedDecodeError, FeedFrame, FeedTick, FrameKind};
+pub use feed_request::{FeedMethod, FeedMode, FeedRequest, FeedRequestData};
+pub use feed_socket::{FeedEvent, UpstoxFeedSocket};
 pub use rest_client::{LTP_KEYS_PER_CALL, RestSettings, USER_AGENT, UpstoxHosts, UpstoxRest};

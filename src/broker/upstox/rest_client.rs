@@ -15,19 +15,25 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::rest_types::{
-    AuthorizeData, Envelope, ErrorEnvelope, HolidayData, LtpData, MarketStatusData, ModifyOrderBody, OrderData,
-    OrderIdData, OrderIdsData, PlaceOrderBody, PositionData, ProfileData, TradeData,
+    AuthorizeData, Envelope, ErrorEnvelope, HolidayData, LtpData, MarketStatusData,
+    ModifyOrderBody, OrderData, OrderIdData, OrderIdsData, PlaceOrderBody, PositionData,
+    ProfileData, TradeData,
 };
 use super::wire_convert::{order_report, position_report, price, trade_report};
 use crate::broker::{
-    BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateBudget, RateLimit, TradeReport,
+    BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateBudget, RateLimit,
+    TradeReport,
 };
 use crate::config::Secret;
 
 /// Upstox answers at most this many instrument keys in one LTP call.
 pub const LTP_KEYS_PER_CALL: usize = 500;
 
-pub const USER_AGENT: &str = concat!("dalal/", env!("CARGO_PKG_VERSION"), " (intraday trading bot; rust reqwest)");
+pub const USER_AGENT: &str = concat!(
+    "dalal/",
+    env!("CARGO_PKG_VERSION"),
+    " (intraday trading bot; rust reqwest)"
+);
 
 /// Where requests go. Orders have their own host in production; the simulator serves both on one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +106,11 @@ pub struct UpstoxRest {
 }
 
 impl UpstoxRest {
-    pub fn new(hosts: UpstoxHosts, token: Secret, settings: RestSettings) -> Result<Self, BrokerError> {
+    pub fn new(
+        hosts: UpstoxHosts,
+        token: Secret,
+        settings: RestSettings,
+    ) -> Result<Self, BrokerError> {
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .timeout(settings.timeout)
@@ -136,7 +146,10 @@ impl UpstoxRest {
         let mut quotes = Vec::with_capacity(keys.len());
         for batch in keys.chunks(LTP_KEYS_PER_CALL) {
             let data: LtpData = self
-                .read("/v3/market-quote/ltp", &[("instrument_key", batch.join(","))])
+                .read(
+                    "/v3/market-quote/ltp",
+                    &[("instrument_key", batch.join(","))],
+                )
                 .await?;
             for (response_key, entry) in data {
                 let endpoint = "/v3/market-quote/ltp";
@@ -147,7 +160,9 @@ impl UpstoxRest {
                         .to_string(),
                     last_price: price(entry.last_price, endpoint)?,
                     last_quantity: entry.ltq,
-                    previous_close: (entry.cp != 0.0).then(|| price(entry.cp, endpoint)).transpose()?,
+                    previous_close: (entry.cp != 0.0)
+                        .then(|| price(entry.cp, endpoint))
+                        .transpose()?,
                     instrument_key: entry.instrument_token,
                 });
             }
@@ -157,7 +172,9 @@ impl UpstoxRest {
 
     /// The exchange's session status, e.g. `NORMAL_OPEN`.
     pub async fn market_status(&self, exchange: &str) -> Result<String, BrokerError> {
-        let data: MarketStatusData = self.read(&format!("/v2/market/status/{exchange}"), &[]).await?;
+        let data: MarketStatusData = self
+            .read(&format!("/v2/market/status/{exchange}"), &[])
+            .await?;
         Ok(data.status)
     }
 
@@ -174,35 +191,57 @@ impl UpstoxRest {
         let uri = data
             .authorized_redirect_uri
             .or(data.authorized_redirect_uri_camel)
-            .ok_or_else(|| BrokerError::new(ErrorClass::Malformed, endpoint, "no authorized_redirect_uri in the answer"))?;
-        Url::parse(&uri).map_err(|e| BrokerError::new(ErrorClass::Malformed, endpoint, format!("bad feed URL: {e}")))
+            .ok_or_else(|| {
+                BrokerError::new(
+                    ErrorClass::Malformed,
+                    endpoint,
+                    "no authorized_redirect_uri in the answer",
+                )
+            })?;
+        Url::parse(&uri).map_err(|e| {
+            BrokerError::new(
+                ErrorClass::Malformed,
+                endpoint,
+                format!("bad feed URL: {e}"),
+            )
+        })
     }
 
     /// Places an order; Upstox may slice it into several, hence several ids.
     pub async fn place_order(&self, body: &PlaceOrderBody) -> Result<Vec<String>, BrokerError> {
-        let data: OrderIdsData = self.write(Method::POST, "/v3/order/place", &[], Some(body)).await?;
+        let data: OrderIdsData = self
+            .write(Method::POST, "/v3/order/place", &[], Some(body))
+            .await?;
         Ok(data.order_ids)
     }
 
     pub async fn modify_order(&self, body: &ModifyOrderBody) -> Result<String, BrokerError> {
-        let data: OrderIdData = self.write(Method::PUT, "/v3/order/modify", &[], Some(body)).await?;
+        let data: OrderIdData = self
+            .write(Method::PUT, "/v3/order/modify", &[], Some(body))
+            .await?;
         Ok(data.order_id)
     }
 
     pub async fn cancel_order(&self, order_id: &str) -> Result<String, BrokerError> {
         let query = [("order_id", order_id.to_string())];
-        let data: OrderIdData = self.write::<(), _>(Method::DELETE, "/v3/order/cancel", &query, None).await?;
+        let data: OrderIdData = self
+            .write::<(), _>(Method::DELETE, "/v3/order/cancel", &query, None)
+            .await?;
         Ok(data.order_id)
     }
 
     pub async fn order_details(&self, order_id: &str) -> Result<OrderReport, BrokerError> {
-        let data: OrderData = self.read("/v2/order/details", &[("order_id", order_id.to_string())]).await?;
+        let data: OrderData = self
+            .read("/v2/order/details", &[("order_id", order_id.to_string())])
+            .await?;
         order_report(data)
     }
 
     /// Every state an order went through, found by its tag: how an ambiguous submit is resolved.
     pub async fn order_history_by_tag(&self, tag: &str) -> Result<Vec<OrderReport>, BrokerError> {
-        let rows: Vec<OrderData> = self.read("/v2/order/history", &[("tag", tag.to_string())]).await?;
+        let rows: Vec<OrderData> = self
+            .read("/v2/order/history", &[("tag", tag.to_string())])
+            .await?;
         rows.into_iter().map(order_report).collect()
     }
 
@@ -212,7 +251,9 @@ impl UpstoxRest {
     }
 
     pub async fn trades(&self) -> Result<Vec<TradeReport>, BrokerError> {
-        let rows: Vec<TradeData> = self.read("/v2/order/trades/get-trades-for-day", &[]).await?;
+        let rows: Vec<TradeData> = self
+            .read("/v2/order/trades/get-trades-for-day", &[])
+            .await?;
         rows.into_iter().map(trade_report).collect()
     }
 
@@ -222,7 +263,11 @@ impl UpstoxRest {
     }
 
     /// A GET on the API host within the standard budget, retried after a backoff on 429 or a transient failure.
-    async fn read<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, BrokerError> {
+    async fn read<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, BrokerError> {
         let mut attempt = 1;
         loop {
             self.standard.acquire().await;
@@ -255,7 +300,13 @@ impl UpstoxRest {
         send(request, path).await
     }
 
-    fn request(&self, method: Method, host: Host, path: &str, query: &[(&str, String)]) -> RequestBuilder {
+    fn request(
+        &self,
+        method: Method,
+        host: Host,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> RequestBuilder {
         let base = match host {
             Host::Api => &self.hosts.api,
             Host::Order => &self.hosts.order,
@@ -276,7 +327,11 @@ impl UpstoxRest {
 /// separate instrument keys.
 fn encode_query(query: &[(&str, String)]) -> String {
     use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-    const VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    const VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
     query
         .iter()
         .map(|(name, value)| {
@@ -294,16 +349,29 @@ fn retryable(e: &BrokerError) -> bool {
     matches!(e.class, ErrorClass::RateLimited | ErrorClass::Transient)
 }
 
-async fn send<T: DeserializeOwned>(request: RequestBuilder, endpoint: &str) -> Result<T, BrokerError> {
-    let response = request.send().await.map_err(|e| transport_error(&e, endpoint))?;
+async fn send<T: DeserializeOwned>(
+    request: RequestBuilder,
+    endpoint: &str,
+) -> Result<T, BrokerError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| transport_error(&e, endpoint))?;
     let status = response.status().as_u16();
-    let body = response.bytes().await.map_err(|e| transport_error(&e, endpoint))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| transport_error(&e, endpoint))?;
     if (200..300).contains(&status) {
         return serde_json::from_slice::<Envelope<T>>(&body)
             .map(|envelope| envelope.data)
             .map_err(|e| BrokerError {
                 status: Some(status),
-                ..BrokerError::new(ErrorClass::Malformed, endpoint, format!("cannot read the answer: {e}"))
+                ..BrokerError::new(
+                    ErrorClass::Malformed,
+                    endpoint,
+                    format!("cannot read the answer: {e}"),
+                )
             });
     }
     Err(error_from_body(status, &body, endpoint))

@@ -68,7 +68,9 @@ impl Problem {
     }
 
     pub fn code(&self) -> Option<&str> {
-        self.error_code.as_deref().or(self.error_code_camel.as_deref())
+        self.error_code
+            .as_deref()
+            .or(self.error_code_camel.as_deref())
     }
 }
 
@@ -110,7 +112,11 @@ pub struct LtpEntry {
 pub struct AuthorizeData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorized_redirect_uri: Option<String>,
-    #[serde(default, rename = "authorizedRedirectUri", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "authorizedRedirectUri",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub authorized_redirect_uri_camel: Option<String>,
 }
 

@@ -4,11 +4,14 @@
 use rust_decimal::Decimal;
 
 use super::rest_types::{OrderData, PositionData, TradeData};
-use crate::broker::{BrokerError, ErrorClass, OrderReport, OrderState, PositionReport, TradeReport};
+use crate::broker::{
+    BrokerError, ErrorClass, OrderReport, OrderState, PositionReport, TradeReport,
+};
 use crate::domain::{Side, decimal_from_wire};
 
 pub(crate) fn price(value: f64, endpoint: &str) -> Result<Decimal, BrokerError> {
-    decimal_from_wire(value).map_err(|e| BrokerError::new(ErrorClass::Malformed, endpoint, e.to_string()))
+    decimal_from_wire(value)
+        .map_err(|e| BrokerError::new(ErrorClass::Malformed, endpoint, e.to_string()))
 }
 
 fn side(text: &str, endpoint: &str) -> Result<Side, BrokerError> {

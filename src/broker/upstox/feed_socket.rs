@@ -1,0 +1,160 @@
+//! The one type that owns a Market Data Feed V3 WebSocket: connect to a one-time URL, send subscriptions, and
+//! turn what arrives into events. Decoding is `FeedFrame`'s job; this file only moves bytes.
+//!
+//! A handshake refusal is classified like any broker error (401 `Auth`, 403 `Forbidden`, a redirect that was not
+//! followed is `Rejected`). A frame that does not decode is reported and the connection stays up. Server pings
+//! are answered by tungstenite and surface as heartbeats, which count as liveness.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use url::Url;
+
+use super::feed_frame::{FeedDecodeError, FeedFrame};
+use super::feed_request::{FeedMethod, FeedMode, FeedRequest};
+use super::rest_client::USER_AGENT;
+use crate::broker::{BrokerError, ErrorClass};
+
+const ENDPOINT: &str = "market data feed";
+
+/// What the connection produced.
+#[derive(Debug)]
+pub enum FeedEvent {
+    Frame(FeedFrame),
+    /// A binary frame that is not a `FeedResponse`: count it, log it, keep reading.
+    BadFrame(FeedDecodeError),
+    /// A ping or pong: the connection is alive even when prices are quiet.
+    Heartbeat,
+    /// The server closed the connection or it broke; reconnect with a fresh URL.
+    Closed(String),
+}
+
+pub struct UpstoxFeedSocket {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    requests_sent: u64,
+}
+
+impl UpstoxFeedSocket {
+    /// Connects to a one-time URL from `authorize`. The URL carries a credential: it is never logged.
+    pub async fn connect(url: &Url) -> Result<UpstoxFeedSocket, BrokerError> {
+        let mut request = url.as_str().into_client_request().map_err(|e| {
+            BrokerError::new(
+                ErrorClass::Malformed,
+                ENDPOINT,
+                format!("bad feed URL: {e}"),
+            )
+        })?;
+        request
+            .headers_mut()
+            .insert("User-Agent", HeaderValue::from_static(USER_AGENT));
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(handshake_error)?;
+        Ok(UpstoxFeedSocket {
+            ws,
+            requests_sent: 0,
+        })
+    }
+
+    pub async fn subscribe(&mut self, mode: FeedMode, keys: &[&str]) -> Result<(), BrokerError> {
+        self.send(FeedMethod::Sub, Some(mode), keys).await
+    }
+
+    pub async fn unsubscribe(&mut self, keys: &[&str]) -> Result<(), BrokerError> {
+        self.send(FeedMethod::Unsub, None, keys).await
+    }
+
+    pub async fn change_mode(&mut self, mode: FeedMode, keys: &[&str]) -> Result<(), BrokerError> {
+        self.send(FeedMethod::ChangeMode, Some(mode), keys).await
+    }
+
+    async fn send(
+        &mut self,
+        method: FeedMethod,
+        mode: Option<FeedMode>,
+        keys: &[&str],
+    ) -> Result<(), BrokerError> {
+        self.requests_sent += 1;
+        let request = FeedRequest::new(format!("dalal-{}", self.requests_sent), method, mode, keys);
+        let bytes = serde_json::to_vec(&request).expect("a feed request always serializes");
+        // Upstox documents the JSON request inside a binary frame.
+        self.ws
+            .send(Message::Binary(bytes.into()))
+            .await
+            .map_err(|e| {
+                BrokerError::new(ErrorClass::Transient, ENDPOINT, format!("cannot send: {e}"))
+            })
+    }
+
+    /// The next event; after `Closed` the socket is done.
+    pub async fn next_event(&mut self) -> FeedEvent {
+        loop {
+            let Some(message) = self.ws.next().await else {
+                return FeedEvent::Closed("the connection ended".into());
+            };
+            match message {
+                Ok(Message::Binary(bytes)) => {
+                    return match FeedFrame::decode(&bytes) {
+                        Ok((frame, _)) => FeedEvent::Frame(frame),
+                        Err(e) => FeedEvent::BadFrame(e),
+                    };
+                }
+                Ok(Message::Ping(_) | Message::Pong(_)) => return FeedEvent::Heartbeat,
+                Ok(Message::Close(frame)) => {
+                    let reason = frame.map_or("no reason given".to_string(), |f| {
+                        format!("{} {}", f.code, f.reason)
+                    });
+                    return FeedEvent::Closed(format!("closed by the server: {reason}"));
+                }
+                Ok(Message::Text(text)) => {
+                    tracing::debug!(
+                        chars = text.len(),
+                        "feed sent a text frame; Upstox documents none, ignored"
+                    );
+                }
+                Ok(Message::Frame(_)) => {}
+                Err(e) => return FeedEvent::Closed(format!("the connection broke: {e}")),
+            }
+        }
+    }
+
+    /// Closes with a normal close frame, so the broker does not count this connection against the limit.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+fn handshake_error(e: tungstenite::Error) -> BrokerError {
+    match e {
+        tungstenite::Error::Http(response) => {
+            let status = response.status().as_u16();
+            let class = match status {
+                300..=399 => ErrorClass::Rejected,
+                other => ErrorClass::from_status(other),
+            };
+            let message = match status {
+                401 => "the handshake was refused with 401: the token is wrong or expired".to_string(),
+                403 => "the handshake was refused with 403: a reused one-time URL, another connection still open, \
+                        or the plan does not include the feed"
+                    .to_string(),
+                300..=399 => format!("the handshake answered a {status} redirect that was not followed"),
+                other => format!("the handshake was refused with HTTP {other}"),
+            };
+            BrokerError {
+                class,
+                code: None,
+                status: Some(status),
+                endpoint: ENDPOINT.into(),
+                message,
+            }
+        }
+        other => BrokerError::new(
+            ErrorClass::Transient,
+            ENDPOINT,
+            format!("cannot connect: {other}"),
+        ),
+    }
+}

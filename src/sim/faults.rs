@@ -1,0 +1,113 @@
+//! Answers "is this fault on now?" for the simulator's handlers, on the simulated clock.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::scenario::{Fault, FaultKind};
+use crate::calendar::{ist_instant, to_ist};
+
+pub struct FaultBook {
+    faults: Vec<Fault>,
+    /// Handshakes refused so far by a counted 403 episode, per fault and day.
+    refusals: HashMap<(usize, NaiveDate), u32>,
+}
+
+impl FaultBook {
+    pub fn new(faults: Vec<Fault>) -> Self {
+        FaultBook {
+            faults,
+            refusals: HashMap::new(),
+        }
+    }
+
+    /// The fault of `kind` whose window holds `now`, if any.
+    pub fn active(&self, kind: FaultKind, now: DateTime<Utc>) -> Option<&Fault> {
+        self.position(kind, now).map(|i| &self.faults[i])
+    }
+
+    fn position(&self, kind: FaultKind, now: DateTime<Utc>) -> Option<usize> {
+        let time = to_ist(now).time();
+        self.faults.iter().position(|f| {
+            f.kind == kind && f.from <= time && f.until.is_none_or(|until| time < until)
+        })
+    }
+
+    /// Whether this handshake is refused with 403; a counted episode refuses only its first `attempts`.
+    pub fn refuse_handshake(&mut self, now: DateTime<Utc>) -> bool {
+        let Some(i) = self.position(FaultKind::Handshake403, now) else {
+            return false;
+        };
+        let Some(limit) = self.faults[i].attempts else {
+            return true;
+        };
+        let used = self
+            .refusals
+            .entry((i, to_ist(now).date_naive()))
+            .or_insert(0);
+        *used += 1;
+        *used <= limit
+    }
+
+    /// Whether a connection opened at `since` meets a scripted drop by `now`.
+    pub fn drop_due(&self, since: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        let date = to_ist(now).date_naive();
+        self.faults.iter().any(|f| {
+            let at = ist_instant(date, f.from);
+            f.kind == FaultKind::Drop && since < at && at <= now
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveTime;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        ist_instant(
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            NaiveTime::from_hms_opt(h, m, 0).unwrap(),
+        )
+    }
+
+    fn fault(
+        kind: FaultKind,
+        from: (u32, u32),
+        until: Option<(u32, u32)>,
+        attempts: Option<u32>,
+    ) -> Fault {
+        let t = |(h, m)| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        Fault {
+            kind,
+            from: t(from),
+            until: until.map(t),
+            attempts,
+            delay_ms: 0,
+        }
+    }
+
+    #[test]
+    fn windows_counted_refusals_and_drops() {
+        let mut book = FaultBook::new(vec![
+            fault(FaultKind::Silence, (11, 0), Some((11, 2)), None),
+            fault(FaultKind::Handshake403, (9, 20), None, Some(2)),
+            fault(FaultKind::Drop, (10, 30), None, None),
+        ]);
+        assert!(book.active(FaultKind::Silence, at(10, 59)).is_none());
+        assert!(book.active(FaultKind::Silence, at(11, 1)).is_some());
+        assert!(book.active(FaultKind::Silence, at(11, 2)).is_none());
+        assert!(!book.refuse_handshake(at(9, 19)));
+        assert!(book.refuse_handshake(at(9, 21)));
+        assert!(book.refuse_handshake(at(9, 22)));
+        assert!(
+            !book.refuse_handshake(at(9, 23)),
+            "the third attempt gets through"
+        );
+        assert!(book.drop_due(at(10, 0), at(10, 31)));
+        assert!(
+            !book.drop_due(at(10, 31), at(10, 40)),
+            "a connection made after the drop survives"
+        );
+    }
+}

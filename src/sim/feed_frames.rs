@@ -1,0 +1,156 @@
+//! Protobuf frames of the simulated V3 feed, built from the market's quotes: `market_info` on connect, an
+//! `initial_feed` snapshot after each subscription, `live_feed` updates for what changed.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use prost::Message;
+use rust_decimal::Decimal;
+
+use super::market::{InstrumentSpec, Market, Quote};
+use crate::broker::upstox::FeedMode;
+use crate::broker::upstox::feed_proto::{
+    Feed, FeedResponse, FeedUnion, FrameType, FullFeed, FullFeedUnion, IndexFullFeed, Ltpc,
+    MarketFullFeed, MarketInfo, MarketLevel, MarketOhlc, MarketStatus, Ohlc, OptionGreeks,
+    Quote as DepthQuote, RequestMode,
+};
+use crate::calendar::{EquityClass, Phase, ist_instant, to_ist};
+use crate::domain::decimal_to_wire as wire;
+
+pub fn market_info(market: &Market, now: DateTime<Utc>) -> Vec<u8> {
+    let status = match market.calendar().phase_at(now, EquityClass::CashOnly) {
+        Phase::PreOpenOrderEntry => MarketStatus::PreOpenStart,
+        Phase::PreOpenMatching => MarketStatus::PreOpenEnd,
+        Phase::Continuous => MarketStatus::NormalOpen,
+        Phase::ClosingAuction | Phase::Closing | Phase::PostClose => MarketStatus::ClosingStart,
+        _ => MarketStatus::NormalClose,
+    } as i32;
+    let segment_status = [
+        "NSE_EQ",
+        "NSE_FO",
+        "NSE_INDEX",
+        "BSE_EQ",
+        "BSE_FO",
+        "BSE_INDEX",
+    ]
+    .into_iter()
+    .map(|s| (s.to_string(), status))
+    .collect();
+    FeedResponse {
+        frame_type: FrameType::MarketInfo as i32,
+        feeds: BTreeMap::new(),
+        current_ts: now.timestamp_millis(),
+        market_info: Some(MarketInfo {
+            segment_status,
+            ..MarketInfo::default()
+        }),
+    }
+    .encode_to_vec()
+}
+
+/// A frame with the feeds of `subscriptions` (index into the market, mode); `None` when there is nothing to send.
+pub fn feeds(
+    market: &Market,
+    subscriptions: &[(usize, FeedMode)],
+    frame_type: FrameType,
+    now: DateTime<Utc>,
+) -> Option<Vec<u8>> {
+    if subscriptions.is_empty() {
+        return None;
+    }
+    let feeds = subscriptions
+        .iter()
+        .map(|&(i, mode)| {
+            let (spec, quote) = market.get(i);
+            (spec.key.clone(), feed(spec, quote, mode, now))
+        })
+        .collect();
+    Some(
+        FeedResponse {
+            frame_type: frame_type as i32,
+            feeds,
+            current_ts: now.timestamp_millis(),
+            market_info: None,
+        }
+        .encode_to_vec(),
+    )
+}
+
+fn ltpc(quote: &Quote) -> Ltpc {
+    Ltpc {
+        ltp: wire(quote.ltp),
+        ltt: quote.ltt_ms,
+        ltq: quote.ltq,
+        cp: wire(quote.cp),
+        iep: None,
+    }
+}
+
+fn feed(spec: &InstrumentSpec, quote: &Quote, mode: FeedMode, now: DateTime<Utc>) -> Feed {
+    match mode {
+        FeedMode::Ltpc => Feed {
+            feed_union: Some(FeedUnion::Ltpc(ltpc(quote))),
+            request_mode: RequestMode::Ltpc as i32,
+        },
+        // Option greeks and 30-level depth are for derivatives and Upstox Plus; cash equities get full depth.
+        FeedMode::Full | FeedMode::OptionGreeks | FeedMode::FullD30 => Feed {
+            feed_union: Some(FeedUnion::FullFeed(full_feed(spec, quote, now))),
+            request_mode: RequestMode::FullD5 as i32,
+        },
+    }
+}
+
+fn full_feed(spec: &InstrumentSpec, quote: &Quote, now: DateTime<Utc>) -> FullFeed {
+    let day_start =
+        ist_instant(to_ist(now).date_naive(), chrono::NaiveTime::MIN).timestamp_millis();
+    let minute_start = now.timestamp_millis() / 60_000 * 60_000 - 60_000;
+    let candle = |interval: &str, ts: i64| Ohlc {
+        interval: interval.into(),
+        open: wire(quote.open),
+        high: wire(quote.high),
+        low: wire(quote.low),
+        close: wire(quote.ltp),
+        vol: if spec.index { 0 } else { quote.volume },
+        ts,
+    };
+    let market_ohlc = Some(MarketOhlc {
+        ohlc: vec![candle("1d", day_start), candle("I1", minute_start)],
+    });
+    if spec.index {
+        return FullFeed {
+            full_feed_union: Some(FullFeedUnion::IndexFf(IndexFullFeed {
+                ltpc: Some(ltpc(quote)),
+                market_ohlc,
+            })),
+        };
+    }
+    let tick = spec.tick.value();
+    let depth = (0..5)
+        .map(|level| {
+            let away = tick * Decimal::from(level + 1);
+            DepthQuote {
+                bid_q: 100 * (level + 1),
+                bid_p: wire((quote.ltp - away).max(tick)),
+                ask_q: 120 * (level + 1),
+                ask_p: wire(quote.ltp + away),
+            }
+        })
+        .collect();
+    FullFeed {
+        full_feed_union: Some(FullFeedUnion::MarketFf(MarketFullFeed {
+            ltpc: Some(ltpc(quote)),
+            market_level: Some(MarketLevel {
+                bid_ask_quote: depth,
+            }),
+            option_greeks: Some(OptionGreeks::default()),
+            market_ohlc,
+            atp: wire(spec.tick.round_nearest(
+                (quote.open + quote.high + quote.low + quote.ltp) / Decimal::from(4),
+            )),
+            vtt: quote.volume,
+            tbq: (quote.volume / 2) as f64,
+            tsq: (quote.volume / 3) as f64,
+            ..MarketFullFeed::default()
+        })),
+    }
+}

@@ -1,0 +1,194 @@
+//! The simulated market: a seeded price path per instrument on the simulated clock, so the same seed gives the
+//! same day whatever the speed or the moments at which the path is read.
+//!
+//! The path advances in whole simulated seconds during continuous trading only. Each trading day opens with a
+//! gap off the previous close (the scenario's for the first day, a random one after), then drifts with the
+//! instrument's trend plus noise; about half the seconds carry a trade. Prices stay on the tick grid.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rust_decimal::Decimal;
+
+use crate::calendar::{DayPlan, EquityClass, MarketCalendar, ist_instant, to_ist};
+use crate::domain::TickSize;
+
+/// One simulated instrument as the scenario describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstrumentSpec {
+    pub symbol: String,
+    /// The Upstox instrument key, e.g. `NSE_EQ|INE002A01018` or `NSE_INDEX|Nifty 50`.
+    pub key: String,
+    pub previous_close: Decimal,
+    pub tick: TickSize,
+    /// The first day's opening gap, in percent of the previous close.
+    pub gap_pct: f64,
+    /// Drift over a whole session, in percent.
+    pub trend_pct: f64,
+    pub index: bool,
+}
+
+/// An instrument's market state at the last simulated second.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quote {
+    pub ltp: Decimal,
+    /// Epoch milliseconds of the last trade; 0 before the first.
+    pub ltt_ms: i64,
+    pub ltq: i64,
+    /// The previous session's close.
+    pub cp: Decimal,
+    pub open: Decimal,
+    pub high: Decimal,
+    pub low: Decimal,
+    pub volume: i64,
+    /// Bumped on every trade, so a feed can tell which quotes changed since it last looked.
+    pub seq: u64,
+}
+
+const SESSION_SECONDS: f64 = 22_500.0;
+/// Per-second noise, as a fraction of the price: about 1.5 % over a session.
+const NOISE_PER_SECOND: f64 = 0.0001;
+const TRADE_SIZES: [i64; 6] = [1, 5, 10, 25, 75, 150];
+
+pub struct Market {
+    specs: Vec<InstrumentSpec>,
+    quotes: Vec<Quote>,
+    rng: ChaCha8Rng,
+    calendar: MarketCalendar,
+    /// The last whole second stepped, epoch seconds.
+    stepped_to: i64,
+    session_day: Option<NaiveDate>,
+    sequence: u64,
+}
+
+impl Market {
+    pub fn new(
+        specs: Vec<InstrumentSpec>,
+        seed: u64,
+        calendar: MarketCalendar,
+        start: DateTime<Utc>,
+    ) -> Self {
+        let quotes = specs
+            .iter()
+            .map(|s| Quote {
+                ltp: s.previous_close,
+                ltt_ms: 0,
+                ltq: 0,
+                cp: s.previous_close,
+                open: s.previous_close,
+                high: s.previous_close,
+                low: s.previous_close,
+                volume: 0,
+                seq: 0,
+            })
+            .collect();
+        // Started mid-session, the market has already traded since the open: replay the day from there.
+        let stepped_to = match calendar.plan_at(start) {
+            DayPlan::Open(plan) => {
+                let open = ist_instant(plan.date, plan.times.open);
+                if open < start {
+                    open.timestamp() - 1
+                } else {
+                    start.timestamp()
+                }
+            }
+            DayPlan::Closed(_) => start.timestamp(),
+        };
+        let mut market = Market {
+            specs,
+            quotes,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            calendar,
+            stepped_to,
+            session_day: None,
+            sequence: 0,
+        };
+        market.advance_to(start);
+        market
+    }
+
+    pub fn index_of(&self, key: &str) -> Option<usize> {
+        self.specs.iter().position(|s| s.key == key)
+    }
+
+    pub fn get(&self, index: usize) -> (&InstrumentSpec, &Quote) {
+        (&self.specs[index], &self.quotes[index])
+    }
+
+    pub fn calendar(&self) -> &MarketCalendar {
+        &self.calendar
+    }
+
+    /// Steps the path through every whole second up to `now`. Reading the market at any moments gives the same
+    /// path, because the random draws happen per second, never per read.
+    pub fn advance_to(&mut self, now: DateTime<Utc>) {
+        let target = now.timestamp();
+        while self.stepped_to < target {
+            self.stepped_to += 1;
+            self.step(self.stepped_to);
+        }
+    }
+
+    fn step(&mut self, second: i64) {
+        let Some(t) = DateTime::from_timestamp(second, 0) else {
+            return;
+        };
+        if !self.calendar.is_continuous(t, EquityClass::CashOnly) {
+            return;
+        }
+        let day = to_ist(t).date_naive();
+        if self.session_day != Some(day) {
+            self.open_session(day);
+        }
+        for i in 0..self.specs.len() {
+            let noise: f64 = (0..4)
+                .map(|_| self.rng.random_range(-1.0..1.0))
+                .sum::<f64>()
+                / 2.0;
+            let traded = self.rng.random_bool(0.5);
+            let size = TRADE_SIZES[self.rng.random_range(0..TRADE_SIZES.len())];
+            let millis: i64 = self.rng.random_range(0..1000);
+            if !traded {
+                continue;
+            }
+            let spec = &self.specs[i];
+            let drift = spec.trend_pct / 100.0 / SESSION_SECONDS;
+            let factor =
+                Decimal::try_from(1.0 + drift + noise * NOISE_PER_SECOND).unwrap_or(Decimal::ONE);
+            let q = &mut self.quotes[i];
+            q.ltp = spec
+                .tick
+                .round_nearest(q.ltp * factor)
+                .max(spec.tick.value());
+            q.high = q.high.max(q.ltp);
+            q.low = q.low.min(q.ltp);
+            q.ltt_ms = second * 1000 + millis;
+            q.ltq = if spec.index { 0 } else { size };
+            q.volume += q.ltq;
+            self.sequence += 1;
+            q.seq = self.sequence;
+        }
+    }
+
+    /// The open: yesterday's last price becomes the previous close, and today's first price gaps off it.
+    fn open_session(&mut self, day: NaiveDate) {
+        let first = self.session_day.is_none();
+        for (spec, q) in self.specs.iter().zip(&mut self.quotes) {
+            let gap = if first {
+                spec.gap_pct
+            } else {
+                self.rng.random_range(-2.0..2.0)
+            };
+            if !first {
+                q.cp = q.ltp;
+            }
+            let factor = Decimal::try_from(1.0 + gap / 100.0).unwrap_or(Decimal::ONE);
+            q.ltp = spec.tick.round_nearest(q.cp * factor);
+            q.open = q.ltp;
+            q.high = q.ltp;
+            q.low = q.ltp;
+            q.volume = 0;
+        }
+        self.session_day = Some(day);
+    }
+}

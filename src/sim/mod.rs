@@ -1,0 +1,139 @@
+//! The market simulator: a real HTTP + WebSocket server on loopback that answers like Upstox (REST v2/v3 and the
+//! Market Data Feed V3), with prices from a seeded scenario on the simulated clock and faults scripted by time.
+//!
+//! It is the test bed of every integration test and the embedded default that a newcomer runs. One
+//! `SimServer` owns the listener; the handlers share `SimState`, which advances the market to the clock's "now"
+//! each time it is looked at.
+
+mod faults;
+mod feed_frames;
+mod market;
+mod orders;
+mod scenario;
+mod state;
+mod upstox_feed;
+mod upstox_rest;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{delete, get, post, put};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::calendar::{Clock, MarketCalendar};
+
+pub use market::InstrumentSpec;
+pub use scenario::{BUILT_IN_SCENARIO, Fault, FaultKind, Scenario, ScenarioError};
+
+/// The path of the one-time feed URLs the simulator hands out.
+pub const FEED_PATH: &str = "/market-data-feeder/v3/upstox-developer-api/feeds";
+
+pub struct SimSettings {
+    /// The one access token the simulator accepts.
+    pub token: String,
+    pub scenario: Scenario,
+    pub clock: Clock,
+    pub calendar: MarketCalendar,
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct SimServer {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SimServer {
+    /// Binds `addr` (use port 0 for any free port) and serves until stopped.
+    pub async fn start(addr: SocketAddr, settings: SimSettings) -> std::io::Result<SimServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(state::SimState::new(settings, addr));
+        let app = router(state);
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "simulator stopped");
+            }
+        });
+        tracing::info!(%addr, "simulator listening");
+        Ok(SimServer {
+            addr,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the base URL a client points its REST hosts at.
+    pub fn base_url(&self) -> Url {
+        Url::parse(&format!("http://{}", self.addr)).expect("a socket address makes a valid URL")
+    }
+
+    /// Stops accepting requests and waits for the server task to end.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+fn router(state: Arc<state::SimState>) -> Router {
+    Router::new()
+        .route("/v2/user/profile", get(upstox_rest::profile))
+        .route("/v3/market-quote/ltp", get(upstox_rest::ltp))
+        .route(
+            "/v2/market/status/{exchange}",
+            get(upstox_rest::market_status),
+        )
+        .route("/v2/market/holidays", get(upstox_rest::holidays))
+        .route("/v3/order/place", post(upstox_rest::place_order))
+        .route("/v3/order/modify", put(upstox_rest::modify_order))
+        .route("/v3/order/cancel", delete(upstox_rest::cancel_order))
+        .route("/v2/order/details", get(upstox_rest::order_details))
+        .route("/v2/order/history", get(upstox_rest::order_history))
+        .route("/v2/order/retrieve-all", get(upstox_rest::order_book))
+        .route(
+            "/v2/order/trades/get-trades-for-day",
+            get(upstox_rest::trades),
+        )
+        .route(
+            "/v2/portfolio/short-term-positions",
+            get(upstox_rest::positions),
+        )
+        .route(
+            "/v3/feed/market-data-feed/authorize",
+            get(upstox_feed::authorize),
+        )
+        .route(
+            "/v3/feed/market-data-feed",
+            get(upstox_feed::direct_connect),
+        )
+        .route(FEED_PATH, get(upstox_feed::connect))
+        .fallback(upstox_rest::not_found)
+        .with_state(state)
+}

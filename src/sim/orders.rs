@@ -1,0 +1,439 @@
+//! The simulator's order book: validation, matching against the simulated price, trades and positions.
+//!
+//! MARKET orders fill at once at the last price with one tick of adverse slippage; LIMIT orders fill when the
+//! price reaches them (at the better of the two); SL and SL-M wait for their trigger. Bad requests are refused
+//! the way Upstox refuses them: HTTP 400 with a UDAPI code. Orders sent outside continuous trading are accepted
+//! and then rejected, as the exchange does.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::market::{InstrumentSpec, Market};
+use crate::broker::upstox::rest_types::{
+    ModifyOrderBody, OrderData, PlaceOrderBody, PositionData, TradeData,
+};
+use crate::calendar::{EquityClass, to_ist};
+use crate::domain::{
+    Exchange, Fill, InstrumentId, Position, Side, decimal_from_wire, decimal_to_wire as to_f64,
+};
+
+/// An order request the simulator refuses outright.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal {
+        status: 400,
+        code,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Market,
+    Limit,
+    StopLoss,
+    StopLossMarket,
+}
+
+#[derive(Debug, Clone)]
+struct SimOrder {
+    id: String,
+    tag: Option<String>,
+    key: String,
+    symbol: String,
+    side: Side,
+    kind: Kind,
+    quantity: u32,
+    price: Decimal,
+    trigger: Decimal,
+    product: String,
+    validity: String,
+    status: &'static str,
+    filled: u32,
+    average: Decimal,
+    message: Option<String>,
+    placed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct SimTrade {
+    id: String,
+    order: usize,
+    quantity: u32,
+    price: Decimal,
+    at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct OrderBook {
+    orders: Vec<SimOrder>,
+    trades: Vec<SimTrade>,
+    positions: BTreeMap<(String, String), Position>,
+    next_id: u64,
+}
+
+fn parse_kind(order_type: &str) -> Result<Kind, Refusal> {
+    match order_type {
+        "MARKET" => Ok(Kind::Market),
+        "LIMIT" => Ok(Kind::Limit),
+        "SL" => Ok(Kind::StopLoss),
+        "SL-M" => Ok(Kind::StopLossMarket),
+        other => Err(refuse("UDAPI1056", format!("Invalid order_type {other}"))),
+    }
+}
+
+fn parse_side(text: &str) -> Result<Side, Refusal> {
+    match text {
+        "BUY" => Ok(Side::Buy),
+        "SELL" => Ok(Side::Sell),
+        other => Err(refuse(
+            "UDAPI100038",
+            format!("Invalid transaction_type {other}"),
+        )),
+    }
+}
+
+fn on_tick(spec: &InstrumentSpec, value: f64, field: &str) -> Result<Decimal, Refusal> {
+    let price =
+        decimal_from_wire(value).map_err(|e| refuse("UDAPI100038", format!("{field}: {e}")))?;
+    if !spec.tick.is_on_grid(price) {
+        return Err(refuse(
+            "UDAPI100038",
+            format!(
+                "{field} {price} is not a multiple of the tick size {}",
+                spec.tick
+            ),
+        ));
+    }
+    Ok(price)
+}
+
+impl OrderBook {
+    /// Validates and books an order; returns its id. Fills what can fill at once.
+    pub fn place(
+        &mut self,
+        body: &PlaceOrderBody,
+        market: &Market,
+        now: DateTime<Utc>,
+    ) -> Result<String, Refusal> {
+        let index = market
+            .index_of(&body.instrument_token)
+            .ok_or_else(|| refuse("UDAPI100011", "Invalid Instrument key"))?;
+        let (spec, _) = market.get(index);
+        if body.quantity == 0 {
+            return Err(refuse("UDAPI1052", "Quantity cannot be zero"));
+        }
+        if spec.index {
+            return Err(refuse("UDAPI100011", "Indices cannot be traded"));
+        }
+        let kind = parse_kind(&body.order_type)?;
+        let side = parse_side(&body.transaction_type)?;
+        let price = match kind {
+            Kind::Limit | Kind::StopLoss => on_tick(spec, body.price, "price")?,
+            _ => Decimal::ZERO,
+        };
+        let trigger = match kind {
+            Kind::StopLoss | Kind::StopLossMarket => {
+                on_tick(spec, body.trigger_price, "trigger_price")?
+            }
+            _ => Decimal::ZERO,
+        };
+        self.next_id += 1;
+        let id = format!("2611{:011}", self.next_id);
+        let in_session = market.calendar().is_continuous(now, EquityClass::CashOnly);
+        self.orders.push(SimOrder {
+            id: id.clone(),
+            tag: body.tag.clone(),
+            key: body.instrument_token.clone(),
+            symbol: spec.symbol.clone(),
+            side,
+            kind,
+            quantity: body.quantity,
+            price,
+            trigger,
+            product: body.product.clone(),
+            validity: body.validity.clone(),
+            status: if in_session { "open" } else { "rejected" },
+            filled: 0,
+            average: Decimal::ZERO,
+            message: (!in_session).then(|| "order placed outside market hours".to_string()),
+            placed_at: now,
+        });
+        if in_session {
+            if matches!(kind, Kind::StopLoss | Kind::StopLossMarket) {
+                self.orders.last_mut().expect("just pushed").status = "trigger pending";
+            }
+            self.match_order(self.orders.len() - 1, market, now);
+        }
+        Ok(id)
+    }
+
+    pub fn modify(
+        &mut self,
+        body: &ModifyOrderBody,
+        market: &Market,
+        now: DateTime<Utc>,
+    ) -> Result<String, Refusal> {
+        let i = self.find(&body.order_id)?;
+        if is_final(self.orders[i].status) {
+            return Err(refuse(
+                "UDAPI100040",
+                "Order cannot be modified in its current state",
+            ));
+        }
+        let kind = parse_kind(&body.order_type)?;
+        let index = market
+            .index_of(&self.orders[i].key)
+            .expect("booked orders have known keys");
+        let (spec, _) = market.get(index);
+        let price = match kind {
+            Kind::Limit | Kind::StopLoss => on_tick(spec, body.price, "price")?,
+            _ => Decimal::ZERO,
+        };
+        let trigger = match kind {
+            Kind::StopLoss | Kind::StopLossMarket => {
+                on_tick(spec, body.trigger_price, "trigger_price")?
+            }
+            _ => Decimal::ZERO,
+        };
+        let order = &mut self.orders[i];
+        if let Some(quantity) = body.quantity {
+            if quantity < order.filled || quantity == 0 {
+                return Err(refuse(
+                    "UDAPI1052",
+                    "Quantity cannot be below the filled quantity",
+                ));
+            }
+            order.quantity = quantity;
+        }
+        order.kind = kind;
+        order.price = price;
+        order.trigger = trigger;
+        order.validity = body.validity.clone();
+        if order.status != "trigger pending"
+            || !matches!(kind, Kind::StopLoss | Kind::StopLossMarket)
+        {
+            order.status = "open";
+        }
+        self.match_order(i, market, now);
+        Ok(body.order_id.clone())
+    }
+
+    pub fn cancel(&mut self, order_id: &str) -> Result<String, Refusal> {
+        let i = self.find(order_id)?;
+        if is_final(self.orders[i].status) {
+            return Err(refuse(
+                "UDAPI100040",
+                "An already cancelled, rejected or completed order cannot be cancelled",
+            ));
+        }
+        self.orders[i].status = "cancelled";
+        Ok(order_id.to_string())
+    }
+
+    /// Matches every working order against the current prices.
+    pub fn match_all(&mut self, market: &Market, now: DateTime<Utc>) {
+        if !market.calendar().is_continuous(now, EquityClass::CashOnly) {
+            return;
+        }
+        for i in 0..self.orders.len() {
+            if !is_final(self.orders[i].status) {
+                self.match_order(i, market, now);
+            }
+        }
+    }
+
+    fn match_order(&mut self, i: usize, market: &Market, now: DateTime<Utc>) {
+        let Some(index) = market.index_of(&self.orders[i].key) else {
+            return;
+        };
+        let (spec, quote) = market.get(index);
+        let ltp = quote.ltp;
+        let order = &mut self.orders[i];
+        let buy = order.side == Side::Buy;
+        if order.status == "trigger pending" {
+            let triggered = if buy {
+                ltp >= order.trigger
+            } else {
+                ltp <= order.trigger
+            };
+            if !triggered {
+                return;
+            }
+            order.status = "open";
+        }
+        let fill_price = match order.kind {
+            Kind::Market | Kind::StopLossMarket => {
+                if buy {
+                    ltp + spec.tick.value()
+                } else {
+                    (ltp - spec.tick.value()).max(spec.tick.value())
+                }
+            }
+            Kind::Limit | Kind::StopLoss => {
+                let reachable = if buy {
+                    ltp <= order.price
+                } else {
+                    ltp >= order.price
+                };
+                if !reachable {
+                    return;
+                }
+                ltp
+            }
+        };
+        let quantity = order.quantity - order.filled;
+        order.average = (order.average * Decimal::from(order.filled)
+            + fill_price * Decimal::from(quantity))
+            / Decimal::from(order.quantity);
+        order.filled = order.quantity;
+        order.status = "complete";
+        let fill = Fill {
+            order_id: order.id.clone(),
+            tag: None,
+            instrument: InstrumentId {
+                exchange: Exchange::Nse,
+                symbol: order.symbol.clone(),
+            },
+            side: order.side,
+            quantity,
+            price: fill_price,
+            time: now,
+        };
+        let position_key = (order.key.clone(), order.product.clone());
+        self.positions
+            .entry(position_key)
+            .or_insert_with(|| Position::flat(fill.instrument.clone()))
+            .apply(&fill);
+        self.trades.push(SimTrade {
+            id: format!("{:08}", self.trades.len() + 1),
+            order: i,
+            quantity,
+            price: fill_price,
+            at: now,
+        });
+    }
+
+    fn find(&self, order_id: &str) -> Result<usize, Refusal> {
+        self.orders
+            .iter()
+            .position(|o| o.id == order_id)
+            .ok_or_else(|| refuse("UDAPI100010", "Unknown order id | order request rejected"))
+    }
+
+    pub fn order(&self, order_id: &str) -> Result<OrderData, Refusal> {
+        self.find(order_id).map(|i| self.order_row(&self.orders[i]))
+    }
+
+    pub fn orders_tagged(&self, tag: &str) -> Vec<OrderData> {
+        self.orders
+            .iter()
+            .filter(|o| o.tag.as_deref() == Some(tag))
+            .map(|o| self.order_row(o))
+            .collect()
+    }
+
+    pub fn order_rows(&self) -> Vec<OrderData> {
+        self.orders.iter().map(|o| self.order_row(o)).collect()
+    }
+
+    fn order_row(&self, o: &SimOrder) -> OrderData {
+        OrderData {
+            order_id: o.id.clone(),
+            exchange: "NSE".into(),
+            product: o.product.clone(),
+            price: to_f64(o.price),
+            quantity: o.quantity,
+            status: o.status.into(),
+            tag: o.tag.clone(),
+            instrument_token: o.key.clone(),
+            trading_symbol: o.symbol.clone(),
+            order_type: match o.kind {
+                Kind::Market => "MARKET",
+                Kind::Limit => "LIMIT",
+                Kind::StopLoss => "SL",
+                Kind::StopLossMarket => "SL-M",
+            }
+            .into(),
+            validity: o.validity.clone(),
+            trigger_price: to_f64(o.trigger),
+            transaction_type: o.side.to_string(),
+            average_price: to_f64(o.average),
+            filled_quantity: o.filled,
+            pending_quantity: o.quantity - o.filled,
+            status_message: o.message.clone(),
+            order_timestamp: Some(timestamp(o.placed_at)),
+            variety: "SIMPLE".into(),
+            is_amo: false,
+        }
+    }
+
+    pub fn trade_rows(&self) -> Vec<TradeData> {
+        self.trades
+            .iter()
+            .map(|t| {
+                let o = &self.orders[t.order];
+                TradeData {
+                    trade_id: t.id.clone(),
+                    order_id: o.id.clone(),
+                    exchange: "NSE".into(),
+                    product: o.product.clone(),
+                    trading_symbol: o.symbol.clone(),
+                    instrument_token: o.key.clone(),
+                    order_type: self.order_row(o).order_type,
+                    transaction_type: o.side.to_string(),
+                    quantity: t.quantity,
+                    average_price: to_f64(t.price),
+                    exchange_timestamp: Some(timestamp(t.at)),
+                    order_timestamp: Some(timestamp(o.placed_at)),
+                }
+            })
+            .collect()
+    }
+
+    pub fn position_rows(&self, market: &Market) -> Vec<PositionData> {
+        self.positions
+            .iter()
+            .map(|((key, product), p)| {
+                let ltp = market
+                    .index_of(key)
+                    .map(|i| market.get(i).1.ltp)
+                    .unwrap_or(p.average_price);
+                let unrealised = p.unrealized_pnl(ltp);
+                PositionData {
+                    exchange: "NSE".into(),
+                    product: product.clone(),
+                    instrument_token: key.clone(),
+                    trading_symbol: p.instrument.symbol.clone(),
+                    quantity: p.net_quantity,
+                    average_price: to_f64(p.average_price),
+                    last_price: to_f64(ltp),
+                    pnl: to_f64(p.realized_pnl + unrealised),
+                    realised: to_f64(p.realized_pnl),
+                    unrealised: to_f64(unrealised),
+                    day_buy_quantity: 0,
+                    day_sell_quantity: 0,
+                    day_buy_price: 0.0,
+                    day_sell_price: 0.0,
+                }
+            })
+            .collect()
+    }
+}
+
+fn is_final(status: &str) -> bool {
+    matches!(status, "complete" | "cancelled" | "rejected")
+}
+
+/// Upstox's order timestamp format, in IST: `23-Apr-2021 14:22:06`.
+fn timestamp(t: DateTime<Utc>) -> String {
+    to_ist(t).format("%d-%b-%Y %H:%M:%S").to_string()
+}

@@ -1,0 +1,195 @@
+//! A simulator scenario: the seed, the instruments and the faults to script, read from TOML.
+//!
+//! Faults are placed by IST time of day on every simulated day, so one scenario serves a one-day test and a
+//! week-long paper run alike. The built-in scenario (the embedded default) has a WebSocket 403 episode and a
+//! silent stall so that a newcomer sees the failover work.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::NaiveTime;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::market::InstrumentSpec;
+use crate::domain::TickSize;
+
+pub const BUILT_IN_SCENARIO: &str = include_str!("default_scenario.toml");
+
+#[derive(Debug, Error)]
+pub enum ScenarioError {
+    #[error("{file}: cannot read the scenario: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{file}: {message}\n  fix: see the built-in scenario (src/sim/default_scenario.toml) for every key"
+    )]
+    Invalid { file: String, message: String },
+}
+
+/// What can go wrong on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// The feed's WebSocket handshake answers 403.
+    #[serde(rename = "handshake_403")]
+    Handshake403,
+    /// Every REST call and handshake answers 401 (the token expired).
+    TokenExpiry,
+    /// Open feed connections are dropped without a close frame.
+    Drop,
+    /// Open feed connections stay up but send nothing: no data, no pings.
+    Silence,
+    /// LTP calls answer 429.
+    #[serde(rename = "ltp_429")]
+    Ltp429,
+    /// Order calls answer 500 without doing anything.
+    #[serde(rename = "order_5xx")]
+    Order5xx,
+    /// Orders are accepted but their acknowledgement waits `delay_ms` of simulated time.
+    AckDelay,
+    /// Open feed connections also receive a frame that is not protobuf, once a second.
+    BadFrame,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultEntry {
+    kind: FaultKind,
+    /// IST time of day the fault starts (or happens, for a drop or a token expiry).
+    #[serde(deserialize_with = "crate::config::values::time_of_day")]
+    from: NaiveTime,
+    /// IST time of day it ends; without it the fault lasts for the rest of the day (a drop is instant).
+    #[serde(
+        default,
+        deserialize_with = "crate::config::values::optional_time_of_day"
+    )]
+    until: Option<NaiveTime>,
+    /// For a 403 episode: refuse only this many handshakes from `from` on.
+    #[serde(default)]
+    attempts: Option<u32>,
+    #[serde(default)]
+    delay_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub from: NaiveTime,
+    pub until: Option<NaiveTime>,
+    pub attempts: Option<u32>,
+    pub delay_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstrumentEntry {
+    symbol: String,
+    /// ISIN for an equity, or the index name for an index.
+    id: String,
+    #[serde(default)]
+    index: bool,
+    #[serde(deserialize_with = "crate::config::values::decimal")]
+    previous_close: Decimal,
+    #[serde(deserialize_with = "crate::config::values::decimal")]
+    tick_size: Decimal,
+    #[serde(default)]
+    gap_pct: f64,
+    #[serde(default)]
+    trend_pct: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    seed: u64,
+    /// How many feed connections one token may hold open (Upstox: 2 for standard users).
+    #[serde(default = "default_connection_limit")]
+    connection_limit: usize,
+    instrument: Vec<InstrumentEntry>,
+    #[serde(default)]
+    fault: Vec<FaultEntry>,
+}
+
+fn default_connection_limit() -> usize {
+    2
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub seed: u64,
+    pub connection_limit: usize,
+    pub instruments: Vec<InstrumentSpec>,
+    pub faults: Vec<Fault>,
+}
+
+impl Scenario {
+    pub fn built_in() -> Scenario {
+        Scenario::parse("built-in scenario", BUILT_IN_SCENARIO)
+            .expect("the built-in scenario is valid")
+    }
+
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        Scenario::parse(&file, &text)
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        let invalid = |message: String| ScenarioError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        let raw: ScenarioFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let mut instruments = Vec::with_capacity(raw.instrument.len());
+        for (i, e) in raw.instrument.into_iter().enumerate() {
+            let tick = TickSize::new(e.tick_size)
+                .map_err(|err| invalid(format!("instrument[{i}].tick_size: {err}")))?;
+            if e.previous_close <= Decimal::ZERO {
+                return Err(invalid(format!(
+                    "instrument[{i}].previous_close must be above zero"
+                )));
+            }
+            let key = if e.index {
+                format!("NSE_INDEX|{}", e.id)
+            } else {
+                crate::domain::Isin::from_str(&e.id)
+                    .map_err(|err| invalid(format!("instrument[{i}].id: {err}")))?;
+                format!("NSE_EQ|{}", e.id)
+            };
+            instruments.push(InstrumentSpec {
+                symbol: e.symbol,
+                key,
+                previous_close: e.previous_close,
+                tick,
+                gap_pct: e.gap_pct,
+                trend_pct: e.trend_pct,
+                index: e.index,
+            });
+        }
+        let faults = raw
+            .fault
+            .into_iter()
+            .map(|f| Fault {
+                kind: f.kind,
+                from: f.from,
+                until: f.until,
+                attempts: f.attempts,
+                delay_ms: f.delay_ms.unwrap_or(15_000),
+            })
+            .collect();
+        Ok(Scenario {
+            seed: raw.seed,
+            connection_limit: raw.connection_limit.max(1),
+            instruments,
+            faults,
+        })
+    }
+}

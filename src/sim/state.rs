@@ -1,0 +1,97 @@
+//! What the simulator's handlers share: the clock, the market, the order book, the faults and the feed's
+//! one-time codes, behind one lock that is never held across an await.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+
+use super::SimSettings;
+use super::faults::FaultBook;
+use super::market::Market;
+use super::orders::OrderBook;
+use super::scenario::FaultKind;
+use crate::calendar::Clock;
+
+pub struct SimState {
+    pub clock: Clock,
+    pub token: String,
+    pub addr: SocketAddr,
+    pub connection_limit: usize,
+    inner: Mutex<Inner>,
+}
+
+pub struct Inner {
+    pub market: Market,
+    pub book: OrderBook,
+    pub faults: FaultBook,
+    /// One-time feed codes handed out and not yet used.
+    pub unused_codes: HashSet<String>,
+    pub open_connections: usize,
+    pub codes_issued: u64,
+}
+
+impl SimState {
+    pub fn new(settings: SimSettings, addr: SocketAddr) -> Self {
+        let now = settings.clock.now();
+        let scenario = settings.scenario;
+        SimState {
+            clock: settings.clock,
+            token: settings.token,
+            addr,
+            connection_limit: scenario.connection_limit,
+            inner: Mutex::new(Inner {
+                market: Market::new(scenario.instruments, scenario.seed, settings.calendar, now),
+                book: OrderBook::default(),
+                faults: FaultBook::new(scenario.faults),
+                unused_codes: HashSet::new(),
+                open_connections: 0,
+                codes_issued: 0,
+            }),
+        }
+    }
+
+    /// The state brought up to the clock's now: prices stepped and resting orders matched.
+    pub fn at_now(&self) -> (MutexGuard<'_, Inner>, DateTime<Utc>) {
+        let now = self.clock.now();
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let Inner { market, book, .. } = &mut *inner;
+        market.advance_to(now);
+        book.match_all(market, now);
+        (inner, now)
+    }
+
+    /// Whether `header` (an `Authorization` value) carries the accepted token, and it has not expired.
+    pub fn token_valid(&self, header: Option<&str>) -> bool {
+        let (inner, now) = self.at_now();
+        let expected = format!("Bearer {}", self.token);
+        header == Some(expected.as_str())
+            && inner.faults.active(FaultKind::TokenExpiry, now).is_none()
+    }
+
+    /// Issues a new one-time feed URL.
+    pub fn issue_feed_url(&self) -> String {
+        let (mut inner, _) = self.at_now();
+        inner.codes_issued += 1;
+        let code = format!(
+            "{:016x}{:08x}",
+            rand_code(inner.codes_issued),
+            inner.codes_issued
+        );
+        inner.unused_codes.insert(code.clone());
+        format!(
+            "ws://{}{}?requestId=sim-{}&code={code}",
+            self.addr,
+            super::FEED_PATH,
+            inner.codes_issued
+        )
+    }
+}
+
+/// Not a secret, only unguessable enough that a client cannot make codes up: a mix of the counter's bits.
+fn rand_code(n: u64) -> u64 {
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 31;
+    x.wrapping_mul(0xBF58_476D_1CE4_E5B9)
+}

@@ -1,0 +1,334 @@
+//! The simulator's Upstox REST endpoints: same paths, envelopes, status codes and error bodies as Upstox.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::orders::Refusal;
+use super::scenario::FaultKind;
+use super::state::SimState;
+use crate::broker::upstox::LTP_KEYS_PER_CALL;
+use crate::broker::upstox::rest_types::{
+    Envelope, ErrorEnvelope, HolidayData, LtpData, LtpEntry, MarketStatusData, ModifyOrderBody,
+    OrderIdData, OrderIdsData, PlaceOrderBody, Problem, ProfileData,
+};
+use crate::calendar::{DayPlan, EquityClass, Phase, to_ist};
+use crate::domain::decimal_to_wire as to_f64;
+
+type Shared = State<Arc<SimState>>;
+
+pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = ErrorEnvelope {
+        status: "error".into(),
+        errors: vec![Problem::new(code, message)],
+    };
+    (status, Json(body)).into_response()
+}
+
+fn success<T: Serialize>(data: T) -> Response {
+    Json(Envelope::success(data)).into_response()
+}
+
+fn refused(r: Refusal) -> Response {
+    error(
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+        r.code,
+        &r.message,
+    )
+}
+
+/// The 401 every endpoint gives a wrong or expired token, or `None` when the token is good.
+pub fn token_refused(state: &SimState, headers: &HeaderMap) -> Option<Response> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    (!state.token_valid(header)).then(|| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "UDAPI100050",
+            "Invalid token used to access API",
+        )
+    })
+}
+
+pub async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "UDAPI100060", "Resource not Found")
+}
+
+pub async fn profile(State(state): Shared, headers: HeaderMap) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    success(ProfileData {
+        user_id: "SIM001".into(),
+        user_name: "dalal simulator".into(),
+        email: "sim@localhost".into(),
+        broker: "UPSTOX".into(),
+        exchanges: vec!["NSE".into(), "BSE".into()],
+        products: vec!["I".into(), "D".into()],
+        order_types: vec!["MARKET".into(), "LIMIT".into(), "SL".into(), "SL-M".into()],
+        is_active: true,
+    })
+}
+
+pub async fn ltp(
+    State(state): Shared,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    let Some(keys) = query.get("instrument_key").filter(|k| !k.is_empty()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "UDAPI1009",
+            "instrument_key is required",
+        );
+    };
+    let keys: Vec<&str> = keys.split(',').collect();
+    if keys.len() > LTP_KEYS_PER_CALL {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "UDAPI100043",
+            "Maximum 500 instrument keys are allowed",
+        );
+    }
+    let (inner, now) = state.at_now();
+    if inner.faults.active(FaultKind::Ltp429, now).is_some() {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "UDAPI10005",
+            "Too Many Request Sent",
+        );
+    }
+    let mut data = LtpData::new();
+    for key in keys {
+        let Some(i) = inner.market.index_of(key) else {
+            continue;
+        };
+        let (spec, quote) = inner.market.get(i);
+        let segment = key.split('|').next().unwrap_or("NSE_EQ");
+        data.insert(
+            format!("{segment}:{}", spec.symbol),
+            LtpEntry {
+                last_price: to_f64(quote.ltp),
+                instrument_token: key.to_string(),
+                ltq: quote.ltq,
+                volume: quote.volume,
+                cp: to_f64(quote.cp),
+            },
+        );
+    }
+    success(data)
+}
+
+pub async fn market_status(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exchange): Path<String>,
+) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    if !matches!(exchange.as_str(), "NSE" | "BSE") {
+        return error(StatusCode::BAD_REQUEST, "UDAPI1089", "Invalid exchange");
+    }
+    let (inner, now) = state.at_now();
+    let status = match inner.market.calendar().phase_at(now, EquityClass::CashOnly) {
+        Phase::PreOpenOrderEntry => "PRE_OPEN_START",
+        Phase::PreOpenMatching => "PRE_OPEN_END",
+        Phase::Continuous => "NORMAL_OPEN",
+        Phase::ClosingAuction | Phase::Closing | Phase::PostClose => "CLOSING_START",
+        Phase::Closed(_) | Phase::BeforePreOpen | Phase::AfterClose => "NORMAL_CLOSE",
+    };
+    success(MarketStatusData {
+        exchange,
+        status: status.into(),
+        last_updated: now.timestamp_millis(),
+    })
+}
+
+/// The current year's weekday holidays, from the simulator's own calendar. Needs no token, like Upstox's.
+pub async fn holidays(State(state): Shared) -> Response {
+    let (inner, now) = state.at_now();
+    let year = to_ist(now).date_naive();
+    let first =
+        chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&year), 1, 1).expect("a valid date");
+    let data: Vec<HolidayData> = first
+        .iter_days()
+        .take_while(|d| chrono::Datelike::year(d) == chrono::Datelike::year(&year))
+        .filter_map(|date| match inner.market.calendar().day_plan(date) {
+            DayPlan::Closed(crate::calendar::ClosedReason::Holiday(name)) => Some(HolidayData {
+                date: date.to_string(),
+                description: name,
+                holiday_type: "TRADING_HOLIDAY".into(),
+                closed_exchanges: vec!["NSE".into(), "BSE".into(), "NFO".into()],
+            }),
+            _ => None,
+        })
+        .collect();
+    success(data)
+}
+
+pub async fn place_order(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Option<Json<PlaceOrderBody>>,
+) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    let Some(Json(body)) = body else {
+        return error(StatusCode::BAD_REQUEST, "UDAPI100038", "Invalid input");
+    };
+    let delay = {
+        let (mut inner, now) = state.at_now();
+        if inner.faults.active(FaultKind::Order5xx, now).is_some() {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "UDAPI100500",
+                "Something went wrong",
+            );
+        }
+        let delay = inner
+            .faults
+            .active(FaultKind::AckDelay, now)
+            .map(|f| f.delay_ms);
+        let super::state::Inner { market, book, .. } = &mut *inner;
+        match book.place(&body, market, now) {
+            Ok(id) => (delay, id),
+            Err(r) => return refused(r),
+        }
+    };
+    let (delay, id) = delay;
+    if let Some(ms) = delay {
+        // The order exists already; only its acknowledgement is late, past the client's timeout.
+        state.clock.sleep(Duration::from_millis(ms)).await;
+    }
+    success(OrderIdsData {
+        order_ids: vec![id],
+    })
+}
+
+pub async fn modify_order(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Option<Json<ModifyOrderBody>>,
+) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    let Some(Json(body)) = body else {
+        return error(StatusCode::BAD_REQUEST, "UDAPI100038", "Invalid input");
+    };
+    let (mut inner, now) = state.at_now();
+    if inner.faults.active(FaultKind::Order5xx, now).is_some() {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UDAPI100500",
+            "Something went wrong",
+        );
+    }
+    let super::state::Inner { market, book, .. } = &mut *inner;
+    match book.modify(&body, market, now) {
+        Ok(order_id) => success(OrderIdData { order_id }),
+        Err(r) => refused(r),
+    }
+}
+
+pub async fn cancel_order(
+    State(state): Shared,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    let Some(order_id) = query.get("order_id") else {
+        return error(StatusCode::BAD_REQUEST, "UDAPI1023", "order_id is required");
+    };
+    let (mut inner, now) = state.at_now();
+    if inner.faults.active(FaultKind::Order5xx, now).is_some() {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UDAPI100500",
+            "Something went wrong",
+        );
+    }
+    match inner.book.cancel(order_id) {
+        Ok(order_id) => success(OrderIdData { order_id }),
+        Err(r) => refused(r),
+    }
+}
+
+pub async fn order_details(
+    State(state): Shared,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    let Some(order_id) = query.get("order_id") else {
+        return error(StatusCode::BAD_REQUEST, "UDAPI1023", "order_id is required");
+    };
+    let (inner, _) = state.at_now();
+    match inner.book.order(order_id) {
+        Ok(row) => success(row),
+        Err(r) => refused(r),
+    }
+}
+
+pub async fn order_history(
+    State(state): Shared,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    let (inner, _) = state.at_now();
+    match (query.get("order_id"), query.get("tag")) {
+        (Some(order_id), _) => match inner.book.order(order_id) {
+            Ok(row) => success(vec![row]),
+            Err(r) => refused(r),
+        },
+        (None, Some(tag)) => success(inner.book.orders_tagged(tag)),
+        (None, None) => error(
+            StatusCode::BAD_REQUEST,
+            "UDAPI1023",
+            "order_id or tag is required",
+        ),
+    }
+}
+
+pub async fn order_book(State(state): Shared, headers: HeaderMap) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    let (inner, _) = state.at_now();
+    success(inner.book.order_rows())
+}
+
+pub async fn trades(State(state): Shared, headers: HeaderMap) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    let (inner, _) = state.at_now();
+    success(inner.book.trade_rows())
+}
+
+pub async fn positions(State(state): Shared, headers: HeaderMap) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    let (inner, _) = state.at_now();
+    success(inner.book.position_rows(&inner.market))
+}
