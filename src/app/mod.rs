@@ -6,6 +6,7 @@ mod calendar_command;
 mod check_config_command;
 mod decode_command;
 mod logging;
+mod sim_command;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,8 @@ pub enum Command {
         #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
         config: PathBuf,
     },
+    /// Run the market simulator: Upstox's REST API and V3 feed on loopback, with a seeded scenario.
+    Sim(sim_command::SimArgs),
     /// Print captured feed frames as normalized JSON (instrument key, price, trade time, quantity, previous close).
     Decode {
         /// The wire format of the frames.
@@ -65,5 +68,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::CheckConfig { file } => Ok(check_config_command::run(&file)),
         Command::Calendar { date, config } => Ok(calendar_command::run(&config, date)),
         Command::Decode { format, files } => Ok(decode_command::run(format, &files)),
+        Command::Sim(args) => sim_command::run(args),
     }
 }

@@ -91,7 +91,12 @@ async fn session(mut socket: WebSocket, state: &SimState, connected_at: DateTime
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Binary(bytes))) => on_request(&mut socket, state, &mut subscribed, &bytes).await,
                 Some(Ok(Message::Text(text))) => on_request(&mut socket, state, &mut subscribed, text.as_bytes()).await,
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Close(frame))) => {
+                    // Answer the close handshake, as a server must, so the client is not left waiting.
+                    let _ = socket.send(Message::Close(frame)).await;
+                    return;
+                }
+                None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
             },
             _ = state.clock.sleep(Duration::from_secs(1)) => {

@@ -3,6 +3,7 @@
 mod calendar;
 mod cli;
 mod config;
+mod official_sdk;
 mod support;
 mod upstox_feed;
 mod upstox_sim;
