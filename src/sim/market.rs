@@ -192,3 +192,79 @@ impl Market {
         self.session_day = Some(day);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::{CalendarData, ist_instant};
+    use chrono::{NaiveDate, NaiveTime, TimeDelta};
+    use rust_decimal::dec;
+
+    fn specs() -> Vec<InstrumentSpec> {
+        vec![InstrumentSpec {
+            symbol: "RELIANCE".into(),
+            key: "NSE_EQ|INE002A01018".into(),
+            previous_close: dec!(1543.2),
+            tick: TickSize::new(dec!(0.1)).unwrap(),
+            gap_pct: 1.0,
+            trend_pct: 0.5,
+            index: false,
+        }]
+    }
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        ist_instant(
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            NaiveTime::from_hms_opt(h, m, 0).unwrap(),
+        )
+    }
+
+    fn market(seed: u64, start: DateTime<Utc>) -> Market {
+        Market::new(
+            specs(),
+            seed,
+            MarketCalendar::new(CalendarData::default()),
+            start,
+        )
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_day_however_it_is_read() {
+        let mut stepwise = market(7, at(9, 0));
+        let mut t = at(9, 0);
+        while t < at(11, 0) {
+            t += TimeDelta::seconds(7);
+            stepwise.advance_to(t.min(at(11, 0)));
+        }
+        let mut jump = market(7, at(9, 0));
+        jump.advance_to(at(11, 0));
+        let started_late = market(7, at(11, 0));
+        assert_eq!(stepwise.get(0).1, jump.get(0).1);
+        assert_eq!(
+            jump.get(0).1,
+            started_late.get(0).1,
+            "a mid-session start replays from the open"
+        );
+        let other_seed = market(8, at(11, 0));
+        assert_ne!(jump.get(0).1.ltp, other_seed.get(0).1.ltp);
+    }
+
+    #[test]
+    fn the_open_gaps_off_the_previous_close_and_prices_stay_on_the_tick() {
+        let mut m = market(7, at(9, 0));
+        m.advance_to(at(9, 14));
+        assert_eq!(m.get(0).1.ltp, dec!(1543.2), "no trading before the open");
+        m.advance_to(at(9, 15) + TimeDelta::seconds(1));
+        let q = m.get(0).1.clone();
+        assert_eq!(q.cp, dec!(1543.2));
+        assert_eq!(
+            q.open,
+            dec!(1558.6),
+            "1543.2 gapped up 1 % onto the 0.1 grid"
+        );
+        m.advance_to(at(15, 29));
+        let q = m.get(0).1;
+        assert!(q.volume > 0 && q.high >= q.ltp && q.low <= q.ltp);
+        assert!(m.get(0).0.tick.is_on_grid(q.ltp));
+    }
+}

@@ -508,3 +508,117 @@ async fn a_scripted_drop_closes_the_connection_without_a_close_frame() {
         "a drop has no close frame: {reason}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_orders_wait_for_their_trigger() {
+    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    let rest = sim.rest(SIM_TOKEN);
+    let ltp: f64 = rest.ltp(&[RELIANCE]).await.unwrap()[0]
+        .last_price
+        .to_string()
+        .parse()
+        .unwrap();
+    let far_above = ((ltp * 1.2) * 10.0).round() / 10.0;
+    let below = ((ltp * 0.9) * 10.0).round() / 10.0;
+    let waiting = rest
+        .place_order(&order(RELIANCE, "BUY", 2, "SL-M", 0.0, far_above, "DL-S1"))
+        .await
+        .unwrap();
+    let triggered = rest
+        .place_order(&order(RELIANCE, "BUY", 2, "SL-M", 0.0, below, "DL-S2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.order_details(&waiting[0]).await.unwrap().state,
+        OrderState::TriggerPending
+    );
+    assert_eq!(
+        rest.order_details(&triggered[0]).await.unwrap().state,
+        OrderState::Complete
+    );
+    let history = rest.order_history(&triggered[0]).await.unwrap();
+    assert_eq!(history[0].order_type, "SL-M");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_5xx_is_transient_and_places_nothing() {
+    let sim = SimHarness::start(
+        scenario_with("[[fault]]\nkind = \"order_5xx\"\nfrom = \"10:00\""),
+        ist(2026, 11, 23, 10, 0, 0),
+        1.0,
+    )
+    .await;
+    let rest = sim.rest(SIM_TOKEN);
+    let err = rest
+        .place_order(&order(RELIANCE, "BUY", 1, "MARKET", 0.0, 0.0, "DL-X1"))
+        .await
+        .unwrap_err();
+    assert_eq!((err.class, err.status), (ErrorClass::Transient, Some(500)));
+    assert!(rest.order_book().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_acknowledgement_times_out_but_the_order_is_found_by_its_tag() {
+    let sim = SimHarness::start(
+        scenario_with("[[fault]]\nkind = \"ack_delay\"\nfrom = \"10:00\"\ndelay_ms = 20000"),
+        ist(2026, 11, 23, 10, 0, 0),
+        1.0,
+    )
+    .await;
+    let impatient = sim.rest_with(
+        SIM_TOKEN,
+        RestSettings {
+            timeout: Duration::from_millis(400),
+            ..RestSettings::default()
+        },
+    );
+    let err = impatient
+        .place_order(&order(RELIANCE, "BUY", 4, "MARKET", 0.0, 0.0, "DL-AMB1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class, ErrorClass::Transient);
+    assert!(err.message.contains("timed out"), "{err}");
+    let found = impatient.order_history_by_tag("DL-AMB1").await.unwrap();
+    assert_eq!(
+        found.len(),
+        1,
+        "the order exists although its acknowledgement never came"
+    );
+    assert_eq!(found[0].filled_quantity, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_window_sends_nothing_then_the_feed_resumes() {
+    let sim = SimHarness::start(
+        scenario_with("[[fault]]\nkind = \"silence\"\nfrom = \"10:00:10\"\nuntil = \"10:00:30\""),
+        ist(2026, 11, 23, 10, 0, 0),
+        20.0,
+    )
+    .await;
+    let mut socket =
+        UpstoxFeedSocket::connect(&sim.rest(SIM_TOKEN).authorize_feed().await.unwrap())
+            .await
+            .unwrap();
+    socket
+        .subscribe(FeedMode::Ltpc, &[RELIANCE, "NSE_EQ|INE009A01021"])
+        .await
+        .unwrap();
+    let silent_from = ist(2026, 11, 23, 10, 0, 11).timestamp_millis();
+    let silent_until = ist(2026, 11, 23, 10, 0, 30).timestamp_millis();
+    let mut after = 0;
+    while after < 3 {
+        let event = tokio::time::timeout(Duration::from_secs(10), socket.next_event())
+            .await
+            .unwrap();
+        if let FeedEvent::Frame(f) = event {
+            assert!(
+                !(silent_from..silent_until).contains(&f.current_ts_ms),
+                "a frame at {} inside the silent window",
+                f.current_ts_ms
+            );
+            if f.current_ts_ms >= silent_until {
+                after += 1;
+            }
+        }
+    }
+}

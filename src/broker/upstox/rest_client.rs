@@ -237,6 +237,13 @@ impl UpstoxRest {
         order_report(data)
     }
 
+    /// Every state an order went through.
+    pub async fn order_history(&self, order_id: &str) -> Result<Vec<OrderReport>, BrokerError> {
+        let query = [("order_id", order_id.to_string())];
+        let rows: Vec<OrderData> = self.read("/v2/order/history", &query).await?;
+        rows.into_iter().map(order_report).collect()
+    }
+
     /// Every state an order went through, found by its tag: how an ambiguous submit is resolved.
     pub async fn order_history_by_tag(&self, tag: &str) -> Result<Vec<OrderReport>, BrokerError> {
         let rows: Vec<OrderData> = self
