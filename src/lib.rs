@@ -8,4 +8,5 @@ pub mod broker;
 pub mod calendar;
 pub mod config;
 pub mod domain;
+pub mod feed;
 pub mod sim;

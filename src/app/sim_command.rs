@@ -67,6 +67,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let settings = SimSettings {
             token: args.token.clone(),
+            renewed_token: None,
             scenario,
             clock,
             calendar: MarketCalendar::new(bot.calendar),

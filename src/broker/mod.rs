@@ -2,10 +2,12 @@
 //! error mapping. Nothing broker-shaped leaves these modules; everything past them speaks `domain`.
 
 mod error;
+mod feed_source;
 mod rate_limit;
 mod reports;
 pub mod upstox;
 
 pub use error::{BrokerError, ErrorClass};
+pub use feed_source::{FeedBroker, FeedStream, PriceUpdate, StreamEvent};
 pub use rate_limit::{RateBudget, RateLimit};
 pub use reports::{LtpQuote, OrderReport, OrderState, PositionReport, Profile, TradeReport};

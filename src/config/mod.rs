@@ -12,6 +12,7 @@ mod error;
 mod secrets;
 mod source;
 mod strategy;
+mod token_source;
 pub mod values;
 
 use std::path::Path;
@@ -24,6 +25,7 @@ pub use bot::{
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
 pub use secrets::{Secret, Secrets, secret_variables};
 pub use strategy::{Direction, EntryTrigger, SizingRule, StopRule, StrategyConfig};
+pub use token_source::TokenSource;
 
 use source::TomlFile;
 

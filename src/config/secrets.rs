@@ -189,7 +189,7 @@ fn redacted_dotenv_error(e: &dotenvy::Error) -> String {
 }
 
 #[cfg(unix)]
-fn check_private(path: &Path) -> Result<(), ConfigError> {
+pub(crate) fn check_private(path: &Path) -> Result<(), ConfigError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path)
         .map(|m| m.permissions().mode())
@@ -211,6 +211,6 @@ fn check_private(path: &Path) -> Result<(), ConfigError> {
 }
 
 #[cfg(not(unix))]
-fn check_private(_path: &Path) -> Result<(), ConfigError> {
+pub(crate) fn check_private(_path: &Path) -> Result<(), ConfigError> {
     Ok(())
 }

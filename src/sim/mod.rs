@@ -33,8 +33,10 @@ pub use scenario::{BUILT_IN_SCENARIO, Fault, FaultKind, Scenario, ScenarioError}
 pub const FEED_PATH: &str = "/market-data-feeder/v3/upstox-developer-api/feeds";
 
 pub struct SimSettings {
-    /// The one access token the simulator accepts.
+    /// The access token the simulator accepts until a scripted `token_expiry`.
     pub token: String,
+    /// A token issued by logging in again: accepted before and after any expiry.
+    pub renewed_token: Option<String>,
     pub scenario: Scenario,
     pub clock: Clock,
     pub calendar: MarketCalendar,

@@ -17,6 +17,7 @@ use crate::calendar::Clock;
 pub struct SimState {
     pub clock: Clock,
     pub token: String,
+    pub renewed_token: Option<String>,
     pub addr: SocketAddr,
     pub connection_limit: usize,
     inner: Mutex<Inner>,
@@ -39,6 +40,7 @@ impl SimState {
         SimState {
             clock: settings.clock,
             token: settings.token,
+            renewed_token: settings.renewed_token,
             addr,
             connection_limit: scenario.connection_limit,
             inner: Mutex::new(Inner {
@@ -62,12 +64,16 @@ impl SimState {
         (inner, now)
     }
 
-    /// Whether `header` (an `Authorization` value) carries the accepted token, and it has not expired.
+    /// Whether `header` (an `Authorization` value) carries an accepted token that has not expired.
     pub fn token_valid(&self, header: Option<&str>) -> bool {
+        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+            return false;
+        };
+        if self.renewed_token.as_deref() == Some(token) {
+            return true;
+        }
         let (inner, now) = self.at_now();
-        let expected = format!("Bearer {}", self.token);
-        header == Some(expected.as_str())
-            && inner.faults.active(FaultKind::TokenExpiry, now).is_none()
+        token == self.token && inner.faults.active(FaultKind::TokenExpiry, now).is_none()
     }
 
     /// Issues a new one-time feed URL.

@@ -116,6 +116,8 @@ pub struct SimHarness {
 }
 
 pub const SIM_TOKEN: &str = "sim-token-for-tests";
+/// The token a trader gets by logging in again after `SIM_TOKEN` expired.
+pub const RENEWED_TOKEN: &str = "sim-token-renewed";
 
 impl SimHarness {
     pub async fn start(
@@ -128,6 +130,7 @@ impl SimHarness {
             .into();
         let settings = dalal::sim::SimSettings {
             token: SIM_TOKEN.into(),
+            renewed_token: Some(RENEWED_TOKEN.into()),
             scenario,
             clock,
             calendar: shipped_calendar(),

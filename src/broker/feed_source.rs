@@ -1,0 +1,57 @@
+//! What the failover feed needs from a broker, and nothing more: a fresh streaming connection on demand, a
+//! polled last price for a batch of instruments, and a way to pick up a refreshed token.
+//!
+//! Upstox implements it now; HDFC Sky plugs into the same traits. Prices cross this boundary as
+//! `PriceUpdate`s keyed by the broker's instrument key, already in exact decimals.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::BrokerError;
+
+/// One instrument's price as a broker reported it, streamed or polled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceUpdate {
+    pub instrument_key: String,
+    pub last_price: Decimal,
+    /// The exchange time of the last trade; polled prices usually have none.
+    pub last_trade_time: Option<DateTime<Utc>>,
+    pub last_quantity: Option<u64>,
+    pub previous_close: Option<Decimal>,
+}
+
+/// What an open streaming connection produced.
+#[derive(Debug)]
+pub enum StreamEvent {
+    Prices(Vec<PriceUpdate>),
+    /// A frame that could not be decoded; the connection is still up.
+    BadFrame(String),
+    /// A heartbeat or a frame without prices: the connection is alive.
+    Alive,
+    /// The connection is gone.
+    Closed(String),
+}
+
+pub trait FeedStream: Send {
+    fn subscribe(&mut self, keys: &[String]) -> impl Future<Output = Result<(), BrokerError>> + Send;
+    fn next_event(&mut self) -> impl Future<Output = StreamEvent> + Send;
+    /// Closes cleanly, so the broker does not count the connection against its limit.
+    fn close(self) -> impl Future<Output = ()> + Send;
+}
+
+pub trait FeedBroker: Send + Sync + 'static {
+    type Stream: FeedStream + 'static;
+
+    /// A new streaming connection, with whatever fresh authorization the broker needs for each connect.
+    fn connect(&self) -> impl Future<Output = Result<Self::Stream, BrokerError>> + Send;
+
+    /// Last prices for at most `poll_batch_size()` keys.
+    fn poll(&self, keys: &[String]) -> impl Future<Output = Result<Vec<PriceUpdate>, BrokerError>> + Send;
+
+    fn poll_batch_size(&self) -> usize;
+
+    /// Re-reads the token from where it came from; true when it changed.
+    fn reload_token(&self) -> impl Future<Output = bool> + Send;
+}

@@ -1,0 +1,113 @@
+//! Upstox behind the failover feed's traits: every connect authorizes afresh (a one-time URL serves one
+//! connection), polling uses LTP v3, and a 401 is met by re-reading the token from its source.
+
+use std::sync::Mutex;
+
+use super::feed_frame::FeedTick;
+use super::feed_request::FeedMode;
+use super::feed_socket::{FeedEvent, UpstoxFeedSocket};
+use super::rest_client::{LTP_KEYS_PER_CALL, UpstoxRest};
+use crate::broker::{BrokerError, FeedBroker, FeedStream, PriceUpdate, StreamEvent};
+use crate::config::TokenSource;
+
+pub struct UpstoxFeedBroker {
+    rest: UpstoxRest,
+    tokens: TokenSource,
+    mode: FeedMode,
+    /// The token in use, to tell whether a re-read found a new one.
+    current: Mutex<String>,
+}
+
+impl UpstoxFeedBroker {
+    /// `rest` must already hold the token that `tokens` gives now.
+    pub fn new(rest: UpstoxRest, tokens: TokenSource, mode: FeedMode) -> Self {
+        let current = tokens.read().map(|t| t.expose().to_string()).unwrap_or_default();
+        UpstoxFeedBroker {
+            rest,
+            tokens,
+            mode,
+            current: Mutex::new(current),
+        }
+    }
+}
+
+pub struct UpstoxStream {
+    socket: UpstoxFeedSocket,
+    mode: FeedMode,
+}
+
+fn price_update(tick: FeedTick) -> PriceUpdate {
+    PriceUpdate {
+        last_trade_time: tick.last_trade_time(),
+        last_quantity: u64::try_from(tick.ltq).ok().filter(|q| *q > 0),
+        instrument_key: tick.instrument_key,
+        last_price: tick.ltp,
+        previous_close: tick.cp,
+    }
+}
+
+impl FeedStream for UpstoxStream {
+    async fn subscribe(&mut self, keys: &[String]) -> Result<(), BrokerError> {
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.socket.subscribe(self.mode, &keys).await
+    }
+
+    async fn next_event(&mut self) -> StreamEvent {
+        match self.socket.next_event().await {
+            FeedEvent::Frame(frame) if frame.ticks.is_empty() => StreamEvent::Alive,
+            FeedEvent::Frame(frame) => StreamEvent::Prices(frame.ticks.into_iter().map(price_update).collect()),
+            FeedEvent::BadFrame(e) => StreamEvent::BadFrame(e.to_string()),
+            FeedEvent::Heartbeat => StreamEvent::Alive,
+            FeedEvent::Closed(reason) => StreamEvent::Closed(reason),
+        }
+    }
+
+    async fn close(self) {
+        self.socket.close().await;
+    }
+}
+
+impl FeedBroker for UpstoxFeedBroker {
+    type Stream = UpstoxStream;
+
+    async fn connect(&self) -> Result<UpstoxStream, BrokerError> {
+        let url = self.rest.authorize_feed().await?;
+        let socket = UpstoxFeedSocket::connect(&url).await?;
+        Ok(UpstoxStream {
+            socket,
+            mode: self.mode,
+        })
+    }
+
+    async fn poll(&self, keys: &[String]) -> Result<Vec<PriceUpdate>, BrokerError> {
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let quotes = self.rest.ltp(&keys).await?;
+        Ok(quotes
+            .into_iter()
+            .map(|q| PriceUpdate {
+                instrument_key: q.instrument_key,
+                last_price: q.last_price,
+                last_trade_time: None,
+                last_quantity: u64::try_from(q.last_quantity).ok().filter(|n| *n > 0),
+                previous_close: q.previous_close,
+            })
+            .collect())
+    }
+
+    fn poll_batch_size(&self) -> usize {
+        LTP_KEYS_PER_CALL
+    }
+
+    async fn reload_token(&self) -> bool {
+        let Ok(token) = self.tokens.read() else {
+            return false;
+        };
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if *current == token.expose() {
+            return false;
+        }
+        *current = token.expose().to_string();
+        self.rest.set_token(token);
+        true
+    }
+}

@@ -1,0 +1,57 @@
+//! Where a broker access token comes from, so that it can be read again when the broker says 401: a trader who
+//! logs in again (or a login helper that writes the token file) fixes a running bot without a restart.
+
+use std::path::{Path, PathBuf};
+
+use super::error::{ConfigError, ConfigErrorKind};
+use super::secrets::{Secret, check_private};
+
+#[derive(Debug, Clone)]
+pub enum TokenSource {
+    /// An environment variable, read again each time (a container's env does not change, a dev shell's may).
+    Env(String),
+    /// A file holding the token alone, which must not be readable by other users.
+    File(PathBuf),
+    /// A token fixed for the life of the process (the simulator's, or tests').
+    Fixed(Secret),
+}
+
+impl TokenSource {
+    pub fn read(&self) -> Result<Secret, ConfigError> {
+        match self {
+            TokenSource::Fixed(secret) => Ok(secret.clone()),
+            TokenSource::Env(variable) => std::env::var(variable)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Secret::new(v.trim()))
+                .ok_or_else(|| missing(Path::new("environment"), variable)),
+            TokenSource::File(path) => {
+                check_private(path)?;
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+                    kind: ConfigErrorKind::Unreadable,
+                    file: path.clone(),
+                    key: None,
+                    line: None,
+                    problem: format!("cannot read the token file: {e}"),
+                    fix: "log in again to write it, or point the token file setting at the right path".into(),
+                })?;
+                let token = text.trim();
+                if token.is_empty() {
+                    return Err(missing(path, "token"));
+                }
+                Ok(Secret::new(token))
+            }
+        }
+    }
+}
+
+fn missing(file: &Path, key: &str) -> ConfigError {
+    ConfigError {
+        kind: ConfigErrorKind::MissingSecret,
+        file: file.to_path_buf(),
+        key: Some(key.to_string()),
+        line: None,
+        problem: "no access token is there".into(),
+        fix: "log in again and store the new access token".into(),
+    }
+}
