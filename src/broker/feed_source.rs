@@ -35,7 +35,10 @@ pub enum StreamEvent {
 }
 
 pub trait FeedStream: Send {
-    fn subscribe(&mut self, keys: &[String]) -> impl Future<Output = Result<(), BrokerError>> + Send;
+    fn subscribe(
+        &mut self,
+        keys: &[String],
+    ) -> impl Future<Output = Result<(), BrokerError>> + Send;
     fn next_event(&mut self) -> impl Future<Output = StreamEvent> + Send;
     /// Closes cleanly, so the broker does not count the connection against its limit.
     fn close(self) -> impl Future<Output = ()> + Send;
@@ -48,7 +51,10 @@ pub trait FeedBroker: Send + Sync + 'static {
     fn connect(&self) -> impl Future<Output = Result<Self::Stream, BrokerError>> + Send;
 
     /// Last prices for at most `poll_batch_size()` keys.
-    fn poll(&self, keys: &[String]) -> impl Future<Output = Result<Vec<PriceUpdate>, BrokerError>> + Send;
+    fn poll(
+        &self,
+        keys: &[String],
+    ) -> impl Future<Output = Result<Vec<PriceUpdate>, BrokerError>> + Send;
 
     fn poll_batch_size(&self) -> usize;
 

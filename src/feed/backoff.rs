@@ -62,10 +62,14 @@ mod tests {
         probes.reset();
         assert_eq!(probes.next_wait().as_secs(), 30);
 
-        let mut reconnects = Backoff::with_jitter(Duration::from_millis(500), Duration::from_secs(30), 1);
+        let mut reconnects =
+            Backoff::with_jitter(Duration::from_millis(500), Duration::from_secs(30), 1);
         for step in [500u64, 1000, 2000, 4000] {
             let wait = reconnects.next_wait().as_millis() as u64;
-            assert!((step / 2..=step).contains(&wait), "{wait} ms for a {step} ms step");
+            assert!(
+                (step / 2..=step).contains(&wait),
+                "{wait} ms for a {step} ms step"
+            );
         }
     }
 }

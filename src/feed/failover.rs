@@ -134,7 +134,11 @@ impl<B: FeedBroker> FailoverFeed<B> {
             poll_at: None,
             poll_interval: t.poll_interval,
             connect_at: Some(now),
-            reconnect_backoff: Backoff::with_jitter(t.reconnect_min, t.reconnect_max, now.timestamp_micros() as u64),
+            reconnect_backoff: Backoff::with_jitter(
+                t.reconnect_min,
+                t.reconnect_max,
+                now.timestamp_micros() as u64,
+            ),
             probe_backoff: Backoff::exact(t.probe_min, t.probe_max),
             last_alive: now,
             streaming_since: None,
@@ -187,9 +191,9 @@ impl<B: FeedBroker> FailoverFeed<B> {
         at(run.connect_at);
         at(run.token_check_at);
         if run.stream.is_some() {
-            at(Some(run.last_alive + stall));
-            if run.polling {
-                at(run.streaming_since.map(|s| s + delta(self.timings.poll_interval)));
+            // Outside continuous trading a quiet connection is normal: no stall deadline, or the loop would spin.
+            if self.in_session(now) {
+                at(Some(run.last_alive + stall));
             }
         }
         wake
@@ -203,7 +207,10 @@ impl<B: FeedBroker> FailoverFeed<B> {
         tracing::info!(from = %run.state, to = %state, "feed state");
         self.stats_mut().enter_state(&state, now);
         run.state = state.clone();
-        self.out.send(FeedOutput::State { state, at: now }).await.is_ok()
+        self.out
+            .send(FeedOutput::State { state, at: now })
+            .await
+            .is_ok()
     }
 
     async fn start_polling(&self, run: &mut Run<B::Stream>, reason: FallbackReason) -> bool {
@@ -219,10 +226,20 @@ impl<B: FeedBroker> FailoverFeed<B> {
         match event {
             StreamEvent::Prices(updates) => {
                 run.last_alive = now;
-                if run.streaming_since.is_some_and(|since| now - since > STABLE_STREAMING) {
+                let since = *run.streaming_since.get_or_insert(now);
+                if now - since > STABLE_STREAMING {
                     run.reconnect_backoff.reset();
                 }
-                self.deliver(run, updates, TickSource::Stream).await
+                if !self.deliver(run, updates, TickSource::Stream).await {
+                    return false;
+                }
+                // The stream has delivered for a whole poll interval: the overlap is over.
+                if run.polling && now - since >= delta(self.timings.poll_interval) {
+                    run.polling = false;
+                    run.poll_at = None;
+                    return self.set_state(run, FeedState::Streaming).await;
+                }
+                true
             }
             StreamEvent::Alive => {
                 run.last_alive = now;
@@ -246,7 +263,8 @@ impl<B: FeedBroker> FailoverFeed<B> {
                 if run.polling {
                     self.set_state(run, FeedState::Polling { reason }).await
                 } else {
-                    self.set_state(run, FeedState::Reconnecting { reason }).await
+                    self.set_state(run, FeedState::Reconnecting { reason })
+                        .await
                 }
             }
         }
@@ -266,25 +284,16 @@ impl<B: FeedBroker> FailoverFeed<B> {
         if run.token_check_at.is_some() {
             return true;
         }
-        if run.stream.is_some() {
-            if self.in_session(now) && now - run.last_alive >= delta(self.timings.stall_timeout) {
-                tracing::warn!(silent_for = ?(now - run.last_alive), "feed silent; polling and reconnecting");
-                if let Some(stream) = run.stream.take() {
-                    stream.close().await;
-                }
-                run.streaming_since = None;
-                run.connect_at = Some(now);
-                if !self.start_polling(run, FallbackReason::Silent).await {
-                    return false;
-                }
-            } else if run.polling
-                && run.streaming_since.is_some_and(|s| now - s >= delta(self.timings.poll_interval))
-            {
-                run.polling = false;
-                run.poll_at = None;
-                if !self.set_state(run, FeedState::Streaming).await {
-                    return false;
-                }
+        let stalled = now - run.last_alive >= delta(self.timings.stall_timeout);
+        if run.stream.is_some() && self.in_session(now) && stalled {
+            tracing::warn!(silent_for = ?(now - run.last_alive), "feed silent; polling and reconnecting");
+            if let Some(stream) = run.stream.take() {
+                stream.close().await;
+            }
+            run.streaming_since = None;
+            run.connect_at = Some(now);
+            if !self.start_polling(run, FallbackReason::Silent).await {
+                return false;
             }
         }
         if run.poll_at.is_some_and(|at| at <= now) {
@@ -322,17 +331,21 @@ impl<B: FeedBroker> FailoverFeed<B> {
         let now = self.clock.now();
         match result {
             Ok(stream) => {
-                if run.connected_once {
-                    self.stats_mut().reconnects += 1;
+                {
+                    let mut stats = self.stats_mut();
+                    stats.last_connected_at = Some(now);
+                    if run.connected_once {
+                        stats.reconnects += 1;
+                    }
                 }
                 run.connected_once = true;
                 run.stream = Some(stream);
                 run.last_alive = now;
-                run.streaming_since = Some(now);
+                run.streaming_since = None;
                 run.probe_backoff.reset();
                 run.forbidden_logged = false;
                 if run.polling {
-                    // Polling goes on for one interval of overlap, then stops.
+                    // Polling goes on until the stream has delivered for one poll interval.
                     true
                 } else {
                     run.poll_at = None;
@@ -359,7 +372,8 @@ impl<B: FeedBroker> FailoverFeed<B> {
                     );
                 }
                 run.connect_at = Some(now + delta(wait));
-                self.start_polling(run, FallbackReason::HandshakeForbidden).await
+                self.start_polling(run, FallbackReason::HandshakeForbidden)
+                    .await
             }
             ErrorClass::Auth => self.on_unauthorized(run, &e).await,
             _ => {
@@ -373,7 +387,8 @@ impl<B: FeedBroker> FailoverFeed<B> {
                 if run.poll_at.is_none() {
                     run.poll_at = Some(now + delta(RECONNECT_GRACE));
                 }
-                self.set_state(run, FeedState::Reconnecting { reason }).await
+                self.set_state(run, FeedState::Reconnecting { reason })
+                    .await
             }
         }
     }
@@ -419,7 +434,9 @@ impl<B: FeedBroker> FailoverFeed<B> {
                     tracing::warn!(next_poll_in = ?run.poll_interval, "LTP polling rate-limited; slowing down");
                     break;
                 }
-                Err(e) if e.class == ErrorClass::Auth => return self.on_unauthorized(run, &e).await,
+                Err(e) if e.class == ErrorClass::Auth => {
+                    return self.on_unauthorized(run, &e).await;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "LTP poll failed");
                     break;
@@ -433,7 +450,12 @@ impl<B: FeedBroker> FailoverFeed<B> {
     }
 
     /// Turns broker prices into ticks, lets through only what moves each instrument forward, and sends them.
-    async fn deliver(&self, run: &mut Run<B::Stream>, updates: Vec<PriceUpdate>, source: TickSource) -> bool {
+    async fn deliver(
+        &self,
+        run: &mut Run<B::Stream>,
+        updates: Vec<PriceUpdate>,
+        source: TickSource,
+    ) -> bool {
         let now = self.clock.now();
         let overlap = delta(self.timings.poll_interval);
         for update in updates {
@@ -452,7 +474,8 @@ impl<B: FeedBroker> FailoverFeed<B> {
             if !run.gate.admit(&tick, overlap) {
                 continue;
             }
-            self.stats_mut().price_delivered(&tick.instrument, source, now);
+            self.stats_mut()
+                .price_delivered(&tick.instrument, source, now);
             if self.out.send(FeedOutput::Tick(tick)).await.is_err() {
                 return false;
             }

@@ -82,8 +82,14 @@ mod tests {
         let overlap = TimeDelta::seconds(1);
         let mut gate = TickGate::default();
         assert!(gate.admit(&tick(TickSource::Stream, Some(1_000), 1_050), overlap));
-        assert!(!gate.admit(&tick(TickSource::Stream, Some(1_000), 1_060), overlap), "the same trade again");
-        assert!(!gate.admit(&tick(TickSource::Stream, Some(900), 1_070), overlap), "an older trade");
+        assert!(
+            !gate.admit(&tick(TickSource::Stream, Some(1_000), 1_060), overlap),
+            "the same trade again"
+        );
+        assert!(
+            !gate.admit(&tick(TickSource::Stream, Some(900), 1_070), overlap),
+            "an older trade"
+        );
         // Polling while the stream is fresh: refused, the stream is fresher.
         assert!(!gate.admit(&tick(TickSource::Poll, None, 1_500), overlap));
         // The stream went quiet for longer than the overlap: the poll is the newest view.

@@ -24,7 +24,9 @@ pub enum FallbackReason {
 impl fmt::Display for FallbackReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FallbackReason::HandshakeForbidden => f.write_str("WebSocket handshake refused with 403"),
+            FallbackReason::HandshakeForbidden => {
+                f.write_str("WebSocket handshake refused with 403")
+            }
             FallbackReason::HandshakeFailed(why) => write!(f, "WebSocket handshake failed: {why}"),
             FallbackReason::Dropped(why) => write!(f, "WebSocket dropped: {why}"),
             FallbackReason::Silent => f.write_str("WebSocket silent past the stall timeout"),
@@ -36,8 +38,12 @@ impl fmt::Display for FallbackReason {
 pub enum FeedState {
     Starting,
     Streaming,
-    Polling { reason: FallbackReason },
-    Reconnecting { reason: FallbackReason },
+    Polling {
+        reason: FallbackReason,
+    },
+    Reconnecting {
+        reason: FallbackReason,
+    },
     /// 401 and no new token: no prices are fresh; the engine must not trade.
     AuthFailed,
 }
@@ -73,6 +79,8 @@ pub struct FeedStats {
     pub polls: u64,
     pub rate_limited: u64,
     pub bad_frames: u64,
+    /// When the stream last connected (and subscribed) successfully.
+    pub last_connected_at: Option<DateTime<Utc>>,
     pub stream_ticks: u64,
     pub poll_ticks: u64,
     /// The longest time between two fresh prices, per instrument.
@@ -96,7 +104,12 @@ impl FeedStats {
         }
     }
 
-    pub fn price_delivered(&mut self, instrument: &InstrumentId, source: TickSource, now: DateTime<Utc>) {
+    pub fn price_delivered(
+        &mut self,
+        instrument: &InstrumentId,
+        source: TickSource,
+        now: DateTime<Utc>,
+    ) {
         match source {
             TickSource::Stream => self.stream_ticks += 1,
             TickSource::Poll => self.poll_ticks += 1,

@@ -113,6 +113,8 @@ pub fn json_difference(ours: &serde_json::Value, expected: &serde_json::Value) -
 /// A simulator on 127.0.0.1:0 whose clock starts at `start` and runs `speed` times real time.
 pub struct SimHarness {
     pub server: dalal::sim::SimServer,
+    /// The simulator's clock, for clients that must share its time.
+    pub clock: dalal::calendar::Clock,
 }
 
 pub const SIM_TOKEN: &str = "sim-token-for-tests";
@@ -132,13 +134,13 @@ impl SimHarness {
             token: SIM_TOKEN.into(),
             renewed_token: Some(RENEWED_TOKEN.into()),
             scenario,
-            clock,
+            clock: clock.clone(),
             calendar: shipped_calendar(),
         };
         let server = dalal::sim::SimServer::start("127.0.0.1:0".parse().unwrap(), settings)
             .await
             .unwrap();
-        SimHarness { server }
+        SimHarness { server, clock }
     }
 
     pub fn rest(&self, token: &str) -> dalal::broker::upstox::UpstoxRest {

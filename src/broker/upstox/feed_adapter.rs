@@ -21,7 +21,10 @@ pub struct UpstoxFeedBroker {
 impl UpstoxFeedBroker {
     /// `rest` must already hold the token that `tokens` gives now.
     pub fn new(rest: UpstoxRest, tokens: TokenSource, mode: FeedMode) -> Self {
-        let current = tokens.read().map(|t| t.expose().to_string()).unwrap_or_default();
+        let current = tokens
+            .read()
+            .map(|t| t.expose().to_string())
+            .unwrap_or_default();
         UpstoxFeedBroker {
             rest,
             tokens,
@@ -55,7 +58,9 @@ impl FeedStream for UpstoxStream {
     async fn next_event(&mut self) -> StreamEvent {
         match self.socket.next_event().await {
             FeedEvent::Frame(frame) if frame.ticks.is_empty() => StreamEvent::Alive,
-            FeedEvent::Frame(frame) => StreamEvent::Prices(frame.ticks.into_iter().map(price_update).collect()),
+            FeedEvent::Frame(frame) => {
+                StreamEvent::Prices(frame.ticks.into_iter().map(price_update).collect())
+            }
             FeedEvent::BadFrame(e) => StreamEvent::BadFrame(e.to_string()),
             FeedEvent::Heartbeat => StreamEvent::Alive,
             FeedEvent::Closed(reason) => StreamEvent::Closed(reason),
