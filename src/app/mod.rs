@@ -5,6 +5,7 @@
 mod calendar_command;
 mod check_config_command;
 mod decode_command;
+mod feed_command;
 mod logging;
 mod sim_command;
 
@@ -48,6 +49,8 @@ pub enum Command {
         #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
         config: PathBuf,
     },
+    /// Watch the failover feed: live prices with source and age, and every feed state change with its reason.
+    Feed(feed_command::FeedArgs),
     /// Run the market simulator: Upstox's REST API and V3 feed on loopback, with a seeded scenario.
     Sim(sim_command::SimArgs),
     /// Print captured feed frames as normalized JSON (instrument key, price, trade time, quantity, previous close).
@@ -69,5 +72,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar { date, config } => Ok(calendar_command::run(&config, date)),
         Command::Decode { format, files } => Ok(decode_command::run(format, &files)),
         Command::Sim(args) => sim_command::run(args),
+        Command::Feed(args) => feed_command::run(args),
     }
 }

@@ -418,6 +418,7 @@ impl<B: FeedBroker> FailoverFeed<B> {
     }
 
     async fn poll(&self, run: &mut Run<B::Stream>) -> bool {
+        let started = self.clock.now();
         for batch in self.keys.chunks(self.broker.poll_batch_size().max(1)) {
             let result = self.broker.poll(batch).await;
             self.stats_mut().polls += 1;
@@ -444,7 +445,8 @@ impl<B: FeedBroker> FailoverFeed<B> {
             }
         }
         if run.polling {
-            run.poll_at = Some(self.clock.now() + delta(run.poll_interval));
+            // A steady cadence from the start of this poll, however long the poll itself took.
+            run.poll_at = Some((started + delta(run.poll_interval)).max(self.clock.now()));
         }
         true
     }

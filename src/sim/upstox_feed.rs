@@ -1,6 +1,6 @@
 //! The simulator's Market Data Feed V3: one-time URLs from `authorize`, the SDKs' direct path answered with a
 //! redirect, and the WebSocket session itself (market_info first, snapshots after each `sub`, live updates, server
-//! pings), with the scripted faults: 403 at the handshake, 403 past the connection limit, drops and silence.
+//! pings on idle seconds), with the scripted faults: 403 at the handshake, 403 past the connection limit, drops and silence.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,9 +24,6 @@ type Shared = State<Arc<SimState>>;
 
 /// A truncated length-delimited field: no `FeedResponse` decodes from it.
 const NOT_PROTOBUF: &[u8] = b"\x12\xff\xff\xff";
-
-/// Simulated seconds between server pings on an open connection.
-const PING_EVERY_SECONDS: u32 = 10;
 
 pub async fn authorize(State(state): Shared, headers: HeaderMap) -> Response {
     if let Some(refusal) = token_refused(&state, &headers) {
@@ -85,7 +82,6 @@ async fn session(mut socket: WebSocket, state: &SimState, connected_at: DateTime
     }
     // Subscribed market indexes with their mode and the quote sequence last sent.
     let mut subscribed: HashMap<usize, (FeedMode, u64)> = HashMap::new();
-    let mut seconds: u32 = 0;
     loop {
         tokio::select! {
             incoming = socket.recv() => match incoming {
@@ -100,7 +96,6 @@ async fn session(mut socket: WebSocket, state: &SimState, connected_at: DateTime
                 Some(Ok(_)) => {}
             },
             _ = state.clock.sleep(Duration::from_secs(1)) => {
-                seconds += 1;
                 let (frame, drop_now, silent, garbage) = {
                     let (inner, now) = state.at_now();
                     let drop_now = inner.faults.drop_due(connected_at, now);
@@ -129,12 +124,12 @@ async fn session(mut socket: WebSocket, state: &SimState, connected_at: DateTime
                 if garbage && socket.send(Message::Binary(NOT_PROTOBUF.to_vec().into())).await.is_err() {
                     return;
                 }
-                if let Some(frame) = frame {
-                    if socket.send(Message::Binary(frame.into())).await.is_err() {
-                        return;
-                    }
-                }
-                if seconds % PING_EVERY_SECONDS == 0 && socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                // A second without data is an idle connection, which the server pings.
+                let message = match frame {
+                    Some(frame) => Message::Binary(frame.into()),
+                    None => Message::Ping(Vec::new().into()),
+                };
+                if socket.send(message).await.is_err() {
                     return;
                 }
             }

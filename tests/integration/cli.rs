@@ -182,3 +182,49 @@ fn decode_prints_each_frame_in_order_and_goes_on_past_a_bad_one() {
         "{err}"
     );
 }
+
+#[test]
+fn feed_shows_prices_with_their_source_and_each_state_change_with_its_reason() {
+    // The built-in scenario refuses WebSocket handshakes from 10:00 to 10:10.
+    let out = dalal(&[
+        "feed",
+        "--start",
+        "2026-11-23T10:00:30",
+        "--speed",
+        "30",
+        "--duration",
+        "20",
+        "--instruments",
+        "RELIANCE,TCS",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("feed: polling (WebSocket handshake refused with 403)"),
+        "{text}"
+    );
+    let polled = text
+        .lines()
+        .filter(|l| l.contains(" poll ") && l.contains("RELIANCE"))
+        .count();
+    assert!(polled >= 10, "{text}");
+    assert!(
+        !text.lines().any(|l| l.contains("INFY")),
+        "only the instruments asked for"
+    );
+    assert!(
+        text.lines().last().unwrap().starts_with("summary: "),
+        "{text}"
+    );
+}
+
+#[test]
+fn feed_refuses_an_instrument_outside_the_universe() {
+    let out = dalal(&["feed", "--duration", "1", "--instruments", "WIPRO"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`WIPRO` is not in the universe"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,0 +1,261 @@
+//! `dalal feed`: watch the failover feed work before trusting the bot with money. Prints every price with its
+//! source and age, and every change of the feed's state with its reason; Ctrl-C (or `--duration`) ends it with
+//! the feed's counters.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::{NaiveDateTime, TimeDelta};
+use tokio::sync::{mpsc, watch};
+
+use super::sim_command::parse_ist_datetime;
+use crate::broker::upstox::{FeedMode, RestSettings, UpstoxFeedBroker, UpstoxHosts, UpstoxRest};
+use crate::calendar::{Clock, IST, MarketCalendar, SimulatedClock, ist_instant, to_ist};
+use crate::config::{BotConfig, Secret, Secrets, TokenSource};
+use crate::domain::{InstrumentId, TickSource};
+use crate::feed::{FailoverFeed, FeedOutput, FeedStats, FeedTimings};
+use crate::sim::{Scenario, SimServer, SimSettings};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FeedBrokerChoice {
+    /// The built-in simulator, started in this process.
+    Sim,
+    Upstox,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FeedArgs {
+    #[arg(long, value_enum, default_value_t = FeedBrokerChoice::Sim)]
+    pub broker: FeedBrokerChoice,
+    /// Symbols from the universe to watch, comma-separated; all of them when left out.
+    #[arg(long, value_delimiter = ',')]
+    pub instruments: Vec<String>,
+    /// Stop after this many seconds of feed time.
+    #[arg(long)]
+    pub duration: Option<u64>,
+    /// With the simulator: how many times faster than real time its clock runs.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// With the simulator: its start, IST (e.g. 2026-11-23T09:14); the next open when the market is closed.
+    #[arg(long, value_parser = parse_ist_datetime)]
+    pub start: Option<NaiveDateTime>,
+    /// With Upstox: a file holding the access token (mode 600), re-read on 401; else UPSTOX_ACCESS_TOKEN.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
+    pub config: PathBuf,
+}
+
+const SIM_TOKEN: &str = "dalal-feed-sim-token";
+
+pub fn run(args: FeedArgs) -> anyhow::Result<ExitCode> {
+    let bot = match BotConfig::load(&args.config) {
+        Ok(bot) => bot,
+        Err(errors) => {
+            eprint!("{errors}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let watched = watched_instruments(&bot, &args.instruments)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(watch_feed(args, bot, watched))
+}
+
+/// Broker key → instrument, for the symbols asked for.
+fn watched_instruments(
+    bot: &BotConfig,
+    symbols: &[String],
+) -> anyhow::Result<HashMap<String, InstrumentId>> {
+    let mut watched = HashMap::new();
+    for instrument in &bot.universe {
+        if symbols.is_empty() || symbols.contains(&instrument.id.symbol) {
+            let key = instrument.upstox_key().with_context(|| {
+                format!(
+                    "{} has no ISIN or upstox_key in {}",
+                    instrument.id,
+                    bot.path.display()
+                )
+            })?;
+            watched.insert(key.as_str().to_string(), instrument.id.clone());
+        }
+    }
+    if let Some(unknown) = symbols
+        .iter()
+        .find(|s| !bot.universe.iter().any(|i| &i.id.symbol == *s))
+    {
+        bail!(
+            "`{unknown}` is not in the universe of {}",
+            bot.path.display()
+        );
+    }
+    Ok(watched)
+}
+
+async fn watch_feed(
+    args: FeedArgs,
+    bot: BotConfig,
+    watched: HashMap<String, InstrumentId>,
+) -> anyhow::Result<ExitCode> {
+    let calendar = MarketCalendar::new(bot.calendar.clone());
+    let (clock, rest, tokens, _sim) = match args.broker {
+        FeedBrokerChoice::Sim => {
+            let start = match args.start {
+                Some(local) => local
+                    .and_local_timezone(IST)
+                    .earliest()
+                    .context("--start is not a valid IST time")?
+                    .to_utc(),
+                None => default_sim_start(&calendar),
+            };
+            let clock: Clock = SimulatedClock::new(start, args.speed)
+                .context("--speed")?
+                .into();
+            let settings = SimSettings {
+                token: SIM_TOKEN.into(),
+                renewed_token: None,
+                scenario: Scenario::built_in(),
+                clock: clock.clone(),
+                calendar: calendar.clone(),
+            };
+            let sim = SimServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await?;
+            println!(
+                "feed: the built-in simulator at {}, clock from {} IST at {}x",
+                sim.base_url(),
+                to_ist(start).format("%Y-%m-%d %H:%M:%S"),
+                args.speed
+            );
+            let tokens = TokenSource::Fixed(Secret::new(SIM_TOKEN));
+            (
+                clock,
+                rest_client(UpstoxHosts::single(sim.base_url()), &tokens)?,
+                tokens,
+                Some(sim),
+            )
+        }
+        FeedBrokerChoice::Upstox => {
+            let tokens = match &args.token_file {
+                Some(path) => TokenSource::File(path.clone()),
+                None => {
+                    Secrets::load(
+                        crate::config::BrokerName::Upstox,
+                        |k| std::env::var(k).ok(),
+                        Path::new(".env"),
+                    )
+                    .map_err(|e| anyhow::anyhow!("{}", crate::config::ConfigErrors(e)))?;
+                    TokenSource::Env("UPSTOX_ACCESS_TOKEN".into())
+                }
+            };
+            (
+                Clock::System,
+                rest_client(UpstoxHosts::production(), &tokens)?,
+                tokens,
+                None,
+            )
+        }
+    };
+    let broker = Arc::new(UpstoxFeedBroker::new(rest, tokens, FeedMode::Ltpc));
+    let (tx, mut rx) = mpsc::channel(1024);
+    let feed = FailoverFeed::new(
+        broker,
+        clock.clone(),
+        calendar,
+        FeedTimings::from(&bot.feed),
+        watched,
+        tx,
+    );
+    let stats = feed.stats();
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(feed.run(stopped));
+    let deadline = args
+        .duration
+        .map(|s| clock.now() + TimeDelta::seconds(s as i64));
+    loop {
+        let until_deadline = async {
+            match deadline {
+                Some(at) => clock.sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            output = rx.recv() => match output {
+                Some(output) => print_output(&output, &clock),
+                None => break,
+            },
+            _ = until_deadline => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    print_summary(&stats.lock().unwrap_or_else(|p| p.into_inner()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rest_client(hosts: UpstoxHosts, tokens: &TokenSource) -> anyhow::Result<UpstoxRest> {
+    let token = tokens.read().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The feed has its own backoff; the client must not sleep on real time underneath it.
+    let settings = RestSettings {
+        read_attempts: 1,
+        ..RestSettings::default()
+    };
+    Ok(UpstoxRest::new(hosts, token, settings)?)
+}
+
+/// Now if the market is trading, else half a minute before the next open.
+fn default_sim_start(calendar: &MarketCalendar) -> chrono::DateTime<chrono::Utc> {
+    let now = Clock::System.now();
+    if calendar.is_continuous(now, crate::calendar::EquityClass::CashOnly) {
+        return now;
+    }
+    calendar
+        .next_open_after(now)
+        .map(|open| open.open_at - TimeDelta::seconds(30))
+        .unwrap_or_else(|| ist_instant(to_ist(now).date_naive(), chrono::NaiveTime::MIN))
+}
+
+fn print_output(output: &FeedOutput, clock: &Clock) {
+    match output {
+        FeedOutput::Tick(tick) => {
+            let as_of = tick.last_trade_time.unwrap_or(tick.received_at);
+            let age = (clock.now() - as_of).num_milliseconds().max(0);
+            println!(
+                "{}  {:<12} {:>12.2}  {:<6}  age {:>6} ms",
+                to_ist(tick.received_at).format("%H:%M:%S%.3f"),
+                tick.instrument.symbol,
+                tick.last_price,
+                match tick.source {
+                    TickSource::Stream => "stream",
+                    TickSource::Poll => "poll",
+                },
+                age
+            );
+        }
+        FeedOutput::State { state, at } => {
+            println!("{}  feed: {state}", to_ist(*at).format("%H:%M:%S%.3f"));
+        }
+    }
+}
+
+fn print_summary(stats: &FeedStats) {
+    let mut states: Vec<_> = stats.time_in_state.iter().collect();
+    states.sort();
+    let times: Vec<String> = states
+        .iter()
+        .map(|(name, d)| format!("{name} {:.1} s", d.as_secs_f64()))
+        .collect();
+    println!(
+        "summary: {} streamed and {} polled prices; {}; {} reconnects, {} polls, {} rate-limited, {} bad frames",
+        stats.stream_ticks,
+        stats.poll_ticks,
+        times.join(", "),
+        stats.reconnects,
+        stats.polls,
+        stats.rate_limited,
+        stats.bad_frames
+    );
+}
