@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::TimeDelta;
 use tokio::sync::{mpsc, watch};
 
-use super::sim_command::parse_ist_datetime;
+use super::sim_clock_args::SimClockArgs;
 use crate::broker::upstox::{FeedMode, RestSettings, UpstoxFeedBroker, UpstoxHosts, UpstoxRest};
-use crate::calendar::{Clock, IST, MarketCalendar, SimulatedClock, ist_instant, to_ist};
+use crate::calendar::{Clock, MarketCalendar, ist_instant, to_ist};
 use crate::config::{BotConfig, Secret, Secrets, TokenSource};
 use crate::domain::{InstrumentId, TickSource};
 use crate::feed::{FailoverFeed, FeedOutput, FeedStats, FeedTimings};
@@ -38,12 +38,9 @@ pub struct FeedArgs {
     /// Stop after this many seconds of feed time.
     #[arg(long)]
     pub duration: Option<u64>,
-    /// With the simulator: how many times faster than real time its clock runs.
-    #[arg(long, default_value_t = 1.0)]
-    pub speed: f64,
-    /// With the simulator: its start, IST (e.g. 2026-11-23T09:14); the next open when the market is closed.
-    #[arg(long, value_parser = parse_ist_datetime)]
-    pub start: Option<NaiveDateTime>,
+    /// The simulator's clock; it starts now in market hours, else half a minute before the next open.
+    #[command(flatten)]
+    pub clock: SimClockArgs,
     /// With Upstox: a file holding the access token (mode 600), re-read on 401; else UPSTOX_ACCESS_TOKEN.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
@@ -104,17 +101,7 @@ async fn watch_feed(
     let calendar = MarketCalendar::new(bot.calendar.clone());
     let (clock, rest, tokens, _sim) = match args.broker {
         FeedBrokerChoice::Sim => {
-            let start = match args.start {
-                Some(local) => local
-                    .and_local_timezone(IST)
-                    .earliest()
-                    .context("--start is not a valid IST time")?
-                    .to_utc(),
-                None => default_sim_start(&calendar),
-            };
-            let clock: Clock = SimulatedClock::new(start, args.speed)
-                .context("--speed")?
-                .into();
+            let (clock, start) = args.clock.clock(|| default_sim_start(&calendar))?;
             let settings = SimSettings {
                 token: SIM_TOKEN.into(),
                 renewed_token: None,
@@ -127,7 +114,7 @@ async fn watch_feed(
                 "feed: the built-in simulator at {}, clock from {} IST at {}x",
                 sim.base_url(),
                 to_ist(start).format("%Y-%m-%d %H:%M:%S"),
-                args.speed
+                args.clock.speed
             );
             let tokens = TokenSource::Fixed(Secret::new(SIM_TOKEN));
             (

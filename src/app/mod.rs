@@ -7,6 +7,7 @@ mod check_config_command;
 mod decode_command;
 mod feed_command;
 mod logging;
+mod sim_clock_args;
 mod sim_command;
 
 use std::path::PathBuf;

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::NaiveDateTime;
 
-use crate::calendar::{Clock, IST, MarketCalendar, SimulatedClock};
+use super::sim_clock_args::SimClockArgs;
+use crate::calendar::{Clock, IST, MarketCalendar};
 use crate::config::BotConfig;
 use crate::sim::{Scenario, SimServer, SimSettings};
 
@@ -23,21 +23,12 @@ pub struct SimArgs {
     /// A scenario file (TOML); the built-in one when left out.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// How many times faster than real time the simulated clock runs.
-    #[arg(long, default_value_t = 1.0)]
-    pub speed: f64,
-    /// Simulated start, IST (e.g. 2026-11-23T09:10); now when left out.
-    #[arg(long, value_parser = parse_ist_datetime)]
-    pub start: Option<NaiveDateTime>,
+    /// The simulated clock; it starts now when --start is left out.
+    #[command(flatten)]
+    pub clock: SimClockArgs,
     /// The bot's config, for the market calendar the simulator trades by.
     #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
     pub config: PathBuf,
-}
-
-pub(super) fn parse_ist_datetime(text: &str) -> Result<NaiveDateTime, String> {
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| format!("`{text}` is not an IST date and time: write it as 2026-11-23T09:10"))
 }
 
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
@@ -52,17 +43,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Scenario::load(path)?,
         None => Scenario::built_in(),
     };
-    let start = match args.start {
-        Some(local) => local
-            .and_local_timezone(IST)
-            .earliest()
-            .context("--start is not a valid IST time")?
-            .to_utc(),
-        None => Clock::System.now(),
-    };
-    let clock: Clock = SimulatedClock::new(start, args.speed)
-        .context("--speed")?
-        .into();
+    let (clock, start) = args.clock.clock(|| Clock::System.now())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let settings = SimSettings {
@@ -81,7 +62,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         println!(
             "clock:     starts {} IST, {}x real time",
             start.with_timezone(&IST).format("%Y-%m-%d %H:%M:%S"),
-            args.speed
+            args.clock.speed
         );
         println!("stop with Ctrl-C");
         tokio::signal::ctrl_c()

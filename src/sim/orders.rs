@@ -116,6 +116,24 @@ fn on_tick(spec: &InstrumentSpec, value: f64, field: &str) -> Result<Decimal, Re
     Ok(price)
 }
 
+/// The limit price and trigger an order kind needs, each on the instrument's tick; zero where the kind has none.
+fn order_prices(
+    spec: &InstrumentSpec,
+    kind: Kind,
+    price: f64,
+    trigger: f64,
+) -> Result<(Decimal, Decimal), Refusal> {
+    let price = match kind {
+        Kind::Limit | Kind::StopLoss => on_tick(spec, price, "price")?,
+        Kind::Market | Kind::StopLossMarket => Decimal::ZERO,
+    };
+    let trigger = match kind {
+        Kind::StopLoss | Kind::StopLossMarket => on_tick(spec, trigger, "trigger_price")?,
+        Kind::Market | Kind::Limit => Decimal::ZERO,
+    };
+    Ok((price, trigger))
+}
+
 impl OrderBook {
     /// Validates and books an order; returns its id. Fills what can fill at once.
     pub fn place(
@@ -136,16 +154,7 @@ impl OrderBook {
         }
         let kind = parse_kind(&body.order_type)?;
         let side = parse_side(&body.transaction_type)?;
-        let price = match kind {
-            Kind::Limit | Kind::StopLoss => on_tick(spec, body.price, "price")?,
-            _ => Decimal::ZERO,
-        };
-        let trigger = match kind {
-            Kind::StopLoss | Kind::StopLossMarket => {
-                on_tick(spec, body.trigger_price, "trigger_price")?
-            }
-            _ => Decimal::ZERO,
-        };
+        let (price, trigger) = order_prices(spec, kind, body.price, body.trigger_price)?;
         self.next_id += 1;
         let id = format!("2611{:011}", self.next_id);
         let in_session = market.calendar().is_continuous(now, EquityClass::CashOnly);
@@ -194,16 +203,7 @@ impl OrderBook {
             .index_of(&self.orders[i].key)
             .expect("booked orders have known keys");
         let (spec, _) = market.get(index);
-        let price = match kind {
-            Kind::Limit | Kind::StopLoss => on_tick(spec, body.price, "price")?,
-            _ => Decimal::ZERO,
-        };
-        let trigger = match kind {
-            Kind::StopLoss | Kind::StopLossMarket => {
-                on_tick(spec, body.trigger_price, "trigger_price")?
-            }
-            _ => Decimal::ZERO,
-        };
+        let (price, trigger) = order_prices(spec, kind, body.price, body.trigger_price)?;
         let order = &mut self.orders[i];
         if let Some(quantity) = body.quantity {
             if quantity < order.filled || quantity == 0 {
