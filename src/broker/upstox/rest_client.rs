@@ -323,10 +323,17 @@ impl UpstoxRest {
             url.set_query(Some(&encode_query(query)));
         }
         let token = self.token.read().unwrap_or_else(|p| p.into_inner());
-        self.http
+        let request = self
+            .http
             .request(method, url)
             .bearer_auth(token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json");
+        // Once mandatory on v2 and still sent by the official SDK there; v3 calls go without it.
+        if path.starts_with("/v2/") {
+            request.header("Api-Version", "2.0")
+        } else {
+            request
+        }
     }
 }
 
