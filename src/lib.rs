@@ -8,5 +8,6 @@ pub mod broker;
 pub mod calendar;
 pub mod config;
 pub mod domain;
+pub mod engine;
 pub mod feed;
 pub mod sim;

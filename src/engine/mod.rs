@@ -1,0 +1,497 @@
+//! The trading engine: a synchronous state machine, events in and commands out. No I/O, no awaiting, no wall
+//! clock: time comes with each event, so a recorded or simulated day replays to the same decisions.
+//!
+//! Per instrument it runs the continuation `Setup`, sends entries through `risk`, watches open trades with the
+//! `stop_monitor`, and keeps the position book from fills. Across instruments it holds the day's limits: open
+//! positions, capital, the daily loss (realized plus unrealized), the last entry and flat times.
+
+mod risk;
+mod setup;
+mod stop_monitor;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::calendar::{DayPlan, EquityClass, MarketCalendar, to_ist};
+use crate::config::{RiskLimits, SessionCutoffs, StrategyConfig};
+use crate::domain::{Fill, Instrument, InstrumentId, OrderTag, Position, Tick, TickSource};
+
+pub use risk::{ApprovedOrder, PRICE_PROTECTION_PCT, Refusal};
+pub use setup::{Disqualified, EntrySignal, SetupState};
+pub use stop_monitor::{ExitReason, OpenTrade};
+
+use setup::Setup;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    Tick(Tick),
+    /// The feed is healthy (`true`) or refused by the broker (`false`, `AuthFailed`).
+    FeedHealth(bool),
+    /// Pre-open checks and reconciliation passed (or trading was stopped).
+    TradingEnabled(bool),
+    /// A fill of one of our orders, possibly partial.
+    Fill(Fill),
+    /// An order of ours ended without (further) fills: cancelled or rejected.
+    OrderEnded {
+        tag: OrderTag,
+        reason: String,
+    },
+    /// Time passes: re-check time rules and confirmations without a new price.
+    Timer(DateTime<Utc>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Place(ApprovedOrder),
+    Cancel(OrderTag),
+    Note(EngineNote),
+}
+
+/// What the engine decided and why, for the journal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineNote {
+    Signal {
+        instrument: InstrumentId,
+        signal: EntrySignal,
+    },
+    Refused {
+        instrument: InstrumentId,
+        refusal: Refusal,
+    },
+    Disqualified {
+        instrument: InstrumentId,
+        why: Disqualified,
+    },
+    Exit {
+        instrument: InstrumentId,
+        reason: ExitReason,
+        price: Decimal,
+    },
+    DailyLossTripped {
+        pnl: Decimal,
+    },
+}
+
+/// An order the engine is waiting on.
+#[derive(Debug, Clone)]
+struct Pending {
+    instrument: InstrumentId,
+    entry: Option<EntrySignal>,
+    exit: Option<ExitReason>,
+    remaining: u32,
+    cancel_requested: bool,
+}
+
+struct InstrumentBook {
+    instrument: Instrument,
+    setup: Setup,
+    trade: Option<OpenTrade>,
+    position: Position,
+    last: Option<Tick>,
+    /// How long before the last price the one before it came, for polled prices: a slow poll makes stale prices.
+    poll_gap: Option<chrono::TimeDelta>,
+    trades_today: u32,
+    /// A pending order for this instrument (one at a time).
+    pending: Option<OrderTag>,
+}
+
+pub struct Engine {
+    calendar: MarketCalendar,
+    strategy: StrategyConfig,
+    limits: RiskLimits,
+    cutoffs: SessionCutoffs,
+    books: HashMap<InstrumentId, InstrumentBook>,
+    pending: HashMap<OrderTag, Pending>,
+    feed_ok: bool,
+    trading_enabled: bool,
+    daily_loss_tripped: bool,
+    sequence: u32,
+    /// The latest time any event carried: a price processed late is judged by it.
+    now: Option<DateTime<Utc>>,
+    /// Instruments that traded today: the only ones the day's P&L needs to look at on every tick.
+    traded_today: Vec<InstrumentId>,
+}
+
+impl Engine {
+    pub fn new(
+        calendar: MarketCalendar,
+        strategy: StrategyConfig,
+        limits: RiskLimits,
+        cutoffs: SessionCutoffs,
+        instruments: Vec<Instrument>,
+    ) -> Self {
+        let traded = |i: &Instrument| {
+            strategy.instruments.is_empty() || strategy.instruments.contains(&i.id.symbol)
+        };
+        let books = instruments
+            .into_iter()
+            .filter(|i| traded(i))
+            .map(|i| {
+                let id = i.id.clone();
+                let book = InstrumentBook {
+                    position: Position::flat(id.clone()),
+                    instrument: i,
+                    setup: Setup::new(),
+                    trade: None,
+                    last: None,
+                    poll_gap: None,
+                    trades_today: 0,
+                    pending: None,
+                };
+                (id, book)
+            })
+            .collect();
+        Engine {
+            calendar,
+            strategy,
+            limits,
+            cutoffs,
+            books,
+            pending: HashMap::new(),
+            feed_ok: true,
+            trading_enabled: false,
+            daily_loss_tripped: false,
+            sequence: 0,
+            now: None,
+            traded_today: Vec::new(),
+        }
+    }
+
+    pub fn on_event(&mut self, event: EngineEvent) -> Vec<Command> {
+        let mut out = Vec::new();
+        match event {
+            EngineEvent::Tick(tick) => {
+                let now = self.advance(tick.received_at);
+                self.on_tick(tick, now, &mut out);
+                self.check_day_limits(now, &mut out);
+            }
+            EngineEvent::FeedHealth(ok) => self.feed_ok = ok,
+            EngineEvent::TradingEnabled(enabled) => self.trading_enabled = enabled,
+            EngineEvent::Fill(fill) => self.on_fill(&fill, &mut out),
+            EngineEvent::OrderEnded { tag, .. } => self.on_order_ended(&tag),
+            EngineEvent::Timer(at) => {
+                let now = self.advance(at);
+                self.check_day_limits(now, &mut out);
+            }
+        }
+        out
+    }
+
+    pub fn position(&self, instrument: &InstrumentId) -> Option<&Position> {
+        self.books.get(instrument).map(|b| &b.position)
+    }
+
+    pub fn open_trade(&self, instrument: &InstrumentId) -> Option<&OpenTrade> {
+        self.books.get(instrument).and_then(|b| b.trade.as_ref())
+    }
+
+    pub fn setup_state(&self, instrument: &InstrumentId) -> Option<&SetupState> {
+        self.books.get(instrument).map(|b| &b.setup.state)
+    }
+
+    /// Realized plus unrealized P&L of the day at the last prices.
+    pub fn day_pnl(&self) -> Decimal {
+        self.traded_today
+            .iter()
+            .filter_map(|id| self.books.get(id))
+            .map(|b| {
+                let mark = b
+                    .last
+                    .as_ref()
+                    .map_or(b.position.average_price, |t| t.last_price);
+                b.position.realized_pnl + b.position.unrealized_pnl(mark)
+            })
+            .sum()
+    }
+
+    fn advance(&mut self, at: DateTime<Utc>) -> DateTime<Utc> {
+        let now = self.now.map_or(at, |n| n.max(at));
+        self.now = Some(now);
+        now
+    }
+
+    fn session_open(&self, at: DateTime<Utc>) -> Option<NaiveTime> {
+        match self.calendar.plan_at(at) {
+            DayPlan::Open(plan) => Some(plan.times.open),
+            DayPlan::Closed(_) => None,
+        }
+    }
+
+    fn local_time(at: DateTime<Utc>) -> NaiveTime {
+        to_ist(at).time()
+    }
+
+    fn next_tag(
+        &mut self,
+        instrument: &InstrumentId,
+        purpose: char,
+        at: DateTime<Utc>,
+    ) -> OrderTag {
+        self.sequence += 1;
+        let symbol: String = instrument
+            .symbol
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(6)
+            .collect();
+        let text = format!(
+            "D{}-{symbol}-{purpose}{}",
+            to_ist(at).format("%y%m%d"),
+            self.sequence
+        );
+        text.parse()
+            .expect("tags are built from ASCII letters, digits and dashes within 20 characters")
+    }
+
+    fn on_tick(&mut self, tick: Tick, now: DateTime<Utc>, out: &mut Vec<Command>) {
+        let in_continuous = self.calendar.is_continuous(now, EquityClass::CashOnly);
+        let session_open = self.session_open(now);
+        let Some(book) = self.books.get_mut(&tick.instrument) else {
+            return;
+        };
+        book.poll_gap = match (tick.source, book.last.as_ref()) {
+            (TickSource::Poll, Some(previous)) => Some(tick.received_at - previous.received_at),
+            _ => None,
+        };
+        book.last = Some(tick.clone());
+        if let Some(trade) = book.trade.as_mut() {
+            if book.pending.is_none() {
+                if let Some(reason) = trade.on_price(tick.last_price, &self.strategy) {
+                    let id = tick.instrument.clone();
+                    self.exit(&id, reason, now, out);
+                }
+            }
+            return;
+        }
+        if !in_continuous || book.pending.is_some() {
+            return;
+        }
+        let Some(open) = session_open else { return };
+        let was_disqualified = matches!(book.setup.state, SetupState::Disqualified(_));
+        let signal = book.setup.on_price(
+            tick.last_price,
+            tick.previous_close,
+            now,
+            open,
+            &self.strategy,
+        );
+        if let (false, SetupState::Disqualified(why)) = (was_disqualified, &book.setup.state) {
+            out.push(Command::Note(EngineNote::Disqualified {
+                instrument: tick.instrument.clone(),
+                why: why.clone(),
+            }));
+        }
+        if let Some(signal) = signal {
+            self.enter(&tick.instrument, signal, now, out);
+        }
+    }
+
+    fn enter(
+        &mut self,
+        id: &InstrumentId,
+        signal: EntrySignal,
+        now: DateTime<Utc>,
+        out: &mut Vec<Command>,
+    ) {
+        out.push(Command::Note(EngineNote::Signal {
+            instrument: id.clone(),
+            signal: signal.clone(),
+        }));
+        let open_positions = self
+            .books
+            .values()
+            .filter(|b| b.trade.is_some() || b.pending.is_some())
+            .count() as u32;
+        let capital_deployed: Decimal = self
+            .books
+            .values()
+            .map(|b| Decimal::from(b.position.net_quantity.abs()) * b.position.average_price)
+            .sum();
+        let last_entry = self
+            .cutoffs
+            .last_entry_time
+            .min(self.strategy.time.last_entry_time);
+        let tag = self.next_tag(id, 'E', now);
+        let book = &self.books[id];
+        let Some(last) = book.last.as_ref() else {
+            return;
+        };
+        let ctx = risk::EntryContext {
+            instrument: &book.instrument,
+            signal: &signal,
+            last,
+            poll_gap: book.poll_gap,
+            now,
+            in_continuous: self.calendar.is_continuous(now, EquityClass::CashOnly),
+            before_last_entry: Self::local_time(now) < last_entry,
+            trading_enabled: self.trading_enabled,
+            feed_ok: self.feed_ok,
+            daily_loss_tripped: self.daily_loss_tripped,
+            open_positions,
+            capital_deployed,
+            trades_today: book.trades_today,
+            tag: tag.clone(),
+        };
+        match risk::approve_entry(&self.limits, &self.strategy, ctx) {
+            Ok(order) => {
+                let book = self.books.get_mut(id).expect("checked above");
+                book.pending = Some(tag.clone());
+                book.trades_today += 1;
+                self.pending.insert(
+                    tag,
+                    Pending {
+                        instrument: id.clone(),
+                        entry: Some(signal),
+                        exit: None,
+                        remaining: order.request().quantity,
+                        cancel_requested: false,
+                    },
+                );
+                out.push(Command::Place(order));
+            }
+            Err(refusal) => out.push(Command::Note(EngineNote::Refused {
+                instrument: id.clone(),
+                refusal,
+            })),
+        }
+    }
+
+    fn exit(
+        &mut self,
+        id: &InstrumentId,
+        reason: ExitReason,
+        now: DateTime<Utc>,
+        out: &mut Vec<Command>,
+    ) {
+        let tag = self.next_tag(id, 'X', now);
+        let book = self
+            .books
+            .get_mut(id)
+            .expect("exits are for known instruments");
+        let (Some(trade), Some(last)) = (book.trade.as_ref(), book.last.as_ref()) else {
+            return;
+        };
+        let quantity = book.position.net_quantity.unsigned_abs() as u32;
+        if quantity == 0 {
+            return;
+        }
+        let order = risk::approve_exit(
+            &book.instrument,
+            trade.side.opposite(),
+            quantity,
+            last.last_price,
+            tag.clone(),
+        );
+        out.push(Command::Note(EngineNote::Exit {
+            instrument: id.clone(),
+            reason,
+            price: last.last_price,
+        }));
+        book.pending = Some(tag.clone());
+        self.pending.insert(
+            tag,
+            Pending {
+                instrument: id.clone(),
+                entry: None,
+                exit: Some(reason),
+                remaining: quantity,
+                cancel_requested: false,
+            },
+        );
+        out.push(Command::Place(order));
+    }
+
+    fn on_fill(&mut self, fill: &Fill, out: &mut Vec<Command>) {
+        let Some(tag) = fill.tag.clone() else { return };
+        let Some(pending) = self.pending.get_mut(&tag) else {
+            return;
+        };
+        pending.remaining = pending.remaining.saturating_sub(fill.quantity);
+        let done = pending.remaining == 0;
+        let pending = pending.clone();
+        if !self.traded_today.contains(&pending.instrument) {
+            self.traded_today.push(pending.instrument.clone());
+        }
+        let Some(book) = self.books.get_mut(&pending.instrument) else {
+            return;
+        };
+        book.position.apply(fill);
+        if let Some(signal) = &pending.entry {
+            let quantity = book.position.net_quantity.unsigned_abs() as u32;
+            let trade = book.trade.get_or_insert_with(|| {
+                OpenTrade::new(
+                    signal.side,
+                    quantity,
+                    fill.price,
+                    signal.stop,
+                    signal.target,
+                )
+            });
+            trade.quantity = quantity;
+            trade.entry_price = book.position.average_price;
+        }
+        if pending.exit.is_some() && book.position.is_flat() {
+            book.trade = None;
+            book.setup.rearm();
+        }
+        if done {
+            book.pending = None;
+            self.pending.remove(&tag);
+        }
+        if let Some(tick) = book.last.clone() {
+            self.check_day_limits(tick.received_at, out);
+        }
+    }
+
+    fn on_order_ended(&mut self, tag: &OrderTag) {
+        if let Some(pending) = self.pending.remove(tag) {
+            if let Some(book) = self.books.get_mut(&pending.instrument) {
+                book.pending = None;
+            }
+        }
+    }
+
+    /// The daily loss limit and the flat time: cancel pending entries and close everything, retrying exits
+    /// that ended unfilled.
+    fn check_day_limits(&mut self, now: DateTime<Utc>, out: &mut Vec<Command>) {
+        let flat_time = self
+            .cutoffs
+            .square_off_time
+            .min(self.strategy.time.flat_time);
+        let flat_due = Self::local_time(now) >= flat_time && self.session_open(now).is_some();
+        if !self.daily_loss_tripped {
+            let pnl = self.day_pnl();
+            if pnl <= -self.limits.max_daily_loss {
+                self.daily_loss_tripped = true;
+                out.push(Command::Note(EngineNote::DailyLossTripped { pnl }));
+            }
+        }
+        if !(self.daily_loss_tripped || flat_due) {
+            return;
+        }
+        let reason = if self.daily_loss_tripped {
+            ExitReason::DailyLoss
+        } else {
+            ExitReason::TimeExit
+        };
+        for (tag, pending) in self.pending.iter_mut() {
+            if pending.entry.is_some() && !pending.cancel_requested {
+                pending.cancel_requested = true;
+                out.push(Command::Cancel(tag.clone()));
+            }
+        }
+        let open: Vec<InstrumentId> = self
+            .books
+            .iter()
+            .filter(|(_, b)| b.trade.is_some() && b.pending.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in open {
+            self.exit(&id, reason, now, out);
+        }
+    }
+}

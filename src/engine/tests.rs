@@ -1,0 +1,343 @@
+//! The engine on scripted prices: each test is one trading story, told tick by tick in IST.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use rust_decimal::{Decimal, dec};
+
+use super::*;
+use crate::calendar::{CalendarData, ist_instant};
+use crate::config::{RiskLimits, SessionCutoffs, StrategyConfig};
+use crate::domain::{
+    Exchange, Fill, Instrument, InstrumentId, OrderKind, Segment, Side, Tick, TickSize, TickSource,
+};
+
+const STRATEGY: &str = include_str!("../../strategies/continuation.toml");
+
+fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+    ist_instant(
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        NaiveTime::from_hms_opt(h, m, s).unwrap(),
+    )
+}
+
+fn id(symbol: &str) -> InstrumentId {
+    InstrumentId::new(Exchange::Nse, symbol).unwrap()
+}
+
+fn instrument(symbol: &str) -> Instrument {
+    Instrument {
+        id: id(symbol),
+        segment: Segment::Equity,
+        isin: None,
+        upstox_key: None,
+        hdfcsky_token: None,
+        tick_size: Some(TickSize::new(dec!(0.1)).unwrap()),
+        lot_size: 1,
+        has_derivatives: false,
+    }
+}
+
+fn engine_with(limits: RiskLimits) -> Engine {
+    let strategy: StrategyConfig = toml::from_str(STRATEGY).unwrap();
+    let mut engine = Engine::new(
+        MarketCalendar::new(CalendarData::default()),
+        strategy,
+        limits,
+        SessionCutoffs::default(),
+        vec![instrument("RELI"), instrument("INFY")],
+    );
+    engine.on_event(EngineEvent::TradingEnabled(true));
+    engine
+}
+
+fn engine() -> Engine {
+    engine_with(RiskLimits::default())
+}
+
+fn tick_from(
+    symbol: &str,
+    price: Decimal,
+    received_at: DateTime<Utc>,
+    source: TickSource,
+) -> EngineEvent {
+    EngineEvent::Tick(Tick {
+        instrument: id(symbol),
+        last_price: price,
+        last_trade_time: Some(received_at),
+        last_quantity: Some(10),
+        previous_close: Some(dec!(1000)),
+        source,
+        received_at,
+    })
+}
+
+fn tick(symbol: &str, price: Decimal, at: DateTime<Utc>) -> EngineEvent {
+    tick_from(symbol, price, at, TickSource::Stream)
+}
+
+fn placed(commands: &[Command]) -> Vec<&ApprovedOrder> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Place(order) => Some(order),
+            _ => None,
+        })
+        .collect()
+}
+
+fn refusals(commands: &[Command]) -> Vec<&Refusal> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Note(EngineNote::Refused { refusal, .. }) => Some(refusal),
+            _ => None,
+        })
+        .collect()
+}
+
+fn fill(order: &ApprovedOrder, price: Decimal, time: DateTime<Utc>) -> EngineEvent {
+    let request = order.request();
+    EngineEvent::Fill(Fill {
+        order_id: "1".into(),
+        tag: Some(request.tag.clone()),
+        instrument: request.instrument.clone(),
+        side: request.side,
+        quantity: request.quantity,
+        price,
+        time,
+    })
+}
+
+/// RELI gaps up 1.2 % off 1000, builds a 1008–1015 opening range, and breaks it at 09:30:01 at 1016.
+fn enter_long(engine: &mut Engine) -> ApprovedOrder {
+    engine.on_event(tick("RELI", dec!(1012), at(9, 15, 0)));
+    for (minute, price) in [(1, dec!(1015)), (5, dec!(1008)), (10, dec!(1013))] {
+        assert!(placed(&engine.on_event(tick("RELI", price, at(9, 15 + minute, 0)))).is_empty());
+    }
+    let commands = engine.on_event(tick("RELI", dec!(1016), at(9, 30, 1)));
+    let orders = placed(&commands);
+    assert_eq!(orders.len(), 1, "{commands:?}");
+    orders[0].clone()
+}
+
+#[test]
+fn a_gapper_qualifies_enters_on_the_range_break_and_is_stopped_out() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    let request = entry.request();
+    assert_eq!(request.side, Side::Buy);
+    // Risk 500 over a stop distance of 1016 − 1008 = 8: 62 shares.
+    assert_eq!(request.quantity, 62);
+    // A marketable LIMIT 0.5 % through the last price, rounded up onto the 0.1 tick.
+    assert_eq!(
+        request.kind,
+        OrderKind::Limit {
+            price: dec!(1021.1)
+        }
+    );
+    assert_eq!(entry.signal_price(), dec!(1016));
+    assert!(request.tag.as_str().starts_with("D261123-RELI-E"));
+
+    engine.on_event(fill(&entry, dec!(1016.2), at(9, 30, 2)));
+    let trade = engine.open_trade(&id("RELI")).unwrap();
+    assert_eq!((trade.stop, trade.target), (dec!(1008), dec!(1028)));
+
+    assert!(placed(&engine.on_event(tick("RELI", dec!(1008.1), at(9, 40, 0)))).is_empty());
+    let commands = engine.on_event(tick("RELI", dec!(1007.9), at(9, 41, 0)));
+    let exit = placed(&commands)[0].clone();
+    assert!(commands.contains(&Command::Note(EngineNote::Exit {
+        instrument: id("RELI"),
+        reason: ExitReason::Stop,
+        price: dec!(1007.9)
+    })));
+    assert_eq!(exit.request().side, Side::Sell);
+    assert_eq!(exit.request().quantity, 62);
+    assert_eq!(
+        exit.request().kind,
+        OrderKind::Limit {
+            price: dec!(1002.8)
+        }
+    );
+
+    engine.on_event(fill(&exit, dec!(1007.8), at(9, 41, 1)));
+    let position = engine.position(&id("RELI")).unwrap();
+    assert!(position.is_flat());
+    assert_eq!(position.realized_pnl, dec!(-520.8));
+    assert!(engine.open_trade(&id("RELI")).is_none());
+}
+
+#[test]
+fn a_gap_outside_the_window_or_a_range_through_the_close_is_not_traded() {
+    let mut engine = engine();
+    let commands = engine.on_event(tick("RELI", dec!(1040), at(9, 15, 0)));
+    assert!(matches!(
+        commands[0],
+        Command::Note(EngineNote::Disqualified {
+            why: Disqualified::GapOutsideWindow { .. },
+            ..
+        })
+    ));
+    engine.on_event(tick("INFY", dec!(1010), at(9, 15, 0)));
+    let commands = engine.on_event(tick("INFY", dec!(999), at(9, 20, 0)));
+    assert!(matches!(
+        commands[0],
+        Command::Note(EngineNote::Disqualified {
+            why: Disqualified::RangeCrossedPreviousClose,
+            ..
+        })
+    ));
+    assert!(placed(&engine.on_event(tick("INFY", dec!(1030), at(9, 31, 0)))).is_empty());
+}
+
+#[test]
+fn the_target_is_taken() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    let commands = engine.on_event(tick("RELI", dec!(1028), at(10, 0, 0)));
+    assert!(commands.iter().any(|c| matches!(
+        c,
+        Command::Note(EngineNote::Exit {
+            reason: ExitReason::Target,
+            ..
+        })
+    )));
+}
+
+#[test]
+fn the_trailing_stop_follows_the_best_price_and_exits() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    // One R (8) in profit arms the trail: 0.5 % under the best price.
+    engine.on_event(tick("RELI", dec!(1026), at(9, 45, 0)));
+    let trade = engine.open_trade(&id("RELI")).unwrap();
+    assert!(trade.trailing);
+    assert_eq!(trade.stop, dec!(1020.87));
+    assert!(placed(&engine.on_event(tick("RELI", dec!(1021), at(9, 46, 0)))).is_empty());
+    let commands = engine.on_event(tick("RELI", dec!(1020.8), at(9, 47, 0)));
+    assert!(commands.iter().any(|c| matches!(
+        c,
+        Command::Note(EngineNote::Exit {
+            reason: ExitReason::TrailingStop,
+            ..
+        })
+    )));
+}
+
+#[test]
+fn everything_is_flat_at_the_flat_time() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    assert!(placed(&engine.on_event(EngineEvent::Timer(at(15, 4, 59)))).is_empty());
+    let commands = engine.on_event(EngineEvent::Timer(at(15, 5, 0)));
+    assert!(commands.iter().any(|c| matches!(
+        c,
+        Command::Note(EngineNote::Exit {
+            reason: ExitReason::TimeExit,
+            ..
+        })
+    )));
+    assert_eq!(placed(&commands).len(), 1);
+    // The exit is not sent twice while it works.
+    assert!(placed(&engine.on_event(EngineEvent::Timer(at(15, 5, 1)))).is_empty());
+}
+
+#[test]
+fn the_daily_loss_limit_cancels_entries_flattens_and_blocks_new_ones() {
+    let mut engine = engine_with(RiskLimits {
+        max_daily_loss: dec!(300),
+        ..RiskLimits::default()
+    });
+    let entry = enter_long(&mut engine);
+    engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    // INFY's entry is pending when the loss hits.
+    engine.on_event(tick("INFY", dec!(1012), at(9, 15, 0)));
+    engine.on_event(tick("INFY", dec!(1014), at(9, 20, 0)));
+    let infy_entry = placed(&engine.on_event(tick("INFY", dec!(1015), at(9, 30, 5))))[0].clone();
+    // 62 × (1016 − 1011) = 310 unrealized loss: past the 300 limit.
+    let commands = engine.on_event(tick("RELI", dec!(1011), at(9, 35, 0)));
+    assert!(
+        commands
+            .iter()
+            .any(|c| matches!(c, Command::Note(EngineNote::DailyLossTripped { .. })))
+    );
+    assert!(commands.contains(&Command::Cancel(infy_entry.request().tag.clone())));
+    let exits = placed(&commands);
+    assert_eq!(exits.len(), 1);
+    assert_eq!(exits[0].request().side, Side::Sell);
+    engine.on_event(EngineEvent::OrderEnded {
+        tag: infy_entry.request().tag.clone(),
+        reason: "cancelled".into(),
+    });
+    let later = engine.on_event(tick("INFY", dec!(1020), at(9, 40, 0)));
+    assert!(placed(&later).is_empty());
+}
+
+#[test]
+fn no_entry_on_a_stale_price_or_while_the_feed_is_refused() {
+    // Polling every 5 s is slower than the 3 s limit: the prices are stale.
+    let mut slow = engine();
+    for (i, price) in [dec!(1012), dec!(1014), dec!(1008)].into_iter().enumerate() {
+        slow.on_event(tick_from(
+            "RELI",
+            price,
+            at(9, 15 + 5 * i as u32, 0),
+            TickSource::Poll,
+        ));
+    }
+    slow.on_event(tick_from(
+        "RELI",
+        dec!(1013),
+        at(9, 30, 0),
+        TickSource::Poll,
+    ));
+    let commands = slow.on_event(tick_from(
+        "RELI",
+        dec!(1016),
+        at(9, 30, 5),
+        TickSource::Poll,
+    ));
+    assert!(placed(&commands).is_empty());
+    assert!(
+        matches!(
+            refusals(&commands)[..],
+            [Refusal::PriceStale { age_ms: 5000 }]
+        ),
+        "{commands:?}"
+    );
+
+    let mut refused = engine();
+    refused.on_event(EngineEvent::FeedHealth(false));
+    refused.on_event(tick("RELI", dec!(1012), at(9, 15, 0)));
+    refused.on_event(tick("RELI", dec!(1008), at(9, 20, 0)));
+    let commands = refused.on_event(tick("RELI", dec!(1016), at(9, 30, 1)));
+    assert_eq!(refusals(&commands), [&Refusal::FeedAuthFailed]);
+
+    // A price processed after a later event is judged by that later time.
+    let mut late = engine();
+    late.on_event(tick("RELI", dec!(1012), at(9, 15, 0)));
+    late.on_event(tick("RELI", dec!(1008), at(9, 20, 0)));
+    late.on_event(EngineEvent::Timer(at(9, 30, 10)));
+    let commands = late.on_event(tick("RELI", dec!(1016), at(9, 30, 1)));
+    assert!(
+        matches!(refusals(&commands)[..], [Refusal::PriceStale { .. }]),
+        "{commands:?}"
+    );
+}
+
+#[test]
+fn no_entry_before_trading_is_enabled() {
+    let strategy: StrategyConfig = toml::from_str(STRATEGY).unwrap();
+    let mut engine = Engine::new(
+        MarketCalendar::new(CalendarData::default()),
+        strategy,
+        RiskLimits::default(),
+        SessionCutoffs::default(),
+        vec![instrument("RELI")],
+    );
+    engine.on_event(tick("RELI", dec!(1012), at(9, 15, 0)));
+    engine.on_event(tick("RELI", dec!(1008), at(9, 20, 0)));
+    let commands = engine.on_event(tick("RELI", dec!(1016), at(9, 30, 1)));
+    assert_eq!(refusals(&commands), [&Refusal::TradingDisabled]);
+}
