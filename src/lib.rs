@@ -9,5 +9,6 @@ pub mod calendar;
 pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod execution;
 pub mod feed;
 pub mod sim;

@@ -3,11 +3,13 @@
 
 mod error;
 mod feed_source;
+mod order_sink;
 mod rate_limit;
 mod reports;
 pub mod upstox;
 
 pub use error::{BrokerError, ErrorClass};
 pub use feed_source::{FeedBroker, FeedStream, PriceUpdate, StreamEvent};
+pub use order_sink::OrderBroker;
 pub use rate_limit::{RateBudget, RateLimit};
 pub use reports::{LtpQuote, OrderReport, OrderState, PositionReport, Profile, TradeReport};

@@ -64,6 +64,54 @@ pub enum OrderKind {
 }
 
 impl OrderKind {
+    /// Whether a stop order's trigger has traded: a buy stop at or above it, a sell stop at or below it.
+    /// Orders without a trigger are always live.
+    pub fn is_triggered(&self, side: Side, last: Decimal) -> bool {
+        match self {
+            OrderKind::StopLoss { trigger, .. } | OrderKind::StopLossMarket { trigger } => {
+                match side {
+                    Side::Buy => last >= *trigger,
+                    Side::Sell => last <= *trigger,
+                }
+            }
+            OrderKind::Market | OrderKind::Limit { .. } => true,
+        }
+    }
+
+    /// The price a live (triggered) order fills at against `last`, if it fills: market-type orders at the last
+    /// price moved `slippage` against the trader, limit-type orders at the last price once it reaches the limit.
+    pub fn fill_price(&self, side: Side, last: Decimal, slippage: Decimal) -> Option<Decimal> {
+        match self {
+            OrderKind::Market | OrderKind::StopLossMarket { .. } => Some(match side {
+                Side::Buy => last + slippage,
+                Side::Sell => last - slippage,
+            }),
+            OrderKind::Limit { price } | OrderKind::StopLoss { price, .. } => {
+                let reached = match side {
+                    Side::Buy => last <= *price,
+                    Side::Sell => last >= *price,
+                };
+                reached.then_some(last)
+            }
+        }
+    }
+
+    pub fn limit_price(&self) -> Option<Decimal> {
+        match self {
+            OrderKind::Limit { price } | OrderKind::StopLoss { price, .. } => Some(*price),
+            OrderKind::Market | OrderKind::StopLossMarket { .. } => None,
+        }
+    }
+
+    pub fn trigger_price(&self) -> Option<Decimal> {
+        match self {
+            OrderKind::StopLoss { trigger, .. } | OrderKind::StopLossMarket { trigger } => {
+                Some(*trigger)
+            }
+            OrderKind::Market | OrderKind::Limit { .. } => None,
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             OrderKind::Market => "MARKET",
@@ -156,6 +204,26 @@ mod tests {
         assert!("".parse::<OrderTag>().is_err());
         assert!("has space".parse::<OrderTag>().is_err());
         assert!("X".repeat(21).parse::<OrderTag>().is_err());
+    }
+
+    #[test]
+    fn stops_trigger_and_orders_fill_on_the_right_side_of_the_market() {
+        use rust_decimal::dec;
+        let stop = OrderKind::StopLossMarket { trigger: dec!(100) };
+        assert!(!stop.is_triggered(Side::Sell, dec!(100.1)));
+        assert!(stop.is_triggered(Side::Sell, dec!(100)));
+        assert!(stop.is_triggered(Side::Buy, dec!(100.1)));
+        assert_eq!(
+            stop.fill_price(Side::Sell, dec!(99.9), dec!(0.1)),
+            Some(dec!(99.8))
+        );
+        let limit = OrderKind::Limit { price: dec!(100) };
+        assert_eq!(limit.fill_price(Side::Buy, dec!(100.5), dec!(0.1)), None);
+        assert_eq!(
+            limit.fill_price(Side::Buy, dec!(99.5), dec!(0.1)),
+            Some(dec!(99.5))
+        );
+        assert_eq!(limit.fill_price(Side::Sell, dec!(99.5), dec!(0.1)), None);
     }
 
     #[test]

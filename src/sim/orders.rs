@@ -16,7 +16,8 @@ use crate::broker::upstox::rest_types::{
 };
 use crate::calendar::{EquityClass, to_ist};
 use crate::domain::{
-    Exchange, Fill, InstrumentId, Position, Side, decimal_from_wire, decimal_to_wire as to_f64,
+    Exchange, Fill, InstrumentId, OrderKind, Position, Side, decimal_from_wire,
+    decimal_to_wire as to_f64,
 };
 
 /// An order request the simulator refuses outright.
@@ -35,14 +36,6 @@ fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Market,
-    Limit,
-    StopLoss,
-    StopLossMarket,
-}
-
 #[derive(Debug, Clone)]
 struct SimOrder {
     id: String,
@@ -50,10 +43,8 @@ struct SimOrder {
     key: String,
     symbol: String,
     side: Side,
-    kind: Kind,
+    kind: OrderKind,
     quantity: u32,
-    price: Decimal,
-    trigger: Decimal,
     product: String,
     validity: String,
     status: &'static str,
@@ -78,16 +69,6 @@ pub struct OrderBook {
     trades: Vec<SimTrade>,
     positions: BTreeMap<(String, String), Position>,
     next_id: u64,
-}
-
-fn parse_kind(order_type: &str) -> Result<Kind, Refusal> {
-    match order_type {
-        "MARKET" => Ok(Kind::Market),
-        "LIMIT" => Ok(Kind::Limit),
-        "SL" => Ok(Kind::StopLoss),
-        "SL-M" => Ok(Kind::StopLossMarket),
-        other => Err(refuse("UDAPI1056", format!("Invalid order_type {other}"))),
-    }
 }
 
 fn parse_side(text: &str) -> Result<Side, Refusal> {
@@ -116,22 +97,34 @@ fn on_tick(spec: &InstrumentSpec, value: f64, field: &str) -> Result<Decimal, Re
     Ok(price)
 }
 
-/// The limit price and trigger an order kind needs, each on the instrument's tick; zero where the kind has none.
-fn order_prices(
+/// The order kind Upstox's fields describe, its prices checked against the instrument's tick.
+fn order_kind(
     spec: &InstrumentSpec,
-    kind: Kind,
+    order_type: &str,
     price: f64,
     trigger: f64,
-) -> Result<(Decimal, Decimal), Refusal> {
-    let price = match kind {
-        Kind::Limit | Kind::StopLoss => on_tick(spec, price, "price")?,
-        Kind::Market | Kind::StopLossMarket => Decimal::ZERO,
-    };
-    let trigger = match kind {
-        Kind::StopLoss | Kind::StopLossMarket => on_tick(spec, trigger, "trigger_price")?,
-        Kind::Market | Kind::Limit => Decimal::ZERO,
-    };
-    Ok((price, trigger))
+) -> Result<OrderKind, Refusal> {
+    Ok(match order_type {
+        "MARKET" => OrderKind::Market,
+        "LIMIT" => OrderKind::Limit {
+            price: on_tick(spec, price, "price")?,
+        },
+        "SL" => OrderKind::StopLoss {
+            trigger: on_tick(spec, trigger, "trigger_price")?,
+            price: on_tick(spec, price, "price")?,
+        },
+        "SL-M" => OrderKind::StopLossMarket {
+            trigger: on_tick(spec, trigger, "trigger_price")?,
+        },
+        other => return Err(refuse("UDAPI1056", format!("Invalid order_type {other}"))),
+    })
+}
+
+fn has_trigger(kind: &OrderKind) -> bool {
+    matches!(
+        kind,
+        OrderKind::StopLoss { .. } | OrderKind::StopLossMarket { .. }
+    )
 }
 
 impl OrderBook {
@@ -152,9 +145,8 @@ impl OrderBook {
         if spec.index {
             return Err(refuse("UDAPI100011", "Indices cannot be traded"));
         }
-        let kind = parse_kind(&body.order_type)?;
         let side = parse_side(&body.transaction_type)?;
-        let (price, trigger) = order_prices(spec, kind, body.price, body.trigger_price)?;
+        let kind = order_kind(spec, &body.order_type, body.price, body.trigger_price)?;
         self.next_id += 1;
         let id = format!("2611{:011}", self.next_id);
         let in_session = market.calendar().is_continuous(now, EquityClass::CashOnly);
@@ -166,8 +158,6 @@ impl OrderBook {
             side,
             kind,
             quantity: body.quantity,
-            price,
-            trigger,
             product: body.product.clone(),
             validity: body.validity.clone(),
             status: if in_session { "open" } else { "rejected" },
@@ -177,7 +167,7 @@ impl OrderBook {
             placed_at: now,
         });
         if in_session {
-            if matches!(kind, Kind::StopLoss | Kind::StopLossMarket) {
+            if has_trigger(&kind) {
                 self.orders.last_mut().expect("just pushed").status = "trigger pending";
             }
             self.match_order(self.orders.len() - 1, market, now);
@@ -198,12 +188,11 @@ impl OrderBook {
                 "Order cannot be modified in its current state",
             ));
         }
-        let kind = parse_kind(&body.order_type)?;
         let index = market
             .index_of(&self.orders[i].key)
             .expect("booked orders have known keys");
         let (spec, _) = market.get(index);
-        let (price, trigger) = order_prices(spec, kind, body.price, body.trigger_price)?;
+        let kind = order_kind(spec, &body.order_type, body.price, body.trigger_price)?;
         let order = &mut self.orders[i];
         if let Some(quantity) = body.quantity {
             if quantity < order.filled || quantity == 0 {
@@ -214,15 +203,11 @@ impl OrderBook {
             }
             order.quantity = quantity;
         }
-        order.kind = kind;
-        order.price = price;
-        order.trigger = trigger;
-        order.validity = body.validity.clone();
-        if order.status != "trigger pending"
-            || !matches!(kind, Kind::StopLoss | Kind::StopLossMarket)
-        {
+        if order.status != "trigger pending" || !has_trigger(&kind) {
             order.status = "open";
         }
+        order.kind = kind;
+        order.validity = body.validity.clone();
         self.match_order(i, market, now);
         Ok(body.order_id.clone())
     }
@@ -258,38 +243,17 @@ impl OrderBook {
         let (spec, quote) = market.get(index);
         let ltp = quote.ltp;
         let order = &mut self.orders[i];
-        let buy = order.side == Side::Buy;
         if order.status == "trigger pending" {
-            let triggered = if buy {
-                ltp >= order.trigger
-            } else {
-                ltp <= order.trigger
-            };
-            if !triggered {
+            if !order.kind.is_triggered(order.side, ltp) {
                 return;
             }
             order.status = "open";
         }
-        let fill_price = match order.kind {
-            Kind::Market | Kind::StopLossMarket => {
-                if buy {
-                    ltp + spec.tick.value()
-                } else {
-                    (ltp - spec.tick.value()).max(spec.tick.value())
-                }
-            }
-            Kind::Limit | Kind::StopLoss => {
-                let reachable = if buy {
-                    ltp <= order.price
-                } else {
-                    ltp >= order.price
-                };
-                if !reachable {
-                    return;
-                }
-                ltp
-            }
+        // Market-type orders slip one tick against the trader.
+        let Some(fill_price) = order.kind.fill_price(order.side, ltp, spec.tick.value()) else {
+            return;
         };
+        let fill_price = fill_price.max(spec.tick.value());
         let quantity = order.quantity - order.filled;
         order.average = (order.average * Decimal::from(order.filled)
             + fill_price * Decimal::from(quantity))
@@ -350,21 +314,15 @@ impl OrderBook {
             order_id: o.id.clone(),
             exchange: "NSE".into(),
             product: o.product.clone(),
-            price: to_f64(o.price),
+            price: to_f64(o.kind.limit_price().unwrap_or_default()),
             quantity: o.quantity,
             status: o.status.into(),
             tag: o.tag.clone(),
             instrument_token: o.key.clone(),
             trading_symbol: o.symbol.clone(),
-            order_type: match o.kind {
-                Kind::Market => "MARKET",
-                Kind::Limit => "LIMIT",
-                Kind::StopLoss => "SL",
-                Kind::StopLossMarket => "SL-M",
-            }
-            .into(),
+            order_type: o.kind.code().into(),
             validity: o.validity.clone(),
-            trigger_price: to_f64(o.trigger),
+            trigger_price: to_f64(o.kind.trigger_price().unwrap_or_default()),
             transaction_type: o.side.to_string(),
             average_price: to_f64(o.average),
             filled_quantity: o.filled,

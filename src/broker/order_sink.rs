@@ -1,0 +1,26 @@
+//! What the executor needs from a broker to trade: place, cancel, and find orders again by tag. Implemented by
+//! each broker and by the paper broker, so paper and live orders take the same path.
+
+use std::future::Future;
+
+use super::{BrokerError, OrderReport};
+use crate::domain::{OrderRequest, OrderTag};
+
+pub trait OrderBroker: Send + Sync + 'static {
+    /// Sends an order; the broker may slice it into several, hence several ids.
+    fn place(
+        &self,
+        order: &OrderRequest,
+    ) -> impl Future<Output = Result<Vec<String>, BrokerError>> + Send;
+
+    fn cancel(&self, order_id: &str) -> impl Future<Output = Result<(), BrokerError>> + Send;
+
+    /// Every order carrying `tag`: how an ambiguous submit is resolved.
+    fn orders_tagged(
+        &self,
+        tag: &OrderTag,
+    ) -> impl Future<Output = Result<Vec<OrderReport>, BrokerError>> + Send;
+
+    /// Today's orders.
+    fn order_book(&self) -> impl Future<Output = Result<Vec<OrderReport>, BrokerError>> + Send;
+}

@@ -1,0 +1,81 @@
+//! Upstox behind the executor's trait: the bot's `OrderRequest` as a v3 place-order body, and tags mapped back.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::rest_client::UpstoxRest;
+use super::rest_types::PlaceOrderBody;
+use crate::broker::{BrokerError, ErrorClass, OrderBroker, OrderReport};
+use crate::domain::{
+    InstrumentId, OrderKind, OrderRequest, OrderTag, Product, UpstoxKey, Validity, decimal_to_wire,
+};
+
+pub struct UpstoxOrders {
+    rest: Arc<UpstoxRest>,
+    keys: HashMap<InstrumentId, UpstoxKey>,
+}
+
+impl UpstoxOrders {
+    pub fn new(rest: Arc<UpstoxRest>, keys: HashMap<InstrumentId, UpstoxKey>) -> Self {
+        UpstoxOrders { rest, keys }
+    }
+
+    fn body(&self, order: &OrderRequest) -> Result<PlaceOrderBody, BrokerError> {
+        let key = self.keys.get(&order.instrument).ok_or_else(|| {
+            BrokerError::new(
+                ErrorClass::Rejected,
+                "/v3/order/place",
+                format!("{} has no Upstox instrument key", order.instrument),
+            )
+        })?;
+        let price = order.kind.limit_price().map_or(0.0, decimal_to_wire);
+        let trigger = order.kind.trigger_price().map_or(0.0, decimal_to_wire);
+        Ok(PlaceOrderBody {
+            quantity: order.quantity,
+            product: match order.product {
+                Product::Intraday => "I",
+                Product::Delivery => "D",
+            }
+            .into(),
+            validity: match order.validity {
+                Validity::Day => "DAY",
+                Validity::ImmediateOrCancel => "IOC",
+            }
+            .into(),
+            price,
+            tag: Some(order.tag.to_string()),
+            instrument_token: key.to_string(),
+            order_type: order.kind.code().into(),
+            transaction_type: order.side.to_string(),
+            disclosed_quantity: 0,
+            trigger_price: trigger,
+            is_amo: false,
+            slice: false,
+            // Market-type orders need protection from April 2026; -1 lets the broker choose it.
+            market_protection: matches!(
+                order.kind,
+                OrderKind::Market | OrderKind::StopLossMarket { .. }
+            )
+            .then_some(-1.0),
+        })
+    }
+}
+
+impl OrderBroker for UpstoxOrders {
+    async fn place(&self, order: &OrderRequest) -> Result<Vec<String>, BrokerError> {
+        let body = self.body(order)?;
+        self.rest.place_order(&body).await
+    }
+
+    async fn cancel(&self, order_id: &str) -> Result<(), BrokerError> {
+        self.rest.cancel_order(order_id).await.map(|_| ())
+    }
+
+    async fn orders_tagged(&self, tag: &OrderTag) -> Result<Vec<OrderReport>, BrokerError> {
+        self.rest.order_history_by_tag(tag.as_str()).await
+    }
+
+    async fn order_book(&self) -> Result<Vec<OrderReport>, BrokerError> {
+        self.rest.order_book().await
+    }
+}

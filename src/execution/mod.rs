@@ -1,0 +1,11 @@
+//! Turning approved orders into broker calls, and broker order states back into fills for the engine.
+//!
+//! `Executor` never places one intent twice: every order carries its engine-made tag, and an ambiguous submit
+//! (a timeout, a 5xx, a reset) is resolved by finding the tag in the broker's orders, never by sending again.
+//! `PaperBroker` fills orders against live prices on the same path, so paper and live journals look alike.
+
+mod executor;
+mod paper;
+
+pub use executor::{Executor, SubmitOutcome};
+pub use paper::PaperBroker;
