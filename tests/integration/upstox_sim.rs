@@ -488,9 +488,9 @@ async fn a_bad_frame_is_reported_and_the_connection_keeps_delivering() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scripted_drop_closes_the_connection_without_a_close_frame() {
     let sim = SimHarness::start(
-        scenario_with("[[fault]]\nkind = \"drop\"\nfrom = \"10:00:05\""),
+        scenario_with("[[fault]]\nkind = \"drop\"\nfrom = \"10:00:20\""),
         ist(2026, 11, 23, 10, 0, 0),
-        20.0,
+        10.0,
     )
     .await;
     let mut socket =
@@ -592,7 +592,7 @@ async fn a_silent_window_sends_nothing_then_the_feed_resumes() {
     let sim = SimHarness::start(
         scenario_with("[[fault]]\nkind = \"silence\"\nfrom = \"10:00:10\"\nuntil = \"10:00:30\""),
         ist(2026, 11, 23, 10, 0, 0),
-        20.0,
+        10.0,
     )
     .await;
     let mut socket =
