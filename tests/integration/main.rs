@@ -3,6 +3,7 @@
 mod calendar;
 mod cli;
 mod config;
+mod execution;
 mod failover;
 mod official_sdk;
 mod support;

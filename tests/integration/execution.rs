@@ -1,0 +1,227 @@
+//! Orders from the engine to a broker and fills back: the executor against the simulator (live path) and the
+//! paper broker (paper path), including the ambiguous submit that must not become two orders.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use dalal::broker::upstox::{RestSettings, UpstoxOrders};
+use dalal::broker::{OrderBroker, OrderState};
+use dalal::calendar::{CalendarData, MarketCalendar};
+use dalal::config::{RiskLimits, SessionCutoffs, StrategyConfig};
+use dalal::domain::{
+    Exchange, Instrument, InstrumentId, OrderKind, Segment, Tick, TickSize, TickSource, UpstoxKey,
+};
+use dalal::engine::{ApprovedOrder, Command, Engine, EngineEvent};
+use dalal::execution::{Executor, PaperBroker, SubmitOutcome};
+use rust_decimal::{Decimal, dec};
+
+use crate::support::{SIM_TOKEN, SimHarness, ist, quiet_scenario, scenario_with};
+
+const RELIANCE_KEY: &str = "NSE_EQ|INE002A01018";
+
+fn reliance() -> Instrument {
+    Instrument {
+        id: InstrumentId::new(Exchange::Nse, "RELIANCE").unwrap(),
+        segment: Segment::Equity,
+        isin: Some("INE002A01018".parse().unwrap()),
+        upstox_key: None,
+        hdfcsky_token: None,
+        tick_size: Some(TickSize::new(dec!(0.1)).unwrap()),
+        lot_size: 1,
+        has_derivatives: true,
+    }
+}
+
+fn tick(price: Decimal, previous_close: Decimal, at: DateTime<Utc>) -> EngineEvent {
+    EngineEvent::Tick(Tick {
+        instrument: reliance().id,
+        last_price: price,
+        last_trade_time: Some(at),
+        last_quantity: Some(1),
+        previous_close: Some(previous_close),
+        source: TickSource::Stream,
+        received_at: at,
+    })
+}
+
+/// The engine's entry for a long continuation that breaks out at `price`: a gap of about 1 % and an opening
+/// range just under `price`.
+fn entry_at(price: Decimal) -> ApprovedOrder {
+    let strategy: StrategyConfig =
+        toml::from_str(include_str!("../../strategies/continuation.toml")).unwrap();
+    let mut engine = Engine::new(
+        MarketCalendar::new(CalendarData::default()),
+        strategy,
+        RiskLimits::default(),
+        SessionCutoffs::default(),
+        vec![reliance()],
+    );
+    engine.on_event(EngineEvent::TradingEnabled(true));
+    let tick_size = TickSize::new(dec!(0.1)).unwrap();
+    let close = tick_size.round_nearest(price / dec!(1.012));
+    let level =
+        |pct: Decimal| tick_size.round_nearest(price * (Decimal::ONE - pct / Decimal::ONE_HUNDRED));
+    engine.on_event(tick(level(dec!(0.4)), close, ist(2026, 11, 23, 9, 15, 0)));
+    engine.on_event(tick(level(dec!(0.8)), close, ist(2026, 11, 23, 9, 20, 0)));
+    engine.on_event(tick(level(dec!(0.1)), close, ist(2026, 11, 23, 9, 25, 0)));
+    let commands = engine.on_event(tick(price, close, ist(2026, 11, 23, 9, 30, 1)));
+    commands
+        .into_iter()
+        .find_map(|c| match c {
+            Command::Place(order) => Some(order),
+            _ => None,
+        })
+        .expect("the engine enters")
+}
+
+fn upstox_orders(sim: &SimHarness, settings: RestSettings) -> Arc<UpstoxOrders> {
+    let keys: HashMap<InstrumentId, UpstoxKey> =
+        [(reliance().id, RELIANCE_KEY.parse().unwrap())].into();
+    Arc::new(UpstoxOrders::new(
+        Arc::new(sim.rest_with(SIM_TOKEN, settings)),
+        keys,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_is_placed_filled_and_reported_back_as_a_fill() {
+    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    let ltp = sim.rest(SIM_TOKEN).ltp(&[RELIANCE_KEY]).await.unwrap()[0].last_price;
+    let order = entry_at(ltp);
+    let OrderKind::Limit { price: limit } = order.request().kind else {
+        panic!("entries are protected LIMIT orders");
+    };
+    let broker = upstox_orders(&sim, RestSettings::default());
+    let mut executor = Executor::new(
+        Arc::clone(&broker),
+        sim.clock.clone(),
+        8,
+        Duration::from_secs(5),
+    );
+    let (outcome, events) = executor.submit(&order).await;
+    assert!(
+        matches!(outcome, SubmitOutcome::Accepted(ref ids) if ids.len() == 1),
+        "{outcome:?}"
+    );
+    assert!(events.is_empty());
+
+    let events = executor.sync().await.unwrap();
+    let [EngineEvent::Fill(fill)] = &events[..] else {
+        panic!("one fill: {events:?}");
+    };
+    assert_eq!(fill.tag.as_ref(), Some(&order.request().tag));
+    assert_eq!(fill.quantity, order.request().quantity);
+    assert!(
+        fill.price <= limit,
+        "a buy LIMIT never fills above its limit: {} > {limit}",
+        fill.price
+    );
+    assert!(
+        executor.sync().await.unwrap().is_empty(),
+        "a fill is reported once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ambiguous_submit_leaves_exactly_one_order_at_the_broker() {
+    let sim = SimHarness::start(
+        scenario_with("[[fault]]\nkind = \"ack_delay\"\nfrom = \"10:00\"\ndelay_ms = 30000"),
+        ist(2026, 11, 23, 10, 0, 0),
+        1.0,
+    )
+    .await;
+    let ltp = sim.rest(SIM_TOKEN).ltp(&[RELIANCE_KEY]).await.unwrap()[0].last_price;
+    let order = entry_at(ltp);
+    let broker = upstox_orders(&sim, RestSettings::default());
+    let mut executor = Executor::new(
+        Arc::clone(&broker),
+        sim.clock.clone(),
+        8,
+        Duration::from_millis(500),
+    );
+    let (outcome, _) = executor.submit(&order).await;
+    assert!(
+        matches!(outcome, SubmitOutcome::FoundByTag(ref ids) if ids.len() == 1),
+        "{outcome:?}"
+    );
+    // Submitting the same intent again sends nothing.
+    let (again, _) = executor.submit(&order).await;
+    assert_eq!(again, SubmitOutcome::Unresolved);
+    let book = broker.order_book().await.unwrap();
+    let tagged = book
+        .iter()
+        .filter(|o| o.tag.as_deref() == Some(order.request().tag.as_str()))
+        .count();
+    assert_eq!(tagged, 1, "exactly one order for one intent");
+    let events = executor.sync().await.unwrap();
+    assert!(
+        matches!(&events[..], [EngineEvent::Fill(f)] if f.quantity == order.request().quantity)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_order_ends_the_intent_for_the_engine() {
+    let sim = SimHarness::start(
+        scenario_with("[[fault]]\nkind = \"order_5xx\"\nfrom = \"10:00\""),
+        ist(2026, 11, 23, 10, 0, 0),
+        1.0,
+    )
+    .await;
+    let order = entry_at(dec!(1560));
+    // A 5xx is ambiguous: the tag is looked up, nothing is found, nothing is re-sent.
+    let broker = upstox_orders(&sim, RestSettings::default());
+    let mut executor = Executor::new(
+        Arc::clone(&broker),
+        sim.clock.clone(),
+        8,
+        Duration::from_secs(5),
+    );
+    let (outcome, _) = executor.submit(&order).await;
+    assert_eq!(outcome, SubmitOutcome::Unresolved);
+    assert!(broker.order_book().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_orders_fill_against_the_last_price_on_the_same_path() {
+    let paper = Arc::new(PaperBroker::new(dec!(5)));
+    let clock = dalal::calendar::Clock::System;
+    let mut executor = Executor::new(Arc::clone(&paper), clock, 8, Duration::from_secs(1));
+    let order = entry_at(dec!(1560));
+    let (refused, events) = executor.submit(&order).await;
+    assert!(
+        matches!(refused, SubmitOutcome::Refused(_)),
+        "no price yet: {refused:?}"
+    );
+    assert!(matches!(&events[..], [EngineEvent::OrderEnded { .. }]));
+
+    // A fresh engine repeats the tag sequence; a fresh executor and paper book go with it.
+    let paper = Arc::new(PaperBroker::new(dec!(5)));
+    let mut executor = Executor::new(
+        Arc::clone(&paper),
+        dalal::calendar::Clock::System,
+        8,
+        Duration::from_secs(1),
+    );
+    let order = entry_at(dec!(1561));
+    paper.on_price(&reliance().id, dec!(1561));
+    let (outcome, _) = executor.submit(&order).await;
+    assert!(matches!(outcome, SubmitOutcome::Accepted(_)), "{outcome:?}");
+    let events = executor.sync().await.unwrap();
+    let [EngineEvent::Fill(fill)] = &events[..] else {
+        panic!("one fill: {events:?}");
+    };
+    assert_eq!(
+        fill.price,
+        dec!(1561),
+        "a marketable LIMIT fills at the last price"
+    );
+    let book = paper.order_book().await.unwrap();
+    assert_eq!(
+        book.iter()
+            .filter(|o| o.state == OrderState::Complete)
+            .count(),
+        1
+    );
+}
