@@ -11,4 +11,5 @@ pub mod domain;
 pub mod engine;
 pub mod execution;
 pub mod feed;
+pub mod journal;
 pub mod sim;

@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod execution;
 mod failover;
+mod journal;
 mod official_sdk;
 mod support;
 mod upstox_feed;

@@ -1,0 +1,120 @@
+//! What the journal records: one `JournalEntry` per thing the bot saw or did, in the bot's own terms.
+//!
+//! Entries are stored as an append-only event log (kind + JSON body), so adding a field never needs a table
+//! migration; the columns that reports filter on (time, kind, instrument, paper) are real columns.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// One journal record. Prices and money are decimals serialized as strings, so nothing is rounded through f64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JournalEntry {
+    /// A change of the feed's state, with its reason.
+    FeedState {
+        state: String,
+        reason: Option<String>,
+    },
+    /// One instrument's prices over one minute.
+    TickSummary {
+        instrument: String,
+        minute: DateTime<Utc>,
+        open: Decimal,
+        high: Decimal,
+        low: Decimal,
+        close: Decimal,
+        stream_ticks: u32,
+        poll_ticks: u32,
+    },
+    Signal {
+        instrument: String,
+        side: String,
+        price: Decimal,
+        stop: Decimal,
+        target: Decimal,
+        reason: String,
+    },
+    RiskRefusal {
+        instrument: String,
+        reason: String,
+    },
+    Order {
+        tag: String,
+        broker_ids: Vec<String>,
+        instrument: String,
+        side: String,
+        quantity: u32,
+        order_type: String,
+        limit_price: Option<Decimal>,
+        signal_price: Decimal,
+        state: String,
+    },
+    Fill {
+        tag: String,
+        instrument: String,
+        side: String,
+        quantity: u32,
+        price: Decimal,
+    },
+    /// A completed round trip.
+    Trade {
+        instrument: String,
+        side: String,
+        quantity: u32,
+        entry_time: DateTime<Utc>,
+        entry_price: Decimal,
+        exit_time: DateTime<Utc>,
+        exit_price: Decimal,
+        pnl: Decimal,
+        charges: Decimal,
+        /// Entry and exit slippage against the signal prices, in rupees (positive = worse for us).
+        slippage: Decimal,
+        exit_reason: String,
+    },
+    Reconciliation {
+        action: String,
+        detail: String,
+    },
+    Error {
+        class: String,
+        message: String,
+    },
+}
+
+impl JournalEntry {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            JournalEntry::FeedState { .. } => "feed_state",
+            JournalEntry::TickSummary { .. } => "tick_summary",
+            JournalEntry::Signal { .. } => "signal",
+            JournalEntry::RiskRefusal { .. } => "risk_refusal",
+            JournalEntry::Order { .. } => "order",
+            JournalEntry::Fill { .. } => "fill",
+            JournalEntry::Trade { .. } => "trade",
+            JournalEntry::Reconciliation { .. } => "reconciliation",
+            JournalEntry::Error { .. } => "error",
+        }
+    }
+
+    pub fn instrument(&self) -> Option<&str> {
+        match self {
+            JournalEntry::TickSummary { instrument, .. }
+            | JournalEntry::Signal { instrument, .. }
+            | JournalEntry::RiskRefusal { instrument, .. }
+            | JournalEntry::Order { instrument, .. }
+            | JournalEntry::Fill { instrument, .. }
+            | JournalEntry::Trade { instrument, .. } => Some(instrument),
+            _ => None,
+        }
+    }
+}
+
+/// An entry as stored: its place in the log and when it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub paper: bool,
+    pub entry: JournalEntry,
+}
