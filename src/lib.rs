@@ -12,4 +12,5 @@ pub mod engine;
 pub mod execution;
 pub mod feed;
 pub mod journal;
+pub mod runner;
 pub mod sim;

@@ -162,6 +162,11 @@ impl<B: OrderBroker> Executor<B> {
         Ok(())
     }
 
+    /// Whether any order may still fill or end: only then is the order book worth polling.
+    pub fn has_working_orders(&self) -> bool {
+        self.tracked.values().any(|t| !t.ended)
+    }
+
     /// Polls the order book: new fills become `Fill`s, orders that ended unfilled become `OrderEnded`.
     pub async fn sync(&mut self) -> Result<Vec<EngineEvent>, BrokerError> {
         let book = self.broker.order_book().await?;

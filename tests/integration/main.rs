@@ -8,5 +8,6 @@ mod failover;
 mod journal;
 mod official_sdk;
 mod support;
+mod trading_session;
 mod upstox_feed;
 mod upstox_sim;

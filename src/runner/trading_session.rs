@@ -1,0 +1,415 @@
+//! One continuous session: prices from the failover feed drive the engine; its orders go through the executor;
+//! fills and order ends come back from order-book polls; every decision and event is journaled.
+//!
+//! The engine stays synchronous: this loop is the only place that awaits, and it feeds the engine one event at a
+//! time with the time the event happened on the injected clock.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use rust_decimal::Decimal;
+use tokio::sync::mpsc;
+
+use crate::broker::OrderBroker;
+use crate::calendar::Clock;
+use crate::domain::{InstrumentId, OrderTag, Tick, TickSource};
+use crate::engine::{Command, Engine, EngineEvent, EngineNote};
+use crate::execution::{Executor, PaperBroker, SubmitOutcome};
+use crate::feed::{FeedOutput, FeedState};
+use crate::journal::{Journal, JournalEntry};
+
+/// How often the order book is polled for fills, and the engine's timer ticks, in session time.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// What a session did, for the close report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub ticks: u64,
+    pub orders: u64,
+    pub fills: u64,
+    pub round_trips: u64,
+    pub realized_pnl: Decimal,
+}
+
+/// One instrument's prices in the current minute, journaled as one summary.
+struct MinuteBar {
+    minute: DateTime<Utc>,
+    open: Decimal,
+    high: Decimal,
+    low: Decimal,
+    close: Decimal,
+    stream: u32,
+    poll: u32,
+}
+
+/// An open round trip, from the first entry fill to the flat position.
+struct RoundTrip {
+    side: String,
+    quantity: u32,
+    entry_time: DateTime<Utc>,
+    entry_value: Decimal,
+    exit_value: Decimal,
+    slippage: Decimal,
+    exit_reason: String,
+}
+
+pub struct TradingSession<O: OrderBroker> {
+    clock: Clock,
+    engine: Engine,
+    executor: Executor<O>,
+    /// In paper mode, the broker that fills against the feed's prices.
+    paper: Option<std::sync::Arc<PaperBroker>>,
+    journal: Journal,
+    bars: HashMap<InstrumentId, MinuteBar>,
+    signal_prices: HashMap<OrderTag, Decimal>,
+    trips: HashMap<InstrumentId, RoundTrip>,
+    exit_reasons: HashMap<InstrumentId, String>,
+    summary: SessionSummary,
+}
+
+impl<O: OrderBroker> TradingSession<O> {
+    pub fn new(
+        clock: Clock,
+        engine: Engine,
+        executor: Executor<O>,
+        paper: Option<std::sync::Arc<PaperBroker>>,
+        journal: Journal,
+    ) -> Self {
+        TradingSession {
+            clock,
+            engine,
+            executor,
+            paper,
+            journal,
+            bars: HashMap::new(),
+            signal_prices: HashMap::new(),
+            trips: HashMap::new(),
+            exit_reasons: HashMap::new(),
+            summary: SessionSummary::default(),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Runs until the clock reaches `until` or the feed ends.
+    pub async fn run_until(
+        &mut self,
+        feed: &mut mpsc::Receiver<FeedOutput>,
+        until: DateTime<Utc>,
+    ) -> SessionSummary {
+        let mut next_sync = self.clock.now();
+        loop {
+            let now = self.clock.now();
+            if now >= until {
+                break;
+            }
+            tokio::select! {
+                output = feed.recv() => match output {
+                    Some(FeedOutput::Tick(tick)) => self.on_tick(tick).await,
+                    Some(FeedOutput::State { state, at }) => self.on_feed_state(state, at).await,
+                    None => break,
+                },
+                _ = self.clock.sleep_until(next_sync.min(until)) => {
+                    next_sync = self.clock.now() + TimeDelta::from_std(SYNC_EVERY).expect("a small duration");
+                    self.sync().await;
+                }
+            }
+        }
+        self.flush_bars();
+        if let Err(e) = self.journal.flush() {
+            tracing::error!(error = %e, "journal flush failed at the end of the session");
+        }
+        self.summary.clone()
+    }
+
+    async fn on_tick(&mut self, tick: Tick) {
+        self.summary.ticks += 1;
+        if let Some(paper) = &self.paper {
+            paper.on_price(&tick.instrument, tick.last_price);
+        }
+        self.add_to_bar(&tick);
+        let commands = self.engine.on_event(EngineEvent::Tick(tick));
+        self.execute(commands).await;
+    }
+
+    async fn on_feed_state(&mut self, state: FeedState, at: DateTime<Utc>) {
+        let reason = match &state {
+            FeedState::Polling { reason } | FeedState::Reconnecting { reason } => {
+                Some(reason.to_string())
+            }
+            _ => None,
+        };
+        self.journal.record(
+            at,
+            JournalEntry::FeedState {
+                state: state.name().into(),
+                reason,
+            },
+        );
+        let healthy = state != FeedState::AuthFailed;
+        let commands = self.engine.on_event(EngineEvent::FeedHealth(healthy));
+        self.execute(commands).await;
+    }
+
+    /// Fills and order ends from the broker, then the engine's timer.
+    async fn sync(&mut self) {
+        let now = self.clock.now();
+        let polled = if self.executor.has_working_orders() {
+            Some(self.executor.sync().await)
+        } else {
+            None
+        };
+        match polled.unwrap_or(Ok(Vec::new())) {
+            Ok(events) => {
+                for event in events {
+                    self.journal_order_event(&event, now);
+                    let commands = self.engine.on_event(event);
+                    self.execute(commands).await;
+                }
+            }
+            Err(e) => self.journal.record(
+                now,
+                JournalEntry::Error {
+                    class: e.class.to_string(),
+                    message: e.to_string(),
+                },
+            ),
+        }
+        let commands = self.engine.on_event(EngineEvent::Timer(now));
+        self.execute(commands).await;
+    }
+
+    async fn execute(&mut self, commands: Vec<Command>) {
+        for command in commands {
+            let now = self.clock.now();
+            match command {
+                Command::Note(note) => self.journal_note(note, now),
+                Command::Cancel(tag) => {
+                    if let Err(e) = self.executor.cancel(&tag).await {
+                        self.journal.record(
+                            now,
+                            JournalEntry::Error {
+                                class: e.class.to_string(),
+                                message: e.to_string(),
+                            },
+                        );
+                    }
+                }
+                Command::Place(order) => {
+                    self.summary.orders += 1;
+                    let request = order.request().clone();
+                    self.signal_prices
+                        .insert(request.tag.clone(), order.signal_price());
+                    let (outcome, events) = self.executor.submit(&order).await;
+                    let (ids, state) = match &outcome {
+                        SubmitOutcome::Accepted(ids) => (ids.clone(), "accepted".to_string()),
+                        SubmitOutcome::FoundByTag(ids) => {
+                            (ids.clone(), "found by tag after an ambiguous submit".into())
+                        }
+                        SubmitOutcome::Refused(e) => (Vec::new(), format!("refused: {e}")),
+                        SubmitOutcome::Unresolved => {
+                            (Vec::new(), "unresolved: watching for its tag".into())
+                        }
+                    };
+                    self.journal.record(
+                        now,
+                        JournalEntry::Order {
+                            tag: request.tag.to_string(),
+                            broker_ids: ids,
+                            instrument: request.instrument.to_string(),
+                            side: request.side.to_string(),
+                            quantity: request.quantity,
+                            order_type: request.kind.code().into(),
+                            limit_price: request.kind.limit_price(),
+                            signal_price: order.signal_price(),
+                            state,
+                        },
+                    );
+                    for event in events {
+                        let follow_up = self.engine.on_event(event);
+                        Box::pin(self.execute(follow_up)).await;
+                    }
+                }
+            }
+        }
+    }
+
+    fn journal_note(&mut self, note: EngineNote, now: DateTime<Utc>) {
+        let entry = match note {
+            EngineNote::Signal { instrument, signal } => JournalEntry::Signal {
+                instrument: instrument.to_string(),
+                side: signal.side.to_string(),
+                price: signal.price,
+                stop: signal.stop,
+                target: signal.target,
+                reason: signal.reason.into(),
+            },
+            EngineNote::Refused {
+                instrument,
+                refusal,
+            } => JournalEntry::RiskRefusal {
+                instrument: instrument.to_string(),
+                reason: refusal.to_string(),
+            },
+            EngineNote::Disqualified { instrument, why } => JournalEntry::RiskRefusal {
+                instrument: instrument.to_string(),
+                reason: format!("not traded today: {why:?}"),
+            },
+            EngineNote::Exit {
+                instrument, reason, ..
+            } => {
+                self.exit_reasons.insert(instrument, reason.to_string());
+                return;
+            }
+            EngineNote::DailyLossTripped { pnl } => JournalEntry::Error {
+                class: "risk".into(),
+                message: format!(
+                    "daily loss limit reached at ₹{pnl}: entries blocked, positions closed"
+                ),
+            },
+        };
+        self.journal.record(now, entry);
+    }
+
+    /// Journals a fill, and the round trip it completes.
+    fn journal_order_event(&mut self, event: &EngineEvent, now: DateTime<Utc>) {
+        let EngineEvent::Fill(fill) = event else {
+            return;
+        };
+        self.summary.fills += 1;
+        self.journal.record(
+            now,
+            JournalEntry::Fill {
+                tag: fill.tag.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+                instrument: fill.instrument.to_string(),
+                side: fill.side.to_string(),
+                quantity: fill.quantity,
+                price: fill.price,
+            },
+        );
+        let signal = fill
+            .tag
+            .as_ref()
+            .and_then(|t| self.signal_prices.get(t))
+            .copied()
+            .unwrap_or(fill.price);
+        let value = fill.price * Decimal::from(fill.quantity);
+        let slipped = (fill.price - signal).abs() * Decimal::from(fill.quantity);
+        let before = self
+            .engine
+            .position(&fill.instrument)
+            .map(|p| p.net_quantity)
+            .unwrap_or(0);
+        let trip = self
+            .trips
+            .entry(fill.instrument.clone())
+            .or_insert_with(|| RoundTrip {
+                side: fill.side.to_string(),
+                quantity: 0,
+                entry_time: fill.time,
+                entry_value: Decimal::ZERO,
+                exit_value: Decimal::ZERO,
+                slippage: Decimal::ZERO,
+                exit_reason: String::new(),
+            });
+        trip.slippage += slipped;
+        if fill.side.to_string() == trip.side {
+            trip.quantity += fill.quantity;
+            trip.entry_value += value;
+            return;
+        }
+        trip.exit_value += value;
+        // `before` is the position the engine holds before it applies this fill.
+        if before.unsigned_abs() as u32 == fill.quantity {
+            let trip = self.trips.remove(&fill.instrument).expect("present");
+            let quantity = Decimal::from(trip.quantity.max(1));
+            let long = trip.side == "BUY";
+            let pnl = if long {
+                trip.exit_value - trip.entry_value
+            } else {
+                trip.entry_value - trip.exit_value
+            };
+            self.summary.round_trips += 1;
+            self.summary.realized_pnl += pnl;
+            self.journal.record(
+                now,
+                JournalEntry::Trade {
+                    instrument: fill.instrument.to_string(),
+                    side: trip.side,
+                    quantity: trip.quantity,
+                    entry_time: trip.entry_time,
+                    entry_price: (trip.entry_value / quantity).round_dp(2),
+                    exit_time: fill.time,
+                    exit_price: (trip.exit_value / quantity).round_dp(2),
+                    pnl,
+                    charges: Decimal::ZERO,
+                    slippage: trip.slippage,
+                    exit_reason: self
+                        .exit_reasons
+                        .remove(&fill.instrument)
+                        .unwrap_or_else(|| trip.exit_reason.clone()),
+                },
+            );
+        }
+    }
+
+    fn add_to_bar(&mut self, tick: &Tick) {
+        let minute = tick
+            .received_at
+            .duration_trunc(TimeDelta::minutes(1))
+            .unwrap_or(tick.received_at);
+        let price = tick.last_price;
+        if self
+            .bars
+            .get(&tick.instrument)
+            .is_some_and(|b| b.minute != minute)
+        {
+            let bar = self.bars.remove(&tick.instrument).expect("present");
+            self.journal_bar(&tick.instrument, bar);
+        }
+        let bar = self
+            .bars
+            .entry(tick.instrument.clone())
+            .or_insert(MinuteBar {
+                minute,
+                open: price,
+                high: price,
+                low: price,
+                close: price,
+                stream: 0,
+                poll: 0,
+            });
+        bar.high = bar.high.max(price);
+        bar.low = bar.low.min(price);
+        bar.close = price;
+        match tick.source {
+            TickSource::Stream => bar.stream += 1,
+            TickSource::Poll => bar.poll += 1,
+        }
+    }
+
+    fn journal_bar(&self, instrument: &InstrumentId, bar: MinuteBar) {
+        self.journal.record(
+            bar.minute + TimeDelta::minutes(1),
+            JournalEntry::TickSummary {
+                instrument: instrument.to_string(),
+                minute: bar.minute,
+                open: bar.open,
+                high: bar.high,
+                low: bar.low,
+                close: bar.close,
+                stream_ticks: bar.stream,
+                poll_ticks: bar.poll,
+            },
+        );
+    }
+
+    fn flush_bars(&mut self) {
+        for (instrument, bar) in std::mem::take(&mut self.bars) {
+            self.journal_bar(&instrument, bar);
+        }
+    }
+}
