@@ -35,6 +35,24 @@ fn success<T: Serialize>(data: T) -> Response {
     Json(Envelope::success(data)).into_response()
 }
 
+/// The scripted order-API failure (HTTP 500, nothing done), when one is on.
+fn order_failure(
+    inner: &super::state::Inner,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Response> {
+    inner.faults.active(FaultKind::Order5xx, now).map(|_| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UDAPI100500",
+            "Something went wrong",
+        )
+    })
+}
+
+fn answer<T: Serialize>(result: Result<T, Refusal>) -> Response {
+    result.map_or_else(refused, success)
+}
+
 fn refused(r: Refusal) -> Response {
     error(
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -190,12 +208,8 @@ pub async fn place_order(
     };
     let delay = {
         let (mut inner, now) = state.at_now();
-        if inner.faults.active(FaultKind::Order5xx, now).is_some() {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "UDAPI100500",
-                "Something went wrong",
-            );
+        if let Some(failure) = order_failure(&inner, now) {
+            return failure;
         }
         let delay = inner
             .faults
@@ -229,18 +243,14 @@ pub async fn modify_order(
         return error(StatusCode::BAD_REQUEST, "UDAPI100038", "Invalid input");
     };
     let (mut inner, now) = state.at_now();
-    if inner.faults.active(FaultKind::Order5xx, now).is_some() {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "UDAPI100500",
-            "Something went wrong",
-        );
+    if let Some(failure) = order_failure(&inner, now) {
+        return failure;
     }
     let super::state::Inner { market, book, .. } = &mut *inner;
-    match book.modify(&body, market, now) {
-        Ok(order_id) => success(OrderIdData { order_id }),
-        Err(r) => refused(r),
-    }
+    answer(
+        book.modify(&body, market, now)
+            .map(|order_id| OrderIdData { order_id }),
+    )
 }
 
 pub async fn cancel_order(
@@ -255,17 +265,15 @@ pub async fn cancel_order(
         return error(StatusCode::BAD_REQUEST, "UDAPI1023", "order_id is required");
     };
     let (mut inner, now) = state.at_now();
-    if inner.faults.active(FaultKind::Order5xx, now).is_some() {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "UDAPI100500",
-            "Something went wrong",
-        );
+    if let Some(failure) = order_failure(&inner, now) {
+        return failure;
     }
-    match inner.book.cancel(order_id) {
-        Ok(order_id) => success(OrderIdData { order_id }),
-        Err(r) => refused(r),
-    }
+    answer(
+        inner
+            .book
+            .cancel(order_id)
+            .map(|order_id| OrderIdData { order_id }),
+    )
 }
 
 pub async fn order_details(
@@ -280,10 +288,7 @@ pub async fn order_details(
         return error(StatusCode::BAD_REQUEST, "UDAPI1023", "order_id is required");
     };
     let (inner, _) = state.at_now();
-    match inner.book.order(order_id) {
-        Ok(row) => success(row),
-        Err(r) => refused(r),
-    }
+    answer(inner.book.order(order_id))
 }
 
 pub async fn order_history(
