@@ -189,10 +189,6 @@ impl Engine {
         self.books.get(instrument).and_then(|b| b.trade.as_ref())
     }
 
-    pub fn setup_state(&self, instrument: &InstrumentId) -> Option<&SetupState> {
-        self.books.get(instrument).map(|b| &b.setup.state)
-    }
-
     /// Realized plus unrealized P&L of the day at the last prices.
     pub fn day_pnl(&self) -> Decimal {
         self.traded_today

@@ -92,10 +92,14 @@ async fn a_wrong_token_is_an_auth_error_with_its_udapi_code() {
     assert_eq!(err.code.as_deref(), Some("UDAPI100050"));
     assert_eq!(err.status, Some(401));
     assert!(!err.to_string().contains("not-the-token"), "{err}");
-    assert_eq!(
-        sim.rest(SIM_TOKEN).profile().await.unwrap().user_id,
-        "SIM001"
-    );
+    let rest = sim.rest(SIM_TOKEN);
+    assert_eq!(rest.profile().await.unwrap().user_id, "SIM001");
+    assert_eq!(rest.market_status("NSE").await.unwrap(), "NORMAL_OPEN");
+    let holidays = rest.holidays().await.unwrap();
+    assert!(holidays.contains(&(
+        "2026-11-24".to_string(),
+        "Prakash Gurpurb Sri Guru Nanak Dev".to_string()
+    )));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -334,6 +338,19 @@ async fn authorize_connect_subscribe_snapshot_then_live_updates() {
             .all(|t| keys.contains(&t.instrument_key.as_str()))
     );
     assert!(live.current_ts_ms > snapshot.current_ts_ms);
+
+    // Changing the mode answers with a fresh snapshot of those instruments.
+    socket
+        .change_mode(FeedMode::Ltpc, &keys[..1])
+        .await
+        .unwrap();
+    let changed = until(&mut socket, 50, |e| match e {
+        FeedEvent::Frame(f) if f.kind == FrameKind::InitialFeed => Some(f),
+        _ => None,
+    })
+    .await;
+    assert_eq!(changed.ticks.len(), 1);
+    assert_eq!(changed.ticks[0].instrument_key, RELIANCE);
 
     socket.unsubscribe(&keys).await.unwrap();
     socket.close().await;
