@@ -35,6 +35,10 @@ fn success<T: Serialize>(data: T) -> Response {
     Json(Envelope::success(data)).into_response()
 }
 
+fn order_id_required() -> Response {
+    error(StatusCode::BAD_REQUEST, "UDAPI1023", "order_id is required")
+}
+
 /// The scripted order-API failure (HTTP 500, nothing done), when one is on.
 fn order_failure(
     inner: &super::state::Inner,
@@ -262,7 +266,7 @@ pub async fn cancel_order(
         return refusal;
     }
     let Some(order_id) = query.get("order_id") else {
-        return error(StatusCode::BAD_REQUEST, "UDAPI1023", "order_id is required");
+        return order_id_required();
     };
     let (mut inner, now) = state.at_now();
     if let Some(failure) = order_failure(&inner, now) {
@@ -285,7 +289,7 @@ pub async fn order_details(
         return refusal;
     }
     let Some(order_id) = query.get("order_id") else {
-        return error(StatusCode::BAD_REQUEST, "UDAPI1023", "order_id is required");
+        return order_id_required();
     };
     let (inner, _) = state.at_now();
     answer(inner.book.order(order_id))

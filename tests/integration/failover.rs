@@ -334,23 +334,38 @@ fn token_file(dir: &Path, token: &str) -> std::path::PathBuf {
     path
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_401_with_a_refreshed_token_file_recovers_without_a_restart() {
+/// The token expires at 10:00:15 and the feed drops at 10:00:16, so the reconnect meets a 401; the trader logs in
+/// again (a new token in the token file) at `login_at`. Runs the feed until `until`.
+async fn expire_token_then_log_in_again(
+    speed: f64,
+    login_at: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Run {
     let faults = "[[fault]]\nkind = \"token_expiry\"\nfrom = \"10:00:15\"\n\n\
                   [[fault]]\nkind = \"drop\"\nfrom = \"10:00:16\"";
-    let sim = SimHarness::start(scenario_with(faults), ist(2026, 11, 23, 10, 0, 0), 10.0).await;
+    let sim = SimHarness::start(scenario_with(faults), ist(2026, 11, 23, 10, 0, 0), speed).await;
     let dir = tempfile::tempdir().unwrap();
     let path = token_file(dir.path(), SIM_TOKEN);
-    // The trader logs in again while the bot runs.
     let writer = {
-        let (clock, path) = (sim.clock.clone(), path.clone());
+        let (clock, dir) = (sim.clock.clone(), dir.path().to_path_buf());
         tokio::spawn(async move {
-            clock.sleep_until(ist(2026, 11, 23, 10, 0, 13)).await;
-            token_file(path.parent().unwrap(), RENEWED_TOKEN);
+            clock.sleep_until(login_at).await;
+            token_file(&dir, RENEWED_TOKEN);
         })
     };
-    let run = run_feed(&sim, TokenSource::File(path), ist(2026, 11, 23, 10, 0, 30)).await;
+    let run = run_feed(&sim, TokenSource::File(path), until).await;
     writer.await.unwrap();
+    run
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_with_a_refreshed_token_file_recovers_without_a_restart() {
+    let run = expire_token_then_log_in_again(
+        10.0,
+        ist(2026, 11, 23, 10, 0, 13),
+        ist(2026, 11, 23, 10, 0, 30),
+    )
+    .await;
     assert!(
         run.first_state(|s| *s == FeedState::AuthFailed).is_none(),
         "{:?}",
@@ -367,20 +382,12 @@ async fn a_401_with_a_refreshed_token_file_recovers_without_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_401_without_a_new_token_stops_claiming_prices_until_one_appears() {
-    let faults = "[[fault]]\nkind = \"token_expiry\"\nfrom = \"10:00:15\"\n\n\
-                  [[fault]]\nkind = \"drop\"\nfrom = \"10:00:16\"";
-    let sim = SimHarness::start(scenario_with(faults), ist(2026, 11, 23, 10, 0, 0), 20.0).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = token_file(dir.path(), SIM_TOKEN);
-    let writer = {
-        let (clock, path) = (sim.clock.clone(), path.clone());
-        tokio::spawn(async move {
-            clock.sleep_until(ist(2026, 11, 23, 10, 0, 30)).await;
-            token_file(path.parent().unwrap(), RENEWED_TOKEN);
-        })
-    };
-    let run = run_feed(&sim, TokenSource::File(path), ist(2026, 11, 23, 10, 1, 10)).await;
-    writer.await.unwrap();
+    let run = expire_token_then_log_in_again(
+        20.0,
+        ist(2026, 11, 23, 10, 0, 30),
+        ist(2026, 11, 23, 10, 1, 10),
+    )
+    .await;
     let failed = run
         .first_state(|s| *s == FeedState::AuthFailed)
         .expect("AuthFailed after the 401");
