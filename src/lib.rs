@@ -14,3 +14,4 @@ pub mod feed;
 pub mod journal;
 pub mod runner;
 pub mod sim;
+pub mod status;

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +14,10 @@ use chrono::TimeDelta;
 use tokio::sync::{mpsc, watch};
 
 use super::sim_clock_args::SimClockArgs;
-use crate::broker::upstox::{FeedMode, RestSettings, UpstoxFeedBroker, UpstoxHosts, UpstoxRest};
+use super::upstox_setup::{feed_rest_client, upstox_keys, upstox_tokens};
+use crate::broker::upstox::{FeedMode, UpstoxFeedBroker, UpstoxHosts};
 use crate::calendar::{Clock, MarketCalendar, ist_instant, to_ist};
-use crate::config::{BotConfig, Secret, Secrets, TokenSource};
+use crate::config::{BotConfig, Secret, TokenSource};
 use crate::domain::{InstrumentId, TickSource};
 use crate::feed::{FailoverFeed, FeedOutput, FeedStats, FeedTimings};
 use crate::sim::{Scenario, SimServer, SimSettings};
@@ -68,19 +69,6 @@ fn watched_instruments(
     bot: &BotConfig,
     symbols: &[String],
 ) -> anyhow::Result<HashMap<String, InstrumentId>> {
-    let mut watched = HashMap::new();
-    for instrument in &bot.universe {
-        if symbols.is_empty() || symbols.contains(&instrument.id.symbol) {
-            let key = instrument.upstox_key().with_context(|| {
-                format!(
-                    "{} has no ISIN or upstox_key in {}",
-                    instrument.id,
-                    bot.path.display()
-                )
-            })?;
-            watched.insert(key.as_str().to_string(), instrument.id.clone());
-        }
-    }
     if let Some(unknown) = symbols
         .iter()
         .find(|s| !bot.universe.iter().any(|i| &i.id.symbol == *s))
@@ -90,7 +78,9 @@ fn watched_instruments(
             bot.path.display()
         );
     }
-    Ok(watched)
+    upstox_keys(bot, |symbol| {
+        symbols.is_empty() || symbols.iter().any(|s| s == symbol)
+    })
 }
 
 async fn watch_feed(
@@ -119,27 +109,16 @@ async fn watch_feed(
             let tokens = TokenSource::Fixed(Secret::new(SIM_TOKEN));
             (
                 clock,
-                rest_client(UpstoxHosts::single(sim.base_url()), &tokens)?,
+                feed_rest_client(UpstoxHosts::single(sim.base_url()), &tokens)?,
                 tokens,
                 Some(sim),
             )
         }
         FeedBrokerChoice::Upstox => {
-            let tokens = match &args.token_file {
-                Some(path) => TokenSource::File(path.clone()),
-                None => {
-                    Secrets::load(
-                        crate::config::BrokerName::Upstox,
-                        |k| std::env::var(k).ok(),
-                        Path::new(".env"),
-                    )
-                    .map_err(|e| anyhow::anyhow!("{}", crate::config::ConfigErrors(e)))?;
-                    TokenSource::Env("UPSTOX_ACCESS_TOKEN".into())
-                }
-            };
+            let tokens = upstox_tokens(args.token_file.as_ref())?;
             (
                 Clock::System,
-                rest_client(UpstoxHosts::production(), &tokens)?,
+                feed_rest_client(UpstoxHosts::production(), &tokens)?,
                 tokens,
                 None,
             )
@@ -181,16 +160,6 @@ async fn watch_feed(
     let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     print_summary(&stats.lock().unwrap_or_else(|p| p.into_inner()));
     Ok(ExitCode::SUCCESS)
-}
-
-fn rest_client(hosts: UpstoxHosts, tokens: &TokenSource) -> anyhow::Result<UpstoxRest> {
-    let token = tokens.read().map_err(|e| anyhow::anyhow!("{e}"))?;
-    // The feed has its own backoff; the client must not sleep on real time underneath it.
-    let settings = RestSettings {
-        read_attempts: 1,
-        ..RestSettings::default()
-    };
-    Ok(UpstoxRest::new(hosts, token, settings)?)
 }
 
 /// Now if the market is trading, else half a minute before the next open.

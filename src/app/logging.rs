@@ -14,7 +14,7 @@ pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| super::status_line::LineAwareStderr);
     let installed = match format {
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder.json().with_current_span(false).try_init(),

@@ -7,8 +7,11 @@ mod check_config_command;
 mod decode_command;
 mod feed_command;
 mod logging;
+mod run_command;
 mod sim_clock_args;
 mod sim_command;
+mod status_line;
+mod upstox_setup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +53,9 @@ pub enum Command {
         #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
         config: PathBuf,
     },
+    /// Run the bot: market days on their own (sleep, pre-open checks, session, square-off, close report). With
+    /// `broker = "sim"` (the shipped config) a paper day on the built-in simulator, in a few minutes.
+    Run(run_command::RunArgs),
     /// Watch the failover feed: live prices with source and age, and every feed state change with its reason.
     Feed(feed_command::FeedArgs),
     /// Run the market simulator: Upstox's REST API and V3 feed on loopback, with a seeded scenario.
@@ -72,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::CheckConfig { file } => Ok(check_config_command::run(&file)),
         Command::Calendar { date, config } => Ok(calendar_command::run(&config, date)),
         Command::Decode { format, files } => Ok(decode_command::run(format, &files)),
+        Command::Run(args) => run_command::run(args),
         Command::Sim(args) => sim_command::run(args),
         Command::Feed(args) => feed_command::run(args),
     }

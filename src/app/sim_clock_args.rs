@@ -35,7 +35,7 @@ impl SimClockArgs {
     }
 }
 
-fn parse_ist_datetime(text: &str) -> Result<NaiveDateTime, String> {
+pub(super) fn parse_ist_datetime(text: &str) -> Result<NaiveDateTime, String> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
         .map_err(|_| format!("`{text}` is not an IST date and time: write it as 2026-11-23T09:10"))

@@ -1,6 +1,7 @@
 //! One module per broker, each owning that broker's wire protocol: REST shapes, feed framing and decoding, and
 //! error mapping. Nothing broker-shaped leaves these modules; everything past them speaks `domain`.
 
+mod account;
 mod error;
 mod feed_source;
 mod order_sink;
@@ -8,6 +9,7 @@ mod rate_limit;
 mod reports;
 pub mod upstox;
 
+pub use account::AccountBroker;
 pub use error::{BrokerError, ErrorClass};
 pub use feed_source::{FeedBroker, FeedStream, PriceUpdate, StreamEvent};
 pub use order_sink::OrderBroker;

@@ -5,6 +5,7 @@
 //! can pause and advance: a test then controls simulated time completely and never sleeps for real.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -46,6 +47,15 @@ impl Clock {
         }
     }
 
+    /// Waits until `deadline` while nothing else is scheduled on this clock, as between two trading days: the
+    /// wall clock sleeps; a simulated clock jumps there at once, so a simulated week does not idle for real.
+    pub async fn pass_idle_time_until(&self, deadline: DateTime<Utc>) {
+        match self {
+            Clock::System => self.sleep_until(deadline).await,
+            Clock::Simulated(sim) => sim.jump_to(deadline),
+        }
+    }
+
     /// Waits for `duration` of this clock's time.
     pub async fn sleep(&self, duration: Duration) {
         let deadline = self.now() + TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX);
@@ -64,6 +74,8 @@ struct SimulatedInner {
     origin: DateTime<Utc>,
     real_origin: Instant,
     speed: f64,
+    /// Simulated nanoseconds skipped by jumps, on top of the time that ran.
+    skipped_nanos: AtomicI64,
 }
 
 impl SimulatedClock {
@@ -77,6 +89,7 @@ impl SimulatedClock {
                 origin,
                 real_origin: Instant::now(),
                 speed,
+                skipped_nanos: AtomicI64::new(0),
             }),
         })
     }
@@ -88,7 +101,16 @@ impl SimulatedClock {
     pub fn now(&self) -> DateTime<Utc> {
         let real = self.inner.real_origin.elapsed();
         let simulated_nanos = real.as_nanos() as f64 * self.inner.speed;
-        self.inner.origin + TimeDelta::nanoseconds(simulated_nanos as i64)
+        let skipped = self.inner.skipped_nanos.load(Ordering::Acquire);
+        self.inner.origin + TimeDelta::nanoseconds(simulated_nanos as i64 + skipped)
+    }
+
+    /// Moves the clock forward to `at` at once; never backwards.
+    fn jump_to(&self, at: DateTime<Utc>) {
+        let ahead = (at - self.now()).num_nanoseconds().unwrap_or(0);
+        if ahead > 0 {
+            self.inner.skipped_nanos.fetch_add(ahead, Ordering::AcqRel);
+        }
     }
 
     fn real_duration(&self, simulated: Duration) -> Duration {
@@ -150,6 +172,20 @@ mod tests {
         let before = Instant::now();
         clock.sleep_until(origin() - TimeDelta::hours(1)).await;
         assert_eq!(before.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_time_is_skipped_on_a_simulated_clock_and_never_backwards() {
+        let clock: Clock = SimulatedClock::new(origin(), 10.0).unwrap().into();
+        let real_start = Instant::now();
+        let monday = origin() + TimeDelta::days(3);
+        clock.pass_idle_time_until(monday).await;
+        assert_eq!(real_start.elapsed(), Duration::ZERO);
+        assert_eq!(clock.now(), monday);
+        clock.pass_idle_time_until(origin()).await;
+        assert_eq!(clock.now(), monday);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(clock.now(), monday + TimeDelta::seconds(10));
     }
 
     #[test]

@@ -160,6 +160,9 @@ pub struct SessionCutoffs {
     /// Intraday positions are flattened at this IST time, ahead of the broker's own square-off.
     #[serde(deserialize_with = "values::time_of_day")]
     pub square_off_time: NaiveTime,
+    /// On SIGTERM / Ctrl-C in a session: close open positions (`true`), or keep them for a restart to re-arm
+    /// (`false`). Pending entries are cancelled either way.
+    pub flatten_on_stop: bool,
 }
 
 impl Default for SessionCutoffs {
@@ -167,6 +170,7 @@ impl Default for SessionCutoffs {
         SessionCutoffs {
             last_entry_time: NaiveTime::from_hms_opt(14, 45, 0).expect("valid time"),
             square_off_time: NaiveTime::from_hms_opt(15, 5, 0).expect("valid time"),
+            flatten_on_stop: false,
         }
     }
 }

@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 
 use crate::calendar::{DayPlan, EquityClass, MarketCalendar, to_ist};
 use crate::config::{RiskLimits, SessionCutoffs, StrategyConfig};
-use crate::domain::{Fill, Instrument, InstrumentId, OrderTag, Position, Tick, TickSource};
+use crate::domain::{Fill, Instrument, InstrumentId, OrderTag, Position, Side, Tick, TickSource};
 
 pub use risk::{ApprovedOrder, PRICE_PROTECTION_PCT, Refusal};
 pub use setup::{Disqualified, EntrySignal, SetupState};
@@ -42,6 +42,12 @@ pub enum EngineEvent {
     },
     /// Time passes: re-check time rules and confirmations without a new price.
     Timer(DateTime<Utc>),
+    /// The bot is stopping: no new entries, pending entries cancelled, and open positions closed if `flatten`
+    /// (else left to the trader, or to a restart that re-arms their stops).
+    Shutdown {
+        at: DateTime<Utc>,
+        flatten: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +82,18 @@ pub enum EngineNote {
     },
 }
 
+/// What a restarted engine gets back from the journal and the broker (see `runner::reconcile`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Restoration {
+    /// The highest tag sequence used today: new tags continue after it.
+    pub sequence: u32,
+    pub trades_today: HashMap<InstrumentId, u32>,
+    /// Today's fills of our orders, oldest first: they rebuild positions and realized P&L.
+    pub fills: Vec<Fill>,
+    /// Stop and target of each open position, from the signal that opened it.
+    pub guards: HashMap<InstrumentId, (Decimal, Decimal)>,
+}
+
 /// An order the engine is waiting on.
 #[derive(Debug, Clone)]
 struct Pending {
@@ -97,6 +115,8 @@ struct InstrumentBook {
     trades_today: u32,
     /// A pending order for this instrument (one at a time).
     pending: Option<OrderTag>,
+    /// The kind of the last refusal of an entry, until an entry is approved.
+    last_refusal: Option<std::mem::Discriminant<Refusal>>,
 }
 
 pub struct Engine {
@@ -141,6 +161,7 @@ impl Engine {
                     poll_gap: None,
                     trades_today: 0,
                     pending: None,
+                    last_refusal: None,
                 };
                 (id, book)
             })
@@ -177,12 +198,60 @@ impl Engine {
                 let now = self.advance(at);
                 self.check_day_limits(now, &mut out);
             }
+            EngineEvent::Shutdown { at, flatten } => {
+                let now = self.advance(at);
+                self.trading_enabled = false;
+                self.wind_down(flatten.then_some(ExitReason::Shutdown), now, &mut out);
+            }
         }
         out
     }
 
+    /// Takes back the day so far after a restart: positions, their stops, trade counts and the tag sequence.
+    /// The stop restarts from the signal's: a trail that had tightened it is not known any more.
+    pub fn restore(&mut self, restoration: &Restoration) {
+        self.sequence = self.sequence.max(restoration.sequence);
+        for (id, count) in &restoration.trades_today {
+            if let Some(book) = self.books.get_mut(id) {
+                book.trades_today = *count;
+            }
+        }
+        for fill in &restoration.fills {
+            if let Some(book) = self.books.get_mut(&fill.instrument) {
+                book.position.apply(fill);
+                if !self.traded_today.contains(&fill.instrument) {
+                    self.traded_today.push(fill.instrument.clone());
+                }
+            }
+        }
+        for (id, (stop, target)) in &restoration.guards {
+            let Some(book) = self.books.get_mut(id) else {
+                continue;
+            };
+            let net = book.position.net_quantity;
+            if net != 0 {
+                let side = if net > 0 { Side::Buy } else { Side::Sell };
+                book.trade = Some(OpenTrade::new(
+                    side,
+                    net.unsigned_abs() as u32,
+                    book.position.average_price,
+                    *stop,
+                    *target,
+                ));
+            }
+        }
+    }
+
     pub fn position(&self, instrument: &InstrumentId) -> Option<&Position> {
         self.books.get(instrument).map(|b| &b.position)
+    }
+
+    /// Every open position with its instrument's last price.
+    pub fn open_positions(&self) -> impl Iterator<Item = (&Position, Option<Decimal>)> {
+        self.books
+            .values()
+            .filter(|b| !b.position.is_flat())
+            .map(|b| (&b.position, b.last.as_ref().map(|t| t.last_price)))
     }
 
     pub fn open_trade(&self, instrument: &InstrumentId) -> Option<&OpenTrade> {
@@ -228,16 +297,29 @@ impl Engine {
         at: DateTime<Utc>,
     ) -> OrderTag {
         self.sequence += 1;
+        self.tag(instrument, purpose, at, self.sequence)
+    }
+
+    /// `D{yymmdd}-{symbol}-{E|X}{n}`: findable after a crash, and within the 20 characters every broker takes.
+    /// The symbol gives up letters as the sequence grows, so a tag can always be made.
+    fn tag(
+        &self,
+        instrument: &InstrumentId,
+        purpose: char,
+        at: DateTime<Utc>,
+        number: u32,
+    ) -> OrderTag {
+        let number = number.to_string();
+        let symbol_room = 6.min(10usize.saturating_sub(number.len()));
         let symbol: String = instrument
             .symbol
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
-            .take(6)
+            .take(symbol_room)
             .collect();
         let text = format!(
-            "D{}-{symbol}-{purpose}{}",
-            to_ist(at).format("%y%m%d"),
-            self.sequence
+            "D{}-{symbol}-{purpose}{number}",
+            to_ist(at).format("%y%m%d")
         );
         text.parse()
             .expect("tags are built from ASCII letters, digits and dashes within 20 characters")
@@ -293,10 +375,6 @@ impl Engine {
         now: DateTime<Utc>,
         out: &mut Vec<Command>,
     ) {
-        out.push(Command::Note(EngineNote::Signal {
-            instrument: id.clone(),
-            signal: signal.clone(),
-        }));
         let open_positions = self
             .books
             .values()
@@ -311,7 +389,8 @@ impl Engine {
             .cutoffs
             .last_entry_time
             .min(self.strategy.time.last_entry_time);
-        let tag = self.next_tag(id, 'E', now);
+        // The sequence advances only for an order that is sent: refusals use no tag.
+        let tag = self.tag(id, 'E', now, self.sequence + 1);
         let book = &self.books[id];
         let Some(last) = book.last.as_ref() else {
             return;
@@ -332,9 +411,17 @@ impl Engine {
             trades_today: book.trades_today,
             tag: tag.clone(),
         };
-        match risk::approve_entry(&self.limits, &self.strategy, ctx) {
+        let signal_note = Command::Note(EngineNote::Signal {
+            instrument: id.clone(),
+            signal: signal.clone(),
+        });
+        let approval = risk::approve_entry(&self.limits, &self.strategy, ctx);
+        let book = self.books.get_mut(id).expect("checked above");
+        match approval {
             Ok(order) => {
-                let book = self.books.get_mut(id).expect("checked above");
+                self.sequence += 1;
+                out.push(signal_note);
+                book.last_refusal = None;
                 book.pending = Some(tag.clone());
                 book.trades_today += 1;
                 self.pending.insert(
@@ -349,10 +436,18 @@ impl Engine {
                 );
                 out.push(Command::Place(order));
             }
-            Err(refusal) => out.push(Command::Note(EngineNote::Refused {
-                instrument: id.clone(),
-                refusal,
-            })),
+            // A setup above its trigger signals on every price: the journal hears a refusal once, not per tick.
+            Err(refusal) => {
+                let kind = std::mem::discriminant(&refusal);
+                if book.last_refusal != Some(kind) {
+                    book.last_refusal = Some(kind);
+                    out.push(signal_note);
+                    out.push(Command::Note(EngineNote::Refused {
+                        instrument: id.clone(),
+                        refusal,
+                    }));
+                }
+            }
         }
     }
 
@@ -474,12 +569,18 @@ impl Engine {
         } else {
             ExitReason::TimeExit
         };
+        self.wind_down(Some(reason), now, out);
+    }
+
+    /// Cancels pending entries and, with a reason, closes every open trade that has no order working.
+    fn wind_down(&mut self, close: Option<ExitReason>, now: DateTime<Utc>, out: &mut Vec<Command>) {
         for (tag, pending) in self.pending.iter_mut() {
             if pending.entry.is_some() && !pending.cancel_requested {
                 pending.cancel_requested = true;
                 out.push(Command::Cancel(tag.clone()));
             }
         }
+        let Some(reason) = close else { return };
         let open: Vec<InstrumentId> = self
             .books
             .iter()

@@ -17,6 +17,8 @@ pub enum ExitReason {
     TimeExit,
     /// The daily loss limit was reached.
     DailyLoss,
+    /// The bot was stopped with `flatten` configured.
+    Shutdown,
 }
 
 impl fmt::Display for ExitReason {
@@ -27,6 +29,7 @@ impl fmt::Display for ExitReason {
             ExitReason::TrailingStop => "trailing stop",
             ExitReason::TimeExit => "time exit",
             ExitReason::DailyLoss => "daily loss limit",
+            ExitReason::Shutdown => "shutdown",
         })
     }
 }

@@ -341,3 +341,93 @@ fn no_entry_before_trading_is_enabled() {
     let commands = engine.on_event(tick("RELI", dec!(1016), at(9, 30, 1)));
     assert_eq!(refusals(&commands), [&Refusal::TradingDisabled]);
 }
+
+#[test]
+fn a_setup_beyond_its_trigger_is_refused_once_and_spends_no_tag() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    let exit = placed(&engine.on_event(tick("RELI", dec!(1028), at(10, 0, 0))))[0].clone();
+    engine.on_event(fill(&exit, dec!(1028), at(10, 0, 1)));
+    // The day's one trade is used: every later price above the range high is a refused signal.
+    let mut noted = Vec::new();
+    for second in 2..50 {
+        noted.extend(engine.on_event(tick("RELI", dec!(1029), at(10, 0, second))));
+    }
+    assert_eq!(refusals(&noted), vec![&Refusal::MaxTradesReached]);
+    // The refusals took no sequence numbers: INFY's entry follows RELI's exit (X2) as E3.
+    assert!(exit.request().tag.as_str().ends_with("-X2"));
+    engine.on_event(tick("INFY", dec!(1012), at(10, 1, 0)));
+    let commands = engine.on_event(tick("INFY", dec!(1013), at(10, 1, 1)));
+    assert_eq!(
+        placed(&commands)[0].request().tag.as_str(),
+        "D261123-INFY-E3"
+    );
+}
+
+#[test]
+fn tags_stay_within_twenty_characters_however_long_the_day() {
+    let engine = engine();
+    for number in [1, 9_999, 123_456, 999_999_999] {
+        let tag = engine.tag(&id("HDFCBANK"), 'X', at(15, 0, 0), number);
+        assert!(tag.as_str().len() <= 20, "{tag}");
+        assert!(tag.as_str().ends_with(&format!("-X{number}")), "{tag}");
+    }
+}
+
+#[test]
+fn a_restored_engine_guards_its_position_and_continues_the_tag_sequence() {
+    let mut engine = engine();
+    let restoration = Restoration {
+        sequence: 7,
+        trades_today: [(id("RELI"), 1)].into_iter().collect(),
+        fills: vec![Fill {
+            order_id: "B1".into(),
+            tag: Some("D261123-RELI-E7".parse().unwrap()),
+            instrument: id("RELI"),
+            side: Side::Buy,
+            quantity: 62,
+            price: dec!(1016),
+            time: at(9, 30, 2),
+        }],
+        guards: [(id("RELI"), (dec!(1008), dec!(1028)))]
+            .into_iter()
+            .collect(),
+    };
+    engine.restore(&restoration);
+    let trade = engine.open_trade(&id("RELI")).unwrap();
+    assert_eq!((trade.quantity, trade.stop), (62, dec!(1008)));
+    let commands = engine.on_event(tick("RELI", dec!(1007.5), at(11, 0, 0)));
+    let exit = placed(&commands)[0];
+    assert_eq!(exit.request().tag.as_str(), "D261123-RELI-X8");
+    assert_eq!(exit.request().quantity, 62);
+}
+
+#[test]
+fn a_shutdown_cancels_pending_entries_and_flattens_only_when_asked() {
+    let mut kept = engine();
+    let entry = enter_long(&mut kept);
+    let commands = kept.on_event(EngineEvent::Shutdown {
+        at: at(9, 31, 0),
+        flatten: false,
+    });
+    assert_eq!(commands, vec![Command::Cancel(entry.request().tag.clone())]);
+
+    let mut flattened = engine();
+    let entry = enter_long(&mut flattened);
+    flattened.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    let commands = flattened.on_event(EngineEvent::Shutdown {
+        at: at(9, 31, 0),
+        flatten: true,
+    });
+    assert_eq!(placed(&commands)[0].request().side, Side::Sell);
+    assert!(commands.iter().any(|c| matches!(
+        c,
+        Command::Note(EngineNote::Exit {
+            reason: ExitReason::Shutdown,
+            ..
+        })
+    )));
+    // No entry after a shutdown, whatever the price does.
+    assert!(placed(&flattened.on_event(tick("INFY", dec!(1012), at(9, 32, 0)))).is_empty());
+}

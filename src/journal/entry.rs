@@ -80,6 +80,29 @@ pub enum JournalEntry {
         class: String,
         message: String,
     },
+    /// A pre-open check, passed or failed, with what to do about a failure.
+    Check {
+        name: String,
+        passed: bool,
+        detail: String,
+        remedy: Option<String>,
+    },
+    /// The close report of one trading day.
+    DaySummary {
+        date: chrono::NaiveDate,
+        trading_enabled: bool,
+        ticks: u64,
+        orders: u64,
+        fills: u64,
+        round_trips: u64,
+        realized_pnl: Decimal,
+        seconds_streaming: u64,
+        seconds_polling: u64,
+        /// Each fallback to polling: IST time and reason.
+        fallbacks: Vec<String>,
+        /// What kept trading disabled, if anything did.
+        failures: Vec<String>,
+    },
 }
 
 impl JournalEntry {
@@ -94,6 +117,8 @@ impl JournalEntry {
             JournalEntry::Trade { .. } => "trade",
             JournalEntry::Reconciliation { .. } => "reconciliation",
             JournalEntry::Error { .. } => "error",
+            JournalEntry::Check { .. } => "check",
+            JournalEntry::DaySummary { .. } => "day_summary",
         }
     }
 

@@ -5,22 +5,34 @@
 //! time with the time the event happened on the injected clock.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use rust_decimal::Decimal;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-use crate::broker::OrderBroker;
+use crate::broker::{BrokerError, OrderBroker};
 use crate::calendar::Clock;
 use crate::domain::{InstrumentId, OrderTag, Tick, TickSource};
 use crate::engine::{Command, Engine, EngineEvent, EngineNote};
 use crate::execution::{Executor, PaperBroker, SubmitOutcome};
 use crate::feed::{FeedOutput, FeedState};
 use crate::journal::{Journal, JournalEntry};
+use crate::status::{PositionLine, StatusBoard};
 
 /// How often the order book is polled for fills, and the engine's timer ticks, in session time.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// How long `wind_down` keeps polling for cancels and exits to settle, in session time.
+const WIND_DOWN_WAIT: Duration = Duration::from_secs(10);
+
+/// A time the feed fell back to polling, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FallbackEpisode {
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
 
 /// What a session did, for the close report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,6 +42,7 @@ pub struct SessionSummary {
     pub fills: u64,
     pub round_trips: u64,
     pub realized_pnl: Decimal,
+    pub fallbacks: Vec<FallbackEpisode>,
 }
 
 /// One instrument's prices in the current minute, journaled as one summary.
@@ -59,8 +72,9 @@ pub struct TradingSession<O: OrderBroker> {
     engine: Engine,
     executor: Executor<O>,
     /// In paper mode, the broker that fills against the feed's prices.
-    paper: Option<std::sync::Arc<PaperBroker>>,
+    paper: Option<Arc<PaperBroker>>,
     journal: Journal,
+    status: Arc<StatusBoard>,
     bars: HashMap<InstrumentId, MinuteBar>,
     signal_prices: HashMap<OrderTag, Decimal>,
     trips: HashMap<InstrumentId, RoundTrip>,
@@ -73,8 +87,9 @@ impl<O: OrderBroker> TradingSession<O> {
         clock: Clock,
         engine: Engine,
         executor: Executor<O>,
-        paper: Option<std::sync::Arc<PaperBroker>>,
+        paper: Option<Arc<PaperBroker>>,
         journal: Journal,
+        status: Arc<StatusBoard>,
     ) -> Self {
         TradingSession {
             clock,
@@ -82,6 +97,7 @@ impl<O: OrderBroker> TradingSession<O> {
             executor,
             paper,
             journal,
+            status,
             bars: HashMap::new(),
             signal_prices: HashMap::new(),
             trips: HashMap::new(),
@@ -94,19 +110,21 @@ impl<O: OrderBroker> TradingSession<O> {
         &self.engine
     }
 
-    /// Runs until the clock reaches `until` or the feed ends.
+    /// Runs until the clock reaches `until`, the feed ends, or `stop` turns true.
     pub async fn run_until(
         &mut self,
         feed: &mut mpsc::Receiver<FeedOutput>,
         until: DateTime<Utc>,
+        stop: &mut watch::Receiver<bool>,
     ) -> SessionSummary {
         let mut next_sync = self.clock.now();
         loop {
             let now = self.clock.now();
-            if now >= until {
+            if now >= until || *stop.borrow() {
                 break;
             }
             tokio::select! {
+                _ = stop.changed() => {},
                 output = feed.recv() => match output {
                     Some(FeedOutput::Tick(tick)) => self.on_tick(tick).await,
                     Some(FeedOutput::State { state, at }) => self.on_feed_state(state, at).await,
@@ -125,8 +143,28 @@ impl<O: OrderBroker> TradingSession<O> {
         self.summary.clone()
     }
 
+    /// Stops trading: pending entries cancelled, positions closed when `flatten`, then the order book polled
+    /// until nothing of ours works any more (or `WIND_DOWN_WAIT` passes) and the journal flushed.
+    pub async fn wind_down(&mut self, flatten: bool) -> SessionSummary {
+        let now = self.clock.now();
+        let commands = self
+            .engine
+            .on_event(EngineEvent::Shutdown { at: now, flatten });
+        self.execute(commands).await;
+        let deadline = now + TimeDelta::from_std(WIND_DOWN_WAIT).expect("a small duration");
+        while self.executor.has_working_orders() && self.clock.now() < deadline {
+            self.clock.sleep(SYNC_EVERY).await;
+            self.sync().await;
+        }
+        if let Err(e) = self.journal.flush() {
+            tracing::error!(error = %e, "journal flush failed while stopping");
+        }
+        self.summary.clone()
+    }
+
     async fn on_tick(&mut self, tick: Tick) {
         self.summary.ticks += 1;
+        self.status.price(&tick.instrument, tick.received_at);
         if let Some(paper) = &self.paper {
             paper.on_price(&tick.instrument, tick.last_price);
         }
@@ -142,6 +180,13 @@ impl<O: OrderBroker> TradingSession<O> {
             }
             _ => None,
         };
+        if let (FeedState::Polling { .. }, Some(reason)) = (&state, &reason) {
+            self.summary.fallbacks.push(FallbackEpisode {
+                at,
+                reason: reason.clone(),
+            });
+        }
+        self.status.set_feed_state(state.name(), reason.clone());
         self.journal.record(
             at,
             JournalEntry::FeedState {
@@ -170,16 +215,32 @@ impl<O: OrderBroker> TradingSession<O> {
                     self.execute(commands).await;
                 }
             }
-            Err(e) => self.journal.record(
-                now,
-                JournalEntry::Error {
-                    class: e.class.to_string(),
-                    message: e.to_string(),
-                },
-            ),
+            Err(e) => self.record_error(&e, now),
         }
         let commands = self.engine.on_event(EngineEvent::Timer(now));
         self.execute(commands).await;
+        let positions = self
+            .engine
+            .open_positions()
+            .map(|(p, last)| PositionLine {
+                instrument: p.instrument.to_string(),
+                quantity: p.net_quantity,
+                average_price: p.average_price,
+                last_price: last,
+            })
+            .collect();
+        self.status.set_book(positions, self.engine.day_pnl());
+    }
+
+    fn record_error(&self, e: &BrokerError, now: DateTime<Utc>) {
+        self.status.error(e.class.as_str());
+        self.journal.record(
+            now,
+            JournalEntry::Error {
+                class: e.class.to_string(),
+                message: e.to_string(),
+            },
+        );
     }
 
     async fn execute(&mut self, commands: Vec<Command>) {
@@ -189,13 +250,7 @@ impl<O: OrderBroker> TradingSession<O> {
                 Command::Note(note) => self.journal_note(note, now),
                 Command::Cancel(tag) => {
                     if let Err(e) = self.executor.cancel(&tag).await {
-                        self.journal.record(
-                            now,
-                            JournalEntry::Error {
-                                class: e.class.to_string(),
-                                message: e.to_string(),
-                            },
-                        );
+                        self.record_error(&e, now);
                     }
                 }
                 Command::Place(order) => {
@@ -203,7 +258,9 @@ impl<O: OrderBroker> TradingSession<O> {
                     let request = order.request().clone();
                     self.signal_prices
                         .insert(request.tag.clone(), order.signal_price());
+                    let sent = Instant::now();
                     let (outcome, events) = self.executor.submit(&order).await;
+                    self.status.order_sent(sent.elapsed());
                     let (ids, state) = match &outcome {
                         SubmitOutcome::Accepted(ids) => (ids.clone(), "accepted".to_string()),
                         SubmitOutcome::FoundByTag(ids) => {

@@ -3,6 +3,7 @@
 mod calendar;
 mod cli;
 mod config;
+mod day_runner;
 mod execution;
 mod failover;
 mod journal;

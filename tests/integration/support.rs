@@ -127,6 +127,16 @@ impl SimHarness {
         start: DateTime<Utc>,
         speed: f64,
     ) -> SimHarness {
+        Self::start_with_calendar(scenario, start, speed, shipped_calendar()).await
+    }
+
+    /// A simulator trading by `calendar`, e.g. with a short special session to keep a whole day brief.
+    pub async fn start_with_calendar(
+        scenario: dalal::sim::Scenario,
+        start: DateTime<Utc>,
+        speed: f64,
+        calendar: MarketCalendar,
+    ) -> SimHarness {
         let clock: dalal::calendar::Clock = dalal::calendar::SimulatedClock::new(start, speed)
             .unwrap()
             .into();
@@ -135,7 +145,7 @@ impl SimHarness {
             renewed_token: Some(RENEWED_TOKEN.into()),
             scenario,
             clock: clock.clone(),
-            calendar: shipped_calendar(),
+            calendar,
         };
         let server = dalal::sim::SimServer::start("127.0.0.1:0".parse().unwrap(), settings)
             .await

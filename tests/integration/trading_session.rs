@@ -15,6 +15,7 @@ use dalal::execution::{Executor, PaperBroker};
 use dalal::feed::{FailoverFeed, FeedTimings};
 use dalal::journal::{JournalEntry, JournalWriter, Store};
 use dalal::runner::{SessionSummary, TradingSession};
+use dalal::status::StatusBoard;
 use rust_decimal::dec;
 use tokio::sync::{mpsc, watch};
 
@@ -76,10 +77,18 @@ async fn run_session<O: OrderBroker>(
         Duration::from_secs(5),
     );
     let writer = JournalWriter::open(journal_path, paper.is_some()).unwrap();
-    let mut session =
-        TradingSession::new(sim.clock.clone(), engine, executor, paper, writer.journal());
+    let board = StatusBoard::new(Duration::from_secs(3));
+    let mut session = TradingSession::new(
+        sim.clock.clone(),
+        engine,
+        executor,
+        paper,
+        writer.journal(),
+        board,
+    );
+    let (_keep_running, mut running) = watch::channel(false);
     let summary = session
-        .run_until(&mut rx, ist(2026, 11, 23, 10, 45, 0))
+        .run_until(&mut rx, ist(2026, 11, 23, 10, 45, 0), &mut running)
         .await;
     // Nobody reads the feed any more: closing the channel ends it even if it is blocked on a full channel.
     drop(rx);

@@ -1,6 +1,7 @@
 //! Upstox: the REST client and the Market Data Feed V3 (protobuf over WebSocket), each classified and converted
 //! to the bot's own types before anything leaves this module.
 
+mod account_adapter;
 mod feed_adapter;
 mod feed_frame;
 pub mod feed_proto;
@@ -12,6 +13,7 @@ mod rest_client;
 pub mod rest_types;
 mod wire_convert;
 
+pub use account_adapter::UpstoxAccount;
 pub use feed_adapter::{UpstoxFeedBroker, UpstoxStream};
 pub use feed_frame::{FeedDecodeError, FeedFrame, FeedTick, FrameKind};
 pub use feed_request::{FeedMethod, FeedMode, FeedRequest, FeedRequestData};

@@ -1,0 +1,398 @@
+//! `dalal run`: the bot itself. With `broker = "sim"` (the shipped config) it starts the simulator in-process on
+//! loopback with a fast simulated clock and trades one paper day in minutes; with a broker it runs market days
+//! on the wall clock until stopped. The status endpoint, the terminal status line and the signal handling live
+//! here; the day itself is `runner::DayRunner`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::{NaiveDateTime, NaiveTime, TimeDelta};
+use rust_decimal::Decimal;
+use tokio::sync::watch;
+
+use super::sim_clock_args::parse_ist_datetime;
+use super::status_line;
+use super::upstox_setup::{feed_rest_client, rest_client, upstox_keys, upstox_tokens};
+use crate::broker::upstox::{
+    FeedMode, RestSettings, UpstoxAccount, UpstoxFeedBroker, UpstoxHosts, UpstoxOrders,
+};
+use crate::broker::{AccountBroker, FeedBroker, OrderBroker};
+use crate::calendar::{Clock, DayPlan, IST, MarketCalendar, SimulatedClock, ist_instant, to_ist};
+use crate::config::{BrokerName, Config, Mode, Secret, TokenSource};
+use crate::execution::PaperBroker;
+use crate::journal::{JournalEntry, JournalWriter, Store};
+use crate::runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions, next_session_day};
+use crate::sim::{Scenario, SimServer, SimSettings};
+use crate::status::{StatusBoard, StatusServer};
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
+    pub config: PathBuf,
+    /// Trading days to run, then exit. With the simulator 1 when left out; with a broker, until stopped.
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// With the simulator: how many times faster than real time the market runs. 100 plays a day in about 4
+    /// minutes.
+    #[arg(long, default_value_t = 100.0)]
+    pub speed: f64,
+    /// With the simulator: where its clock starts, IST (e.g. 2026-11-23T09:10); by default half a minute
+    /// before the pre-open of the next trading day.
+    #[arg(long, value_parser = parse_ist_datetime)]
+    pub start: Option<NaiveDateTime>,
+    /// With Upstox: a file holding the access token (mode 600), re-read before each open and on 401; else
+    /// UPSTOX_ACCESS_TOKEN.
+    #[arg(long, env = "DALAL_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+/// The token the embedded simulator accepts: it never leaves this process.
+const SIM_TOKEN: &str = "dalal-embedded-sim-token";
+/// Paper slippage on market-type orders, in basis points.
+const PAPER_SLIPPAGE_BPS: u32 = 5;
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let config = match Config::load(&args.config) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprint!("{errors}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run_days(args, config))
+}
+
+/// Where one run's pieces come from: the clock, the broker's hosts and token, and the journal.
+struct Setup {
+    clock: Clock,
+    hosts: UpstoxHosts,
+    tokens: TokenSource,
+    journal_path: PathBuf,
+    days: Option<u32>,
+}
+
+async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let calendar = MarketCalendar::new(config.bot.calendar.clone());
+    let mut _sim = None;
+    let setup = match config.bot.broker {
+        BrokerName::Sim => {
+            let (setup, sim) = embedded_simulator(&args, &config, &calendar).await?;
+            _sim = Some(sim);
+            setup
+        }
+        BrokerName::Upstox => Setup {
+            clock: Clock::System,
+            hosts: UpstoxHosts::production(),
+            tokens: upstox_tokens(args.token_file.as_ref())?,
+            journal_path: config.bot.journal_path.clone(),
+            days: args.days,
+        },
+        BrokerName::HdfcSky => bail!(
+            "broker = \"hdfcsky\" in {} is not supported by `dalal run` yet: use \"upstox\", or \"sim\" to \
+             paper-trade against the built-in simulator",
+            config.bot.path.display()
+        ),
+    };
+    let keys = upstox_keys(&config.bot, |_| true)?;
+    let feed = Arc::new(UpstoxFeedBroker::new(
+        feed_rest_client(setup.hosts.clone(), &setup.tokens)?,
+        setup.tokens.clone(),
+        FeedMode::Ltpc,
+    ));
+    let rest = Arc::new(rest_client(
+        setup.hosts.clone(),
+        &setup.tokens,
+        RestSettings::default(),
+    )?);
+    let account = Arc::new(UpstoxAccount::new(Arc::clone(&rest), setup.tokens.clone()));
+    match config.bot.mode {
+        Mode::Paper => {
+            let paper = Arc::new(PaperBroker::new(Decimal::from(PAPER_SLIPPAGE_BPS)));
+            let brokers = RunnerBrokers {
+                feed,
+                orders: Arc::clone(&paper),
+                account,
+                paper: Some(paper),
+                keys,
+            };
+            drive(args.config, config, setup, brokers).await
+        }
+        Mode::Live => {
+            let instrument_keys = config
+                .bot
+                .universe
+                .iter()
+                .filter_map(|i| Some((i.id.clone(), i.upstox_key()?)))
+                .collect();
+            let brokers = RunnerBrokers {
+                feed,
+                orders: Arc::new(UpstoxOrders::new(rest, instrument_keys)),
+                account,
+                paper: None,
+                keys,
+            };
+            drive(args.config, config, setup, brokers).await
+        }
+    }
+}
+
+/// The simulator on loopback with the built-in scenario, its clock half a minute before a pre-open, and a
+/// journal of its own that each run starts afresh: the simulated market restarts from its seed every run.
+async fn embedded_simulator(
+    args: &RunArgs,
+    config: &Config,
+    calendar: &MarketCalendar,
+) -> anyhow::Result<(Setup, SimServer)> {
+    let start = match args.start {
+        Some(local) => local
+            .and_local_timezone(IST)
+            .earliest()
+            .context("--start is not a valid IST time")?
+            .to_utc(),
+        None => {
+            let date = next_session_day(calendar, Clock::System.now())
+                .context("the calendar has no trading day ahead")?;
+            let pre_open = match calendar.day_plan(date) {
+                DayPlan::Open(plan) => plan.times.pre_open,
+                DayPlan::Closed(_) => NaiveTime::from_hms_opt(9, 0, 0).expect("a valid time"),
+            };
+            ist_instant(date, pre_open) - TimeDelta::seconds(30)
+        }
+    };
+    let clock: Clock = SimulatedClock::new(start, args.speed)
+        .context("--speed")?
+        .into();
+    let settings = SimSettings {
+        token: SIM_TOKEN.into(),
+        renewed_token: None,
+        scenario: Scenario::built_in(),
+        clock: clock.clone(),
+        calendar: calendar.clone(),
+    };
+    let sim = SimServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await?;
+    let journal_path = config.bot.journal_path.with_file_name("sim-journal.sqlite");
+    remove_journal(&journal_path)?;
+    println!(
+        "dalal: no broker configured (broker = \"sim\"): paper-trading the built-in simulator at {}",
+        sim.base_url()
+    );
+    println!(
+        "       simulated clock from {} IST at {}x; journal {}",
+        to_ist(start).format("%a %d %b %Y %H:%M:%S"),
+        args.speed,
+        journal_path.display()
+    );
+    let setup = Setup {
+        clock,
+        hosts: UpstoxHosts::single(sim.base_url()),
+        tokens: TokenSource::Fixed(Secret::new(SIM_TOKEN)),
+        journal_path,
+        days: Some(args.days.unwrap_or(1)),
+    };
+    Ok((setup, sim))
+}
+
+fn remove_journal(path: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot replace {}", file.display())),
+        }
+    }
+    Ok(())
+}
+
+async fn drive<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
+    config_path: PathBuf,
+    config: Config,
+    setup: Setup,
+    brokers: RunnerBrokers<F, O, A>,
+) -> anyhow::Result<ExitCode> {
+    let paper = brokers.paper.is_some();
+    let board = StatusBoard::new(Duration::from_millis(config.bot.risk.max_price_age_ms));
+    let _server = match StatusServer::start(
+        config.bot.status.listen,
+        Arc::clone(&board),
+        setup.clock.clone(),
+    )
+    .await
+    {
+        Ok(server) => {
+            tracing::info!(
+                "status endpoint: http://{}/health, /status, /metrics",
+                server.addr()
+            );
+            Some(server)
+        }
+        Err(e) => {
+            tracing::warn!(
+                "the status endpoint cannot listen on {} ({e}); running without it (set status.listen in {})",
+                config.bot.status.listen,
+                config.bot.path.display()
+            );
+            None
+        }
+    };
+    let writer = JournalWriter::open(&setup.journal_path, paper)
+        .with_context(|| format!("cannot open the journal {}", setup.journal_path.display()))?;
+    let (stop, stopped) = watch::channel(false);
+    let signals = tokio::spawn(handle_signals(stop));
+    let status_line = status_line::spawn(Arc::clone(&board), setup.clock.clone());
+    let options = RunnerOptions {
+        days: setup.days,
+        config_path: Some(config_path),
+        journal_path: setup.journal_path.clone(),
+    };
+    let runner = DayRunner::new(
+        config,
+        setup.clock.clone(),
+        brokers,
+        writer.journal(),
+        board,
+        options,
+        stopped,
+    );
+    let reports = runner.run().await;
+    status_line.abort();
+    signals.abort();
+    status_line::clear();
+    writer.close().context("cannot close the journal")?;
+    for report in &reports {
+        print_report(report, &setup.journal_path, paper);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The first SIGTERM or Ctrl-C asks the runner to stop cleanly; a second one exits at once.
+async fn handle_signals(stop: watch::Sender<bool>) {
+    wait_for_signal().await;
+    tracing::warn!(
+        "stopping: cancelling pending entries and flushing the journal (signal again to exit at once)"
+    );
+    let _ = stop.send(true);
+    wait_for_signal().await;
+    tracing::error!("second signal: exiting now");
+    std::process::exit(130);
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn duration_text(seconds: u64) -> String {
+    format!("{} h {:02} min", seconds / 3600, (seconds % 3600) / 60)
+}
+
+/// The close report of a day, with its round trips read back from the journal.
+fn print_report(report: &DayReport, journal: &Path, paper: bool) {
+    let session = &report.session;
+    let mode = if paper { "paper" } else { "live" };
+    println!();
+    println!("── {} ({mode}) ──", report.date.format("%A %-d %b %Y"));
+    let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).collect();
+    if failed.is_empty() {
+        println!("pre-open checks: {} passed", report.checks.len());
+    } else {
+        println!("trading stayed disabled:");
+        for check in failed {
+            println!("  {check}");
+        }
+    }
+    println!(
+        "feed: {} prices ({} streamed, {} polled); streaming {}, polling {}",
+        session.ticks,
+        report.stream_ticks,
+        report.poll_ticks,
+        duration_text(report.seconds_streaming),
+        duration_text(report.seconds_polling)
+    );
+    if session.fallbacks.is_empty() {
+        println!("fallbacks to polling: none");
+    } else {
+        println!("fallbacks to polling: {}", session.fallbacks.len());
+        for episode in &session.fallbacks {
+            println!(
+                "  {} IST  {}",
+                to_ist(episode.at).format("%H:%M:%S"),
+                episode.reason
+            );
+        }
+    }
+    println!(
+        "orders {}, fills {}, round trips {}, realized P&L ₹{}",
+        session.orders,
+        session.fills,
+        session.round_trips,
+        session.realized_pnl.round_dp(2)
+    );
+    let day_start = ist_instant(report.date, NaiveTime::MIN);
+    let trades = Store::open(journal)
+        .and_then(|s| s.between(day_start, day_start + TimeDelta::days(1)))
+        .map(|entries| {
+            trade_lines(
+                &entries
+                    .into_iter()
+                    .filter(|r| r.paper == paper)
+                    .map(|r| r.entry)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .unwrap_or_else(|e| vec![format!("(cannot read the journal: {e})")]);
+    for line in trades {
+        println!("  {line}");
+    }
+    if report.stopped_early {
+        println!("stopped before the close by a signal");
+    }
+}
+
+fn trade_lines(entries: &[JournalEntry]) -> Vec<String> {
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            JournalEntry::Trade {
+                instrument,
+                side,
+                quantity,
+                entry_time,
+                entry_price,
+                exit_time,
+                exit_price,
+                pnl,
+                exit_reason,
+                ..
+            } => Some(format!(
+                "{side:<4} {quantity:>5} {instrument:<14} {} → {}  ₹{entry_price} → ₹{exit_price}  P&L ₹{}  ({exit_reason})",
+                to_ist(*entry_time).format("%H:%M:%S"),
+                to_ist(*exit_time).format("%H:%M:%S"),
+                pnl.round_dp(2)
+            )),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,34 @@
+//! Upstox behind the day runner's account checks. It shares its REST client with the order adapter, so a token
+//! re-read before the open serves the orders of the day too.
+
+use std::sync::Arc;
+
+use super::rest_client::UpstoxRest;
+use crate::broker::{AccountBroker, BrokerError, PositionReport, Profile};
+use crate::config::{ConfigError, TokenSource};
+
+pub struct UpstoxAccount {
+    rest: Arc<UpstoxRest>,
+    tokens: TokenSource,
+}
+
+impl UpstoxAccount {
+    pub fn new(rest: Arc<UpstoxRest>, tokens: TokenSource) -> Self {
+        UpstoxAccount { rest, tokens }
+    }
+}
+
+impl AccountBroker for UpstoxAccount {
+    fn reread_token(&self) -> Result<(), ConfigError> {
+        self.rest.set_token(self.tokens.read()?);
+        Ok(())
+    }
+
+    async fn profile(&self) -> Result<Profile, BrokerError> {
+        self.rest.profile().await
+    }
+
+    async fn positions(&self) -> Result<Vec<PositionReport>, BrokerError> {
+        self.rest.positions().await
+    }
+}

@@ -1,0 +1,476 @@
+//! The market-hours day, on its own: sleep until the next trading day's pre-open, check everything, trade the
+//! continuous session, square off at the flat time, stop the feed at the close, reconcile, write the close
+//! report, and sleep again. Driven by the injected clock and the NSE calendar, so a simulated week runs in
+//! minutes and a test can start it on a Friday evening.
+//!
+//! A stop request (SIGTERM, Ctrl-C) ends it cleanly at any point: while asleep at once; in a session after
+//! pending entries are cancelled (and positions closed, if configured) and the journal is flushed.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use tokio::sync::{mpsc, watch};
+
+use super::pre_open::{self, CheckResult};
+use super::reconcile::Reconciled;
+use super::trading_session::{SessionSummary, TradingSession};
+use crate::broker::{AccountBroker, FeedBroker, OrderBroker};
+use crate::calendar::{Clock, DayPlan, MarketCalendar, ist_instant, to_ist};
+use crate::config::Config;
+use crate::domain::InstrumentId;
+use crate::engine::{Engine, EngineEvent, Restoration};
+use crate::execution::{Executor, PaperBroker};
+use crate::feed::{FailoverFeed, FeedTimings};
+use crate::journal::{Journal, JournalEntry};
+use crate::status::StatusBoard;
+
+/// How often failed pre-open checks are tried again, in market time.
+const CHECK_RETRY: Duration = Duration::from_secs(60);
+/// How long an order submit may take before it is treated as ambiguous.
+const SUBMIT_TIMEOUT: Duration = Duration::from_secs(5);
+const FEED_CHANNEL: usize = 4096;
+
+/// The broker behind each part of the day. In paper mode `orders` is the paper broker and `paper` is it too.
+pub struct RunnerBrokers<F, O, A> {
+    pub feed: Arc<F>,
+    pub orders: Arc<O>,
+    pub account: Arc<A>,
+    pub paper: Option<Arc<PaperBroker>>,
+    /// The broker's instrument key of each instrument in the universe.
+    pub keys: HashMap<String, InstrumentId>,
+}
+
+pub struct RunnerOptions {
+    /// Stop after this many trading days; run until stopped when `None`.
+    pub days: Option<u32>,
+    /// Re-read and re-check the config files here before each open; `None` keeps the config given.
+    pub config_path: Option<PathBuf>,
+    /// The journal the runner writes through its `Journal`, read back for reconciliation.
+    pub journal_path: PathBuf,
+}
+
+/// One trading day, as the close report tells it.
+#[derive(Debug, Clone)]
+pub struct DayReport {
+    pub date: NaiveDate,
+    pub checks: Vec<CheckResult>,
+    pub trading_enabled: bool,
+    pub session: SessionSummary,
+    pub seconds_streaming: u64,
+    pub seconds_polling: u64,
+    pub stream_ticks: u64,
+    pub poll_ticks: u64,
+    pub stopped_early: bool,
+}
+
+pub struct DayRunner<F, O, A> {
+    config: Config,
+    clock: Clock,
+    brokers: RunnerBrokers<F, O, A>,
+    journal: Journal,
+    status: Arc<StatusBoard>,
+    options: RunnerOptions,
+    stop: watch::Receiver<bool>,
+}
+
+/// The day a runner started at `now` trades next: today while its session has not closed, else the next one.
+pub fn next_session_day(calendar: &MarketCalendar, now: DateTime<Utc>) -> Option<NaiveDate> {
+    if let DayPlan::Open(plan) = calendar.plan_at(now) {
+        if now < ist_instant(plan.date, plan.times.close) {
+            return Some(plan.date);
+        }
+    }
+    calendar.next_open_after(now).map(|open| open.plan.date)
+}
+
+impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
+    pub fn new(
+        config: Config,
+        clock: Clock,
+        brokers: RunnerBrokers<F, O, A>,
+        journal: Journal,
+        status: Arc<StatusBoard>,
+        options: RunnerOptions,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
+        DayRunner {
+            config,
+            clock,
+            brokers,
+            journal,
+            status,
+            options,
+            stop,
+        }
+    }
+
+    fn calendar(&self) -> MarketCalendar {
+        MarketCalendar::new(self.config.bot.calendar.clone())
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Runs trading days until `options.days` are done or a stop is requested; returns their reports.
+    pub async fn run(mut self) -> Vec<DayReport> {
+        let mut reports = Vec::new();
+        while self
+            .options
+            .days
+            .is_none_or(|days| reports.len() < days as usize)
+        {
+            let Some(date) = next_session_day(&self.calendar(), self.clock.now()) else {
+                tracing::error!(
+                    "the calendar has no trading day in the next 400 days: check the holiday file"
+                );
+                break;
+            };
+            if !self.sleep_until_pre_open(date).await {
+                break;
+            }
+            let report = self.trade_day(date).await;
+            let stopped = report.stopped_early;
+            reports.push(report);
+            if stopped {
+                break;
+            }
+        }
+        self.status.set_phase("stopped", "the runner has finished");
+        if let Err(e) = self.journal.flush() {
+            tracing::error!(error = %e, "the journal could not be flushed");
+        }
+        reports
+    }
+
+    /// Sleeps (or, on a simulated clock, skips) to the pre-open of `date`; false if a stop came first.
+    async fn sleep_until_pre_open(&mut self, date: NaiveDate) -> bool {
+        let DayPlan::Open(plan) = self.calendar().day_plan(date) else {
+            return false;
+        };
+        let pre_open = ist_instant(date, plan.times.pre_open);
+        let now = self.clock.now();
+        if now >= pre_open {
+            return !self.stopping();
+        }
+        let when = to_ist(pre_open)
+            .format("%A %-d %b %Y %H:%M IST")
+            .to_string();
+        tracing::info!(
+            "sleeping until the pre-open of {when} ({} from now)",
+            humanize(pre_open - now)
+        );
+        self.status
+            .set_phase("sleeping", format!("until the pre-open of {when}"));
+        tokio::select! {
+            _ = self.clock.pass_idle_time_until(pre_open) => !self.stopping(),
+            _ = self.stop.changed() => false,
+        }
+    }
+
+    /// One day from its pre-open to its close report.
+    async fn trade_day(&mut self, date: NaiveDate) -> DayReport {
+        let DayPlan::Open(plan) = self.calendar().day_plan(date) else {
+            unreachable!("trade_day is only called for an open day");
+        };
+        let close = ist_instant(date, plan.times.close);
+        self.status
+            .set_phase("pre_open", format!("checks for {date}"));
+        let (checks, reconciled) = self.pre_open_checks(date, close).await;
+        let passed = reconciled.is_some();
+        let mut report = DayReport {
+            date,
+            checks,
+            trading_enabled: passed,
+            session: SessionSummary::default(),
+            seconds_streaming: 0,
+            seconds_polling: 0,
+            stream_ticks: 0,
+            poll_ticks: 0,
+            stopped_early: self.stopping(),
+        };
+        if let Some(reconciled) = reconciled {
+            self.apply_reconciliation(&reconciled).await;
+            let open = ist_instant(date, plan.times.open);
+            self.run_session((open, close), &reconciled.restoration, &mut report)
+                .await;
+        }
+        if !report.stopped_early {
+            self.status
+                .set_phase("closing", format!("the close of {date}"));
+            self.final_reconciliation(date).await;
+        }
+        self.write_close_report(&report);
+        report
+    }
+
+    /// Runs the checks until all pass, the session closes, or a stop comes. Returns the last round of results,
+    /// and the reconciliation when everything passed.
+    async fn pre_open_checks(
+        &mut self,
+        date: NaiveDate,
+        close: DateTime<Utc>,
+    ) -> (Vec<CheckResult>, Option<Reconciled>) {
+        let mut previous: Vec<CheckResult> = Vec::new();
+        loop {
+            let (checks, reconciled) = self.check_once(date).await;
+            // Journal a check when its verdict or finding changed, not once a minute.
+            for check in checks.iter().filter(|c| !previous.contains(c)) {
+                if check.passed {
+                    tracing::info!("pre-open check {check}");
+                } else {
+                    tracing::warn!("pre-open check {check}");
+                }
+                self.journal.record(
+                    self.clock.now(),
+                    JournalEntry::Check {
+                        name: check.name.into(),
+                        passed: check.passed,
+                        detail: check.detail.clone(),
+                        remedy: check.remedy.clone(),
+                    },
+                );
+            }
+            let passed = checks.iter().all(|c| c.passed);
+            if passed {
+                return (checks, reconciled);
+            }
+            self.status
+                .set_phase("pre_open", "trading disabled: a pre-open check failed");
+            let retry = self.clock.now() + TimeDelta::from_std(CHECK_RETRY).expect("a minute");
+            if retry >= close {
+                return (checks, None);
+            }
+            previous = checks;
+            tokio::select! {
+                _ = self.clock.sleep_until(retry) => {}
+                _ = self.stop.changed() => return (previous, None),
+            }
+        }
+    }
+
+    async fn check_once(&mut self, date: NaiveDate) -> (Vec<CheckResult>, Option<Reconciled>) {
+        let mut checks = Vec::new();
+        if let Some(path) = &self.options.config_path {
+            match pre_open::check_config(path) {
+                Ok((config, check)) => {
+                    self.config = config;
+                    checks.push(check);
+                }
+                Err(check) => return (vec![check], None),
+            }
+        }
+        let brokers = &self.brokers;
+        let token = pre_open::check_token(brokers.account.as_ref()).await;
+        let token_ok = token.passed;
+        checks.push(token);
+        if !token_ok {
+            return (checks, None);
+        }
+        checks.push(pre_open::check_prices(brokers.feed.as_ref(), &brokers.keys).await);
+        if let Err(e) = self.journal.flush() {
+            tracing::error!(error = %e, "the journal could not be flushed before reconciliation");
+        }
+        let now = self.clock.now();
+        let day = (date, ist_instant(date, chrono::NaiveTime::MIN), now);
+        let (check, reconciled) = pre_open::check_reconciliation(
+            &self.options.journal_path,
+            brokers.paper.is_some(),
+            day,
+            brokers.orders.as_ref(),
+            brokers.account.as_ref(),
+            &brokers.keys,
+        )
+        .await;
+        checks.push(check);
+        let all_passed = checks.iter().all(|c| c.passed);
+        (checks, reconciled.filter(|_| all_passed))
+    }
+
+    /// Journals what reconciliation did and cancels our orders left working by a previous run.
+    async fn apply_reconciliation(&mut self, reconciled: &Reconciled) {
+        let now = self.clock.now();
+        for action in &reconciled.actions {
+            tracing::info!("reconciliation: {action}");
+            self.journal.record(
+                now,
+                JournalEntry::Reconciliation {
+                    action: "restored".into(),
+                    detail: action.clone(),
+                },
+            );
+        }
+        for fill in &reconciled.missing_fills {
+            self.journal.record(
+                now,
+                JournalEntry::Fill {
+                    tag: fill.tag.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+                    instrument: fill.instrument.to_string(),
+                    side: fill.side.to_string(),
+                    quantity: fill.quantity,
+                    price: fill.price,
+                },
+            );
+        }
+        for order in &reconciled.working_orders {
+            if let Err(e) = self.brokers.orders.cancel(&order.order_id).await {
+                tracing::warn!(order = %order.order_id, error = %e, "could not cancel an order left working");
+            }
+        }
+    }
+
+    async fn run_session(
+        &mut self,
+        (open, close): (DateTime<Utc>, DateTime<Utc>),
+        restoration: &Restoration,
+        report: &mut DayReport,
+    ) {
+        let config = &self.config;
+        let calendar = self.calendar();
+        let (tx, mut rx) = mpsc::channel(FEED_CHANNEL);
+        let feed = FailoverFeed::new(
+            Arc::clone(&self.brokers.feed),
+            self.clock.clone(),
+            calendar.clone(),
+            FeedTimings::from(&config.bot.feed),
+            self.brokers.keys.clone(),
+            tx,
+        );
+        let stats = feed.stats();
+        self.status.attach_feed(Arc::clone(&stats), open);
+        let (feed_stop, feed_stopped) = watch::channel(false);
+        let feed_task = tokio::spawn(feed.run(feed_stopped));
+
+        let mut engine = Engine::new(
+            calendar,
+            config.strategy.clone(),
+            config.bot.risk.clone(),
+            config.bot.session.clone(),
+            config.bot.universe.clone(),
+        );
+        engine.restore(restoration);
+        engine.on_event(EngineEvent::TradingEnabled(true));
+        self.status.set_trading_enabled(true);
+        let executor = Executor::new(
+            Arc::clone(&self.brokers.orders),
+            self.clock.clone(),
+            config.bot.risk.max_orders_per_second,
+            SUBMIT_TIMEOUT,
+        );
+        let mut session = TradingSession::new(
+            self.clock.clone(),
+            engine,
+            executor,
+            self.brokers.paper.clone(),
+            self.journal.clone(),
+            Arc::clone(&self.status),
+        );
+        self.status.set_phase(
+            "session",
+            format!("until {} IST", to_ist(close).format("%H:%M")),
+        );
+        let config_flatten = config.bot.session.flatten_on_stop;
+        report.session = session.run_until(&mut rx, close, &mut self.stop).await;
+        if self.stopping() {
+            self.status
+                .set_phase("stopping", "cancelling pending entries");
+            report.session = session.wind_down(config_flatten).await;
+            report.stopped_early = true;
+        }
+        self.status.set_trading_enabled(false);
+        // Nobody reads the feed any more: closing the channel ends it even while it waits on a full channel.
+        drop(rx);
+        let _ = feed_stop.send(true);
+        let _ = feed_task.await;
+        let stats = stats.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let seconds = |state: &str| stats.time_in_state.get(state).map_or(0, |d| d.as_secs());
+        report.seconds_streaming = seconds("streaming");
+        report.seconds_polling = seconds("polling");
+        report.stream_ticks = stats.stream_ticks;
+        report.poll_ticks = stats.poll_ticks;
+        self.status.detach_feed();
+    }
+
+    /// After the close: today's journal against the broker once more; differences are journaled for the trader.
+    async fn final_reconciliation(&mut self, date: NaiveDate) {
+        if let Err(e) = self.journal.flush() {
+            tracing::error!(error = %e, "the journal could not be flushed at the close");
+        }
+        let brokers = &self.brokers;
+        let day = (
+            date,
+            ist_instant(date, chrono::NaiveTime::MIN),
+            self.clock.now(),
+        );
+        let (check, reconciled) = pre_open::check_reconciliation(
+            &self.options.journal_path,
+            brokers.paper.is_some(),
+            day,
+            brokers.orders.as_ref(),
+            brokers.account.as_ref(),
+            &brokers.keys,
+        )
+        .await;
+        let open = reconciled.map_or(0, |r| r.restoration.guards.len());
+        let detail = if open == 0 {
+            format!("at the close: {}", check.detail)
+        } else {
+            format!(
+                "at the close: {open} position(s) still open (the broker squares off intraday positions): {}",
+                check.detail
+            )
+        };
+        self.journal.record(
+            self.clock.now(),
+            JournalEntry::Reconciliation {
+                action: if check.passed { "checked" } else { "mismatch" }.into(),
+                detail,
+            },
+        );
+    }
+
+    fn write_close_report(&mut self, report: &DayReport) {
+        let failures = report
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.to_string())
+            .collect();
+        let session = &report.session;
+        self.journal.record(
+            self.clock.now(),
+            JournalEntry::DaySummary {
+                date: report.date,
+                trading_enabled: report.trading_enabled,
+                ticks: session.ticks,
+                orders: session.orders,
+                fills: session.fills,
+                round_trips: session.round_trips,
+                realized_pnl: session.realized_pnl,
+                seconds_streaming: report.seconds_streaming,
+                seconds_polling: report.seconds_polling,
+                fallbacks: session
+                    .fallbacks
+                    .iter()
+                    .map(|f| format!("{} IST: {}", to_ist(f.at).format("%H:%M:%S"), f.reason))
+                    .collect(),
+                failures,
+            },
+        );
+        if let Err(e) = self.journal.flush() {
+            tracing::error!(error = %e, "the journal could not be flushed after the close report");
+        }
+    }
+}
+
+fn humanize(span: TimeDelta) -> String {
+    let minutes = span.num_minutes();
+    match (minutes / (24 * 60), (minutes / 60) % 24, minutes % 60) {
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}

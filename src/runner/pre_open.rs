@@ -1,0 +1,221 @@
+//! The checks that must pass before a day's trading is enabled: the config still loads, the token is accepted,
+//! the universe has prices and previous closes, and today's journal agrees with the broker. Each check says
+//! what it found and, when it failed, what the trader does about it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::reconcile::{BrokerView, Reconciled, reconcile};
+use crate::broker::{AccountBroker, ErrorClass, FeedBroker, OrderBroker};
+use crate::config::Config;
+use crate::domain::InstrumentId;
+use crate::journal::Store;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    pub name: &'static str,
+    pub passed: bool,
+    /// What was found: counts, the account, the error.
+    pub detail: String,
+    /// What to do when it failed.
+    pub remedy: Option<String>,
+}
+
+impl CheckResult {
+    fn pass(name: &'static str, detail: impl Into<String>) -> Self {
+        CheckResult {
+            name,
+            passed: true,
+            detail: detail.into(),
+            remedy: None,
+        }
+    }
+
+    fn fail(name: &'static str, detail: impl Into<String>, remedy: impl Into<String>) -> Self {
+        CheckResult {
+            name,
+            passed: false,
+            detail: detail.into(),
+            remedy: Some(remedy.into()),
+        }
+    }
+}
+
+impl std::fmt::Display for CheckResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verdict = if self.passed { "PASS" } else { "FAIL" };
+        write!(f, "{verdict} {}: {}", self.name, self.detail)?;
+        if let Some(remedy) = &self.remedy {
+            write!(f, " → {remedy}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Re-reads the config files, so an overnight edit takes effect (or is caught) before the open.
+pub fn check_config(path: &Path) -> Result<(Config, CheckResult), CheckResult> {
+    match Config::load(path) {
+        Ok(config) => Ok((
+            config,
+            CheckResult::pass(
+                "config",
+                format!("{} and its strategy load", path.display()),
+            ),
+        )),
+        Err(errors) => Err(CheckResult::fail(
+            "config",
+            format!("{} problem(s):\n{errors}", errors.0.len()),
+            format!(
+                "fix them (`dalal check-config {}` lists them)",
+                path.display()
+            ),
+        )),
+    }
+}
+
+/// The token re-read from its source and accepted by the broker's profile endpoint.
+pub async fn check_token<A: AccountBroker>(account: &A) -> CheckResult {
+    const NAME: &str = "token";
+    if let Err(e) = account.reread_token() {
+        return CheckResult::fail(NAME, e.problem.clone(), e.fix.clone());
+    }
+    match account.profile().await {
+        Ok(profile) => CheckResult::pass(
+            NAME,
+            format!("accepted for {} ({})", profile.user_id, profile.broker),
+        ),
+        Err(e) if e.class == ErrorClass::Auth => CheckResult::fail(
+            NAME,
+            format!("refused: {e}"),
+            "log in again and put the new access token where dalal reads it (Upstox tokens expire at \
+             03:30 IST every day); dalal re-reads it every minute",
+        ),
+        Err(e) => CheckResult::fail(
+            NAME,
+            format!("the profile call failed: {e}"),
+            "check the network and the broker's status page; dalal retries every minute",
+        ),
+    }
+}
+
+/// Every instrument of the universe priced, with its previous close (the strategy qualifies off it).
+pub async fn check_prices<F: FeedBroker>(
+    feed: &F,
+    keys: &HashMap<String, InstrumentId>,
+) -> CheckResult {
+    const NAME: &str = "instruments";
+    let mut wanted: Vec<String> = keys.keys().cloned().collect();
+    wanted.sort();
+    let mut priced = Vec::new();
+    for batch in wanted.chunks(feed.poll_batch_size().max(1)) {
+        match feed.poll(batch).await {
+            Ok(prices) => priced.extend(prices),
+            Err(e) => {
+                return CheckResult::fail(
+                    NAME,
+                    format!("the last-price call failed: {e}"),
+                    "check the token and the network; dalal retries every minute",
+                );
+            }
+        }
+    }
+    let with_close = priced.iter().filter(|p| p.previous_close.is_some()).count();
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|k| !priced.iter().any(|p| &&p.instrument_key == k))
+        .map(|k| keys[k].to_string())
+        .collect();
+    if !missing.is_empty() {
+        return CheckResult::fail(
+            NAME,
+            format!(
+                "{} of {} instruments have no price: {}",
+                missing.len(),
+                wanted.len(),
+                missing.join(", ")
+            ),
+            "check their ISINs (or instrument keys) in the universe of dalal.toml",
+        );
+    }
+    CheckResult::pass(
+        NAME,
+        format!(
+            "{} instruments priced, {with_close} with a previous close",
+            priced.len()
+        ),
+    )
+}
+
+/// Today's journal against the broker's orders and positions (live), or on its own (paper).
+pub async fn check_reconciliation<O: OrderBroker, A: AccountBroker>(
+    journal_path: &Path,
+    paper: bool,
+    day: (NaiveDate, DateTime<Utc>, DateTime<Utc>),
+    orders: &O,
+    account: &A,
+    keys: &HashMap<String, InstrumentId>,
+) -> (CheckResult, Option<Reconciled>) {
+    const NAME: &str = "reconciliation";
+    let (date, day_start, now) = day;
+    let entries = match Store::open(journal_path).and_then(|s| s.between(day_start, now)) {
+        Ok(entries) => entries
+            .into_iter()
+            .filter(|r| r.paper == paper)
+            .collect::<Vec<_>>(),
+        Err(e) => {
+            return (
+                CheckResult::fail(
+                    NAME,
+                    format!("cannot read the journal: {e}"),
+                    "check the journal path in dalal.toml and its folder's permissions",
+                ),
+                None,
+            );
+        }
+    };
+    let reconciled = if paper {
+        reconcile(date, now, &entries, None, keys)
+    } else {
+        let book = orders.order_book().await;
+        let positions = account.positions().await;
+        match (book, positions) {
+            (Ok(book), Ok(positions)) => {
+                let view = BrokerView {
+                    orders: &book,
+                    positions: &positions,
+                };
+                reconcile(date, now, &entries, Some(view), keys)
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                return (
+                    CheckResult::fail(
+                        NAME,
+                        format!("cannot read the broker's orders or positions: {e}"),
+                        "dalal retries every minute; trading stays off until it can compare",
+                    ),
+                    None,
+                );
+            }
+        }
+    };
+    let result = if reconciled.mismatches.is_empty() {
+        let open = reconciled.restoration.guards.len();
+        CheckResult::pass(
+            NAME,
+            format!(
+                "{} journal entries today, {} of our fills, {open} open position(s) re-armed",
+                entries.len(),
+                reconciled.restoration.fills.len()
+            ),
+        )
+    } else {
+        CheckResult::fail(
+            NAME,
+            reconciled.mismatches.join("; "),
+            "trading stays off until the difference is resolved at the broker",
+        )
+    };
+    (result, Some(reconciled))
+}

@@ -1,0 +1,486 @@
+//! Restart safety: before any trading, today's journal is matched against what the broker says about our orders
+//! (found by their tags) and the account's positions, and the engine is given back what it had: positions, the
+//! stops that guard them, the day's trade counts and the tag sequence.
+//!
+//! A pure function of its inputs, so every case is a unit test. What it can explain (a fill the broker made
+//! while dalal was down, an order still working) becomes an action; what it cannot (a position dalal never
+//! opened, a quantity that differs) becomes a mismatch, and a mismatch keeps trading disabled.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::broker::{OrderReport, PositionReport};
+use crate::domain::{Fill, InstrumentId, OrderTag, Side};
+use crate::engine::Restoration;
+use crate::journal::{JournalEntry, Recorded};
+
+/// What the broker said, in live mode. Paper mode has no broker state: the journal is the whole truth.
+pub struct BrokerView<'a> {
+    /// Today's order book.
+    pub orders: &'a [OrderReport],
+    pub positions: &'a [PositionReport],
+}
+
+/// The outcome: the engine's restored state, what was done to get there, and what could not be explained.
+#[derive(Debug, Default)]
+pub struct Reconciled {
+    pub restoration: Restoration,
+    /// Fills the broker made that the journal lacks: journaled now.
+    pub missing_fills: Vec<Fill>,
+    /// Our orders still working at the broker: cancelled before trading, since the engine that sent them is gone.
+    pub working_orders: Vec<OrderReport>,
+    /// One line per action taken, for the journal.
+    pub actions: Vec<String>,
+    /// One line per difference nobody can explain; any blocks trading.
+    pub mismatches: Vec<String>,
+}
+
+/// Our tags of `date` start with this: `D261123-`.
+pub fn tag_prefix(date: NaiveDate) -> String {
+    format!("D{}-", date.format("%y%m%d"))
+}
+
+fn parse_side(text: &str) -> Option<Side> {
+    match text {
+        "BUY" => Some(Side::Buy),
+        "SELL" => Some(Side::Sell),
+        _ => None,
+    }
+}
+
+/// The sequence number at the end of a tag, and whether the tag is an entry.
+fn tag_parts(tag: &str) -> Option<(u32, bool)> {
+    let last = tag.rsplit('-').next()?;
+    let (kind, number) = last.split_at_checked(1)?;
+    Some((number.parse().ok()?, kind == "E"))
+}
+
+#[derive(Default)]
+struct TagRecord {
+    instrument: Option<InstrumentId>,
+    side: Option<Side>,
+    journal_filled: u32,
+}
+
+pub fn reconcile(
+    date: NaiveDate,
+    now: DateTime<Utc>,
+    journal: &[Recorded],
+    broker: Option<BrokerView<'_>>,
+    keys: &HashMap<String, InstrumentId>,
+) -> Reconciled {
+    let by_name: HashMap<String, InstrumentId> = keys
+        .values()
+        .map(|id| (id.to_string(), id.clone()))
+        .collect();
+    let prefix = tag_prefix(date);
+    let mut out = Reconciled::default();
+    let mut tags: BTreeMap<String, TagRecord> = BTreeMap::new();
+    let mut fills: Vec<Fill> = Vec::new();
+    for recorded in journal {
+        match &recorded.entry {
+            JournalEntry::Order {
+                tag,
+                instrument,
+                side,
+                ..
+            } if tag.starts_with(&prefix) => {
+                let record = tags.entry(tag.clone()).or_default();
+                record.instrument = by_name.get(instrument).cloned();
+                record.side = parse_side(side);
+            }
+            JournalEntry::Fill {
+                tag,
+                instrument,
+                side,
+                quantity,
+                price,
+            } if tag.starts_with(&prefix) => {
+                tags.entry(tag.clone()).or_default().journal_filled += quantity;
+                if let (Some(instrument), Some(side)) = (by_name.get(instrument), parse_side(side))
+                {
+                    fills.push(Fill {
+                        order_id: String::new(),
+                        tag: tag.parse().ok(),
+                        instrument: instrument.clone(),
+                        side,
+                        quantity: *quantity,
+                        price: *price,
+                        time: recorded.at,
+                    });
+                }
+            }
+            JournalEntry::Signal {
+                instrument,
+                stop,
+                target,
+                ..
+            } => {
+                if let Some(id) = by_name.get(instrument) {
+                    out.restoration.guards.insert(id.clone(), (*stop, *target));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(view) = &broker {
+        add_broker_orders(view.orders, &prefix, now, keys, &mut tags, &mut out);
+    }
+    for (tag, record) in &tags {
+        let Some((sequence, entry)) = tag_parts(tag) else {
+            continue;
+        };
+        out.restoration.sequence = out.restoration.sequence.max(sequence);
+        if let (true, Some(instrument)) = (entry, &record.instrument) {
+            *out.restoration
+                .trades_today
+                .entry(instrument.clone())
+                .or_default() += 1;
+        }
+    }
+    fills.extend(out.missing_fills.iter().cloned());
+    let expected = net_positions(&fills);
+    out.restoration.fills = fills;
+    if let Some(view) = &broker {
+        compare_positions(view.positions, &expected, keys, &mut out);
+    }
+    for (instrument, quantity) in &expected {
+        if *quantity == 0 {
+            continue;
+        }
+        if out.restoration.guards.contains_key(instrument) {
+            out.actions.push(format!(
+                "re-armed the stop and target of {instrument}: {quantity} shares open"
+            ));
+        } else {
+            out.mismatches.push(format!(
+                "{instrument}: {quantity} shares open by our orders, but no journaled signal says where its stop is; \
+                 close it at the broker or add the stop by hand, then restart"
+            ));
+        }
+    }
+    out.restoration
+        .guards
+        .retain(|id, _| expected.get(id).is_some_and(|q| *q != 0));
+    out
+}
+
+/// Our tagged orders at the broker: fills the journal lacks, and orders still working.
+fn add_broker_orders(
+    orders: &[OrderReport],
+    prefix: &str,
+    now: DateTime<Utc>,
+    keys: &HashMap<String, InstrumentId>,
+    tags: &mut BTreeMap<String, TagRecord>,
+    out: &mut Reconciled,
+) {
+    let mut broker_filled: BTreeMap<&str, (u32, &OrderReport)> = BTreeMap::new();
+    for order in orders {
+        let Some(tag) = order.tag.as_deref().filter(|t| t.starts_with(prefix)) else {
+            continue;
+        };
+        let slot = broker_filled.entry(tag).or_insert((0, order));
+        slot.0 += order.filled_quantity;
+        if !order.state.is_final() {
+            out.working_orders.push(order.clone());
+            out.actions.push(format!(
+                "cancelling {tag} (broker id {}), still {} at the broker",
+                order.order_id, order.status_text
+            ));
+        }
+    }
+    for (tag, (filled, order)) in broker_filled {
+        let record = tags.entry(tag.to_string()).or_default();
+        if record.instrument.is_none() {
+            record.instrument = keys.get(&order.instrument_key).cloned();
+            record.side = Some(order.side);
+        }
+        let Some(missing) = filled.checked_sub(record.journal_filled).filter(|m| *m > 0) else {
+            continue;
+        };
+        let Some(instrument) = record.instrument.clone() else {
+            continue;
+        };
+        let price = order.average_price.unwrap_or(order.price);
+        out.actions.push(format!(
+            "journaled {missing} shares of {tag} that the broker filled at ₹{price} while dalal was not watching"
+        ));
+        out.missing_fills.push(Fill {
+            order_id: order.order_id.clone(),
+            tag: tag.parse::<OrderTag>().ok(),
+            instrument,
+            side: order.side,
+            quantity: missing,
+            price,
+            time: now,
+        });
+    }
+}
+
+fn net_positions(fills: &[Fill]) -> BTreeMap<InstrumentId, i64> {
+    let mut net = BTreeMap::new();
+    for fill in fills {
+        *net.entry(fill.instrument.clone()).or_default() +=
+            fill.side.sign() * i64::from(fill.quantity);
+    }
+    net
+}
+
+/// Intraday positions at the broker against what our orders add up to.
+fn compare_positions(
+    positions: &[PositionReport],
+    expected: &BTreeMap<InstrumentId, i64>,
+    keys: &HashMap<String, InstrumentId>,
+    out: &mut Reconciled,
+) {
+    let mut held: BTreeMap<InstrumentId, i64> = BTreeMap::new();
+    for position in positions.iter().filter(|p| p.product == "I") {
+        match keys.get(&position.instrument_key) {
+            Some(id) => *held.entry(id.clone()).or_default() += position.net_quantity,
+            None if position.net_quantity != 0 => out.actions.push(format!(
+                "left alone: an intraday position of {} in {}, outside dalal's universe",
+                position.net_quantity, position.instrument_key
+            )),
+            None => {}
+        }
+    }
+    let instruments: std::collections::BTreeSet<&InstrumentId> =
+        held.keys().chain(expected.keys()).collect();
+    for id in instruments {
+        let at_broker = held.get(id).copied().unwrap_or(0);
+        let ours = expected.get(id).copied().unwrap_or(0);
+        if at_broker == ours {
+            continue;
+        }
+        out.mismatches.push(if ours == 0 {
+            format!(
+                "{id}: the broker holds {at_broker} shares intraday that dalal never opened; close or explain \
+                 them at the broker, then restart"
+            )
+        } else {
+            format!(
+                "{id}: our orders add up to {ours} shares but the broker holds {at_broker}; check the broker's \
+                 trade book, square off the difference, then restart"
+            )
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use rust_decimal::dec;
+
+    use super::*;
+    use crate::broker::OrderState;
+    use crate::domain::Exchange;
+
+    const RELIANCE_KEY: &str = "NSE_EQ|INE002A01018";
+    const INFY_KEY: &str = "NSE_EQ|INE009A01021";
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 4, minute, 0).unwrap()
+    }
+
+    fn reliance() -> InstrumentId {
+        InstrumentId::new(Exchange::Nse, "RELIANCE").unwrap()
+    }
+
+    fn keys() -> HashMap<String, InstrumentId> {
+        [
+            (RELIANCE_KEY.to_string(), reliance()),
+            (
+                INFY_KEY.to_string(),
+                InstrumentId::new(Exchange::Nse, "INFY").unwrap(),
+            ),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    fn recorded(seq: i64, entry: JournalEntry) -> Recorded {
+        Recorded {
+            seq,
+            at: at(seq as u32),
+            paper: false,
+            entry,
+        }
+    }
+
+    /// RELIANCE: a signal, a 62-share entry order E3, and (when `filled`) its fill.
+    fn journal(filled: bool) -> Vec<Recorded> {
+        let mut entries = vec![
+            recorded(
+                1,
+                JournalEntry::Signal {
+                    instrument: "NSE:RELIANCE".into(),
+                    side: "BUY".into(),
+                    price: dec!(1560),
+                    stop: dec!(1550),
+                    target: dec!(1575),
+                    reason: "broke the opening-range high".into(),
+                },
+            ),
+            recorded(
+                2,
+                JournalEntry::Order {
+                    tag: "D261123-RELIAN-E3".into(),
+                    broker_ids: vec!["B1".into()],
+                    instrument: "NSE:RELIANCE".into(),
+                    side: "BUY".into(),
+                    quantity: 62,
+                    order_type: "LIMIT".into(),
+                    limit_price: Some(dec!(1568)),
+                    signal_price: dec!(1560),
+                    state: "accepted".into(),
+                },
+            ),
+        ];
+        if filled {
+            entries.push(recorded(
+                3,
+                JournalEntry::Fill {
+                    tag: "D261123-RELIAN-E3".into(),
+                    instrument: "NSE:RELIANCE".into(),
+                    side: "BUY".into(),
+                    quantity: 62,
+                    price: dec!(1560.5),
+                },
+            ));
+        }
+        entries
+    }
+
+    fn order(tag: &str, filled: u32, state: OrderState) -> OrderReport {
+        OrderReport {
+            order_id: "B1".into(),
+            tag: Some(tag.into()),
+            instrument_key: RELIANCE_KEY.into(),
+            side: Side::Buy,
+            order_type: "LIMIT".into(),
+            quantity: 62,
+            filled_quantity: filled,
+            price: dec!(1568),
+            trigger_price: dec!(0),
+            average_price: (filled > 0).then_some(dec!(1560.5)),
+            state,
+            status_text: "complete".into(),
+            message: None,
+        }
+    }
+
+    fn position(key: &str, quantity: i64) -> PositionReport {
+        PositionReport {
+            instrument_key: key.into(),
+            product: "I".into(),
+            net_quantity: quantity,
+            average_price: dec!(1560.5),
+            last_price: dec!(1561),
+            realized_pnl: dec!(0),
+            unrealized_pnl: dec!(0),
+        }
+    }
+
+    #[test]
+    fn an_open_position_that_matches_the_broker_is_re_armed_with_its_signal_s_stop() {
+        let orders = [order("D261123-RELIAN-E3", 62, OrderState::Complete)];
+        let positions = [position(RELIANCE_KEY, 62)];
+        let view = BrokerView {
+            orders: &orders,
+            positions: &positions,
+        };
+        let out = reconcile(day(), at(30), &journal(true), Some(view), &keys());
+        assert!(out.mismatches.is_empty(), "{:?}", out.mismatches);
+        assert_eq!(
+            out.restoration.guards.get(&reliance()),
+            Some(&(dec!(1550), dec!(1575)))
+        );
+        assert_eq!(out.restoration.sequence, 3);
+        assert_eq!(out.restoration.trades_today.get(&reliance()), Some(&1));
+        assert_eq!(out.restoration.fills.len(), 1);
+        assert!(out.missing_fills.is_empty() && out.working_orders.is_empty());
+        assert!(out.actions[0].starts_with("re-armed the stop and target of NSE:RELIANCE"));
+    }
+
+    #[test]
+    fn a_fill_made_while_dalal_was_down_is_journaled_and_counted() {
+        let orders = [order("D261123-RELIAN-E3", 62, OrderState::Complete)];
+        let positions = [position(RELIANCE_KEY, 62)];
+        let view = BrokerView {
+            orders: &orders,
+            positions: &positions,
+        };
+        let out = reconcile(day(), at(30), &journal(false), Some(view), &keys());
+        assert!(out.mismatches.is_empty(), "{:?}", out.mismatches);
+        assert_eq!(out.missing_fills.len(), 1);
+        assert_eq!(out.missing_fills[0].quantity, 62);
+        assert_eq!(out.missing_fills[0].price, dec!(1560.5));
+        assert!(out.restoration.guards.contains_key(&reliance()));
+    }
+
+    #[test]
+    fn a_position_dalal_never_opened_or_a_quantity_off_blocks_trading() {
+        let positions = [position(INFY_KEY, 10)];
+        let view = BrokerView {
+            orders: &[],
+            positions: &positions,
+        };
+        let out = reconcile(day(), at(30), &[], Some(view), &keys());
+        assert_eq!(out.mismatches.len(), 1);
+        assert!(
+            out.mismatches[0]
+                .contains("NSE:INFY: the broker holds 10 shares intraday that dalal never opened")
+        );
+
+        let orders = [order("D261123-RELIAN-E3", 62, OrderState::Complete)];
+        let positions = [position(RELIANCE_KEY, 40)];
+        let view = BrokerView {
+            orders: &orders,
+            positions: &positions,
+        };
+        let out = reconcile(day(), at(30), &journal(true), Some(view), &keys());
+        assert_eq!(out.mismatches.len(), 1);
+        assert!(
+            out.mismatches[0].contains("our orders add up to 62 shares but the broker holds 40")
+        );
+    }
+
+    #[test]
+    fn our_orders_still_working_are_cancelled_and_others_left_alone() {
+        let mut foreign = order("MANUAL-1", 0, OrderState::Open);
+        foreign.order_id = "B9".into();
+        let orders = [order("D261123-RELIAN-E3", 0, OrderState::Open), foreign];
+        let view = BrokerView {
+            orders: &orders,
+            positions: &[],
+        };
+        let out = reconcile(day(), at(30), &journal(false), Some(view), &keys());
+        assert_eq!(out.working_orders.len(), 1);
+        assert_eq!(out.working_orders[0].order_id, "B1");
+        assert!(out.mismatches.is_empty());
+        assert!(out.restoration.guards.is_empty());
+    }
+
+    #[test]
+    fn in_paper_mode_the_journal_alone_restores_the_day() {
+        let out = reconcile(day(), at(30), &journal(true), None, &keys());
+        assert!(out.mismatches.is_empty());
+        assert_eq!(out.restoration.fills.len(), 1);
+        assert!(out.restoration.guards.contains_key(&reliance()));
+        // Yesterday's tags do not count today.
+        let out = reconcile(
+            day().succ_opt().unwrap(),
+            at(30),
+            &journal(true),
+            None,
+            &keys(),
+        );
+        assert_eq!(out.restoration.sequence, 0);
+        assert!(out.restoration.fills.is_empty());
+    }
+}

@@ -1,0 +1,131 @@
+//! `/metrics` in the Prometheus text exposition format. Written out directly: nine series of three shapes
+//! (counter, gauge, histogram) do not need a metrics registry, and the numbers come from one snapshot.
+
+use std::fmt::Write;
+
+use super::board::{LATENCY_BUCKETS, StatusSnapshot};
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+pub fn render(status: &StatusSnapshot) -> String {
+    let mut out = String::new();
+    let feed = &status.feed;
+    family(
+        &mut out,
+        "dalal_ticks_total",
+        "counter",
+        "Prices delivered to the engine, by source.",
+    );
+    let _ = writeln!(
+        out,
+        "dalal_ticks_total{{source=\"stream\"}} {}",
+        feed.stream_ticks
+    );
+    let _ = writeln!(
+        out,
+        "dalal_ticks_total{{source=\"poll\"}} {}",
+        feed.poll_ticks
+    );
+    family(
+        &mut out,
+        "dalal_feed_state_seconds_total",
+        "counter",
+        "Seconds the feed spent in each state.",
+    );
+    for (state, seconds) in &feed.seconds_in_state {
+        let _ = writeln!(
+            out,
+            "dalal_feed_state_seconds_total{{state=\"{state}\"}} {seconds:.3}"
+        );
+    }
+    for (name, help, value) in [
+        (
+            "dalal_feed_reconnects_total",
+            "WebSocket reconnects.",
+            feed.reconnects,
+        ),
+        (
+            "dalal_feed_polls_total",
+            "LTP polling requests.",
+            feed.polls,
+        ),
+        (
+            "dalal_feed_rate_limited_total",
+            "Requests answered 429.",
+            feed.rate_limited,
+        ),
+        (
+            "dalal_feed_bad_frames_total",
+            "Feed frames that could not be decoded.",
+            feed.bad_frames,
+        ),
+        (
+            "dalal_orders_today_total",
+            "Orders sent today.",
+            status.orders_today,
+        ),
+    ] {
+        family(&mut out, name, "counter", help);
+        let _ = writeln!(out, "{name} {value}");
+    }
+    family(
+        &mut out,
+        "dalal_order_round_trip_seconds",
+        "histogram",
+        "Time from sending an order to the broker's answer.",
+    );
+    let histogram = &status.order_latency;
+    let mut cumulative = 0;
+    for (bound, count) in LATENCY_BUCKETS.iter().zip(histogram.counts) {
+        cumulative += count;
+        let _ = writeln!(
+            out,
+            "dalal_order_round_trip_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
+        );
+    }
+    let total: u64 = histogram.counts.iter().sum();
+    let _ = writeln!(
+        out,
+        "dalal_order_round_trip_seconds_bucket{{le=\"+Inf\"}} {total}"
+    );
+    let _ = writeln!(
+        out,
+        "dalal_order_round_trip_seconds_sum {:.6}",
+        histogram.sum_seconds
+    );
+    let _ = writeln!(out, "dalal_order_round_trip_seconds_count {total}");
+    family(
+        &mut out,
+        "dalal_errors_total",
+        "counter",
+        "Errors by class.",
+    );
+    for (class, count) in &status.errors {
+        let _ = writeln!(out, "dalal_errors_total{{class=\"{class}\"}} {count}");
+    }
+    family(
+        &mut out,
+        "dalal_open_positions",
+        "gauge",
+        "Instruments with an open position.",
+    );
+    let _ = writeln!(out, "dalal_open_positions {}", status.positions.len());
+    family(
+        &mut out,
+        "dalal_day_pnl_rupees",
+        "gauge",
+        "Realized plus unrealized P&L of the day.",
+    );
+    let _ = writeln!(out, "dalal_day_pnl_rupees {}", status.day_pnl);
+    family(
+        &mut out,
+        "dalal_healthy",
+        "gauge",
+        "1 while /health answers 200.",
+    );
+    let _ = writeln!(out, "dalal_healthy {}", u8::from(status.healthy));
+    out
+}

@@ -1,0 +1,480 @@
+//! The day runner on the simulator with the simulated clock: sleeping to the next pre-open across a weekend and
+//! a holiday, pre-open checks that keep trading off, a short session that squares off at the flat time, a
+//! restart mid-position that re-arms the stop without a second entry, and `/health` following price freshness.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveTime, Utc};
+use dalal::broker::OrderBroker;
+use dalal::broker::upstox::{
+    FeedMode, RestSettings, UpstoxAccount, UpstoxFeedBroker, UpstoxOrders,
+};
+use dalal::calendar::{MarketCalendar, SessionTimes, SpecialSession};
+use dalal::config::{Config, Secret, StopRule, TokenSource};
+use dalal::domain::InstrumentId;
+use dalal::execution::PaperBroker;
+use dalal::journal::{JournalEntry, JournalWriter, Recorded, Store};
+use dalal::runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions};
+use dalal::sim::Scenario;
+use dalal::status::{StatusBoard, StatusServer};
+use rust_decimal::dec;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::support::{
+    SIM_TOKEN, SimHarness, date, ist, quiet_scenario, scenario_with, shipped_config,
+};
+
+fn hm(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap()
+}
+
+/// The shipped config with a 45-minute special session on Monday 23 Nov 2026 (09:15–10:00), entries until
+/// 09:45 and a flat time of 09:50, so a whole day runs in seconds. Prices may be a minute old: at these clock
+/// speeds scheduling delays are seconds of market time, and staleness has its own test.
+fn short_day_config(journal: &Path) -> Config {
+    let mut config = Config::load(&shipped_config()).unwrap();
+    config.bot.calendar.special_sessions.insert(
+        date(2026, 11, 23),
+        SpecialSession {
+            name: "short test session".into(),
+            times: SessionTimes {
+                pre_open: hm(9, 0),
+                pre_open_entry_end: hm(9, 8),
+                open: hm(9, 15),
+                close: hm(10, 0),
+                post_close: None,
+            },
+        },
+    );
+    config.bot.journal_path = journal.to_path_buf();
+    config.bot.risk.max_price_age_ms = 60_000;
+    config.bot.session.last_entry_time = hm(9, 45);
+    config.bot.session.square_off_time = hm(9, 50);
+    config.strategy.qualify.or_minutes = 5;
+    config.strategy.time.last_entry_time = hm(9, 45);
+    config.strategy.time.flat_time = hm(9, 50);
+    // Wide stops, far targets and no trail: trades stay open until the flat time.
+    config.strategy.exit.stop = StopRule::Percent;
+    config.strategy.exit.stop_pct = dec!(5);
+    config.strategy.exit.target_r = dec!(50);
+    config.strategy.exit.trail_after_r = dec!(50);
+    config
+}
+
+fn calendar_of(config: &Config) -> MarketCalendar {
+    MarketCalendar::new(config.bot.calendar.clone())
+}
+
+fn upstox_keys(config: &Config) -> HashMap<String, InstrumentId> {
+    config
+        .bot
+        .universe
+        .iter()
+        .map(|i| (i.upstox_key().unwrap().to_string(), i.id.clone()))
+        .collect()
+}
+
+/// A runner in its own task, with what a test needs to watch and stop it.
+struct RunningDay {
+    task: JoinHandle<Vec<DayReport>>,
+    stop: watch::Sender<bool>,
+    board: Arc<StatusBoard>,
+    writer: JournalWriter,
+    journal: PathBuf,
+}
+
+impl RunningDay {
+    async fn finish(self) -> Vec<DayReport> {
+        let reports = tokio::time::timeout(Duration::from_secs(120), self.task)
+            .await
+            .expect("the runner finishes")
+            .unwrap();
+        self.writer.close().unwrap();
+        reports
+    }
+
+    fn entries(&self) -> Vec<Recorded> {
+        journal_entries(&self.journal)
+    }
+}
+
+fn journal_entries(path: &Path) -> Vec<Recorded> {
+    Store::open(path)
+        .unwrap()
+        .between(ist(2020, 1, 1, 0, 0, 0), ist(2030, 1, 1, 0, 0, 0))
+        .unwrap()
+}
+
+/// Starts a runner against `sim`: paper fills, or the simulator's own matching as a live broker. The account
+/// checks use `account_token`.
+fn start_runner(sim: &SimHarness, config: Config, paper: bool, account_token: &str) -> RunningDay {
+    let journal = config.bot.journal_path.clone();
+    let writer = JournalWriter::open(&journal, paper).unwrap();
+    let keys = upstox_keys(&config);
+    let feed = Arc::new(UpstoxFeedBroker::new(
+        sim.rest_with(
+            SIM_TOKEN,
+            RestSettings {
+                read_attempts: 1,
+                ..RestSettings::default()
+            },
+        ),
+        TokenSource::Fixed(Secret::new(SIM_TOKEN)),
+        FeedMode::Ltpc,
+    ));
+    let rest = Arc::new(sim.rest(account_token));
+    let account = Arc::new(UpstoxAccount::new(
+        Arc::clone(&rest),
+        TokenSource::Fixed(Secret::new(account_token)),
+    ));
+    let board = StatusBoard::new(Duration::from_millis(3_000));
+    let (stop, stopped) = watch::channel(false);
+    let options = RunnerOptions {
+        days: Some(1),
+        config_path: None,
+        journal_path: journal.clone(),
+    };
+    let task = if paper {
+        let paper = Arc::new(PaperBroker::new(dec!(5)));
+        let brokers = RunnerBrokers {
+            feed,
+            orders: Arc::clone(&paper),
+            account,
+            paper: Some(paper),
+            keys,
+        };
+        spawn(config, sim, brokers, &writer, &board, options, stopped)
+    } else {
+        let instrument_keys = config
+            .bot
+            .universe
+            .iter()
+            .map(|i| (i.id.clone(), i.upstox_key().unwrap()))
+            .collect();
+        let brokers = RunnerBrokers {
+            feed,
+            orders: Arc::new(UpstoxOrders::new(rest, instrument_keys)),
+            account,
+            paper: None,
+            keys,
+        };
+        spawn(config, sim, brokers, &writer, &board, options, stopped)
+    };
+    RunningDay {
+        task,
+        stop,
+        board,
+        writer,
+        journal,
+    }
+}
+
+fn spawn<F, O, A>(
+    config: Config,
+    sim: &SimHarness,
+    brokers: RunnerBrokers<F, O, A>,
+    writer: &JournalWriter,
+    board: &Arc<StatusBoard>,
+    options: RunnerOptions,
+    stopped: watch::Receiver<bool>,
+) -> JoinHandle<Vec<DayReport>>
+where
+    F: dalal::broker::FeedBroker,
+    O: OrderBroker,
+    A: dalal::broker::AccountBroker,
+{
+    let runner = DayRunner::new(
+        config,
+        sim.clock.clone(),
+        brokers,
+        writer.journal(),
+        Arc::clone(board),
+        options,
+        stopped,
+    );
+    tokio::spawn(runner.run())
+}
+
+/// Waits (in real time, at most `limit`) until `condition` holds.
+async fn wait_for(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn checks(entries: &[Recorded]) -> Vec<(DateTime<Utc>, String, bool, Option<String>)> {
+    entries
+        .iter()
+        .filter_map(|r| match &r.entry {
+            JournalEntry::Check {
+                name,
+                passed,
+                remedy,
+                ..
+            } => Some((r.at, name.clone(), *passed, remedy.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn started_on_a_friday_evening_it_sleeps_over_the_weekend_and_a_holiday_to_the_next_pre_open()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::load(&shipped_config()).unwrap();
+    config.bot.journal_path = dir.path().join("journal.sqlite");
+    // Friday 23 Jan 2026, 18:00 IST; Monday 26 Jan is Republic Day.
+    let sim = SimHarness::start(quiet_scenario(), ist(2026, 1, 23, 18, 0, 0), 20.0).await;
+    let day = start_runner(&sim, config, true, SIM_TOKEN);
+    wait_for(Duration::from_secs(30), "the pre-open checks", || {
+        !checks(&day.entries()).is_empty()
+    })
+    .await;
+    let woke = checks(&day.entries())[0].0;
+    assert!(
+        woke >= ist(2026, 1, 27, 9, 0, 0) && woke < ist(2026, 1, 27, 9, 1, 0),
+        "the first pre-open check ran at {woke}, not at Tuesday 27 Jan 09:00 IST"
+    );
+    let _ = day.stop.send(true);
+    let reports = day.finish().await;
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].date, date(2026, 1, 27));
+    assert!(reports[0].stopped_early);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_keeps_trading_disabled_and_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = short_day_config(&dir.path().join("journal.sqlite"));
+    let sim = SimHarness::start_with_calendar(
+        quiet_scenario(),
+        ist(2026, 11, 23, 9, 10, 0),
+        120.0,
+        calendar_of(&config),
+    )
+    .await;
+    let day = start_runner(&sim, config, true, "an-expired-token");
+    let reports = day.finish().await;
+    let report = &reports[0];
+    assert!(!report.trading_enabled);
+    let token = report.checks.iter().find(|c| c.name == "token").unwrap();
+    assert!(!token.passed);
+    assert!(token.detail.contains("refused"), "{}", token.detail);
+    let remedy = token.remedy.as_deref().unwrap();
+    assert!(
+        remedy.contains("log in again") && remedy.contains("03:30 IST"),
+        "{remedy}"
+    );
+    let entries = journal_entries(&dir.path().join("journal.sqlite"));
+    assert!(
+        entries.iter().all(|r| r.entry.kind() != "order"),
+        "no order without a valid token"
+    );
+    let failed_checks: Vec<_> = checks(&entries).into_iter().filter(|c| !c.2).collect();
+    assert_eq!(
+        failed_checks.len(),
+        1,
+        "a check that keeps failing is journaled once"
+    );
+    assert!(entries.iter().any(|r| matches!(
+        &r.entry,
+        JournalEntry::DaySummary { trading_enabled: false, failures, .. } if failures[0].contains("token")
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_trades_and_squares_off_at_the_flat_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = short_day_config(&dir.path().join("journal.sqlite"));
+    let sim = SimHarness::start_with_calendar(
+        quiet_scenario(),
+        ist(2026, 11, 23, 9, 14, 0),
+        120.0,
+        calendar_of(&config),
+    )
+    .await;
+    let day = start_runner(&sim, config, true, SIM_TOKEN);
+    let reports = day.finish().await;
+    let report = &reports[0];
+    assert!(report.trading_enabled, "{:?}", report.checks);
+    let entries = journal_entries(&dir.path().join("journal.sqlite"));
+    let trades: Vec<_> = entries
+        .iter()
+        .filter_map(|r| match &r.entry {
+            JournalEntry::Trade {
+                exit_time,
+                exit_reason,
+                ..
+            } => Some((*exit_time, exit_reason.clone())),
+            _ => None,
+        })
+        .collect();
+    assert!(!trades.is_empty(), "the day traded");
+    for (exit_time, reason) in &trades {
+        assert_eq!(reason, "time exit");
+        assert!(
+            *exit_time >= ist(2026, 11, 23, 9, 50, 0) && *exit_time < ist(2026, 11, 23, 9, 51, 0)
+        );
+    }
+    assert_eq!(report.session.round_trips as usize, trades.len());
+    let summary = entries
+        .iter()
+        .find(|r| r.entry.kind() == "day_summary")
+        .expect("the close report is journaled");
+    assert!(summary.at >= ist(2026, 11, 23, 10, 0, 0));
+    let closing = entries.iter().any(|r| matches!(
+        &r.entry,
+        JournalEntry::Reconciliation { action, detail } if action == "checked" && detail.starts_with("at the close")
+    ));
+    assert!(closing, "the close is reconciled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_mid_position_re_arms_the_stop_and_never_enters_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.sqlite");
+    let config = short_day_config(&journal);
+    let sim = SimHarness::start_with_calendar(
+        quiet_scenario(),
+        ist(2026, 11, 23, 9, 14, 0),
+        60.0,
+        calendar_of(&config),
+    )
+    .await;
+    let first = start_runner(&sim, config.clone(), false, SIM_TOKEN);
+    wait_for(Duration::from_secs(60), "a filled entry", || {
+        first.entries().iter().any(|r| r.entry.kind() == "fill")
+    })
+    .await;
+    // The process dies: no wind-down, no close report.
+    first.task.abort();
+    let _ = first.task.await;
+    first.writer.close().unwrap();
+    let died_at = sim.clock.now();
+    let before = journal_entries(&journal);
+
+    let second = start_runner(&sim, config, false, SIM_TOKEN);
+    let reports = second.finish().await;
+    assert!(reports[0].trading_enabled, "{:?}", reports[0].checks);
+    let after: Vec<Recorded> = journal_entries(&journal)
+        .into_iter()
+        .filter(|r| r.seq > before.last().unwrap().seq)
+        .collect();
+    let re_armed: Vec<&String> = after
+        .iter()
+        .filter_map(|r| match &r.entry {
+            JournalEntry::Reconciliation { detail, .. } if detail.starts_with("re-armed") => {
+                Some(detail)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!re_armed.is_empty(), "the open position's stop is re-armed");
+
+    // At the broker: one entry per instrument at most, every tag unique, and everything flat at the end.
+    let rest = sim.rest(SIM_TOKEN);
+    let book = rest.order_book().await.unwrap();
+    let mut entries_per_instrument: HashMap<String, u32> = HashMap::new();
+    let mut tags = std::collections::HashSet::new();
+    for order in &book {
+        let tag = order.tag.clone().unwrap();
+        assert!(tags.insert(tag.clone()), "tag {tag} was used twice");
+        if tag.rsplit('-').next().unwrap().starts_with('E') {
+            *entries_per_instrument
+                .entry(order.instrument_key.clone())
+                .or_default() += 1;
+        }
+    }
+    assert!(
+        entries_per_instrument.values().all(|n| *n == 1),
+        "{entries_per_instrument:?}"
+    );
+    let positions = rest.positions().await.unwrap();
+    assert!(
+        positions.iter().all(|p| p.net_quantity == 0),
+        "flat after the close: {positions:?}"
+    );
+    println!("died at {died_at}; re-armed: {re_armed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_goes_503_while_prices_are_stale_and_back_to_200() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = short_day_config(&dir.path().join("journal.sqlite"));
+    // From 09:20 for a minute the WebSocket is silent and polling is rate-limited: no price at all.
+    let scenario: Scenario = scenario_with(
+        "[[fault]]\nkind = \"silence\"\nfrom = \"09:20\"\nuntil = \"09:21\"\n\n\
+         [[fault]]\nkind = \"ltp_429\"\nfrom = \"09:20\"\nuntil = \"09:21\"\n",
+    );
+    let sim = SimHarness::start_with_calendar(
+        scenario,
+        ist(2026, 11, 23, 9, 17, 0),
+        20.0,
+        calendar_of(&config),
+    )
+    .await;
+    let day = start_runner(&sim, config, true, SIM_TOKEN);
+    let server = StatusServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::clone(&day.board),
+        sim.clock.clone(),
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}/health", server.addr());
+    let client = reqwest::Client::new();
+    let mut seen = Vec::new();
+    while sim.clock.now() < ist(2026, 11, 23, 9, 22, 30) {
+        let answer = client.get(&url).send().await.unwrap();
+        let code = answer.status().as_u16();
+        let body = answer.text().await.unwrap();
+        if seen.last().map(|(c, _, _)| *c) != Some(code) {
+            seen.push((code, sim.clock.now(), body));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let _ = day.stop.send(true);
+    day.finish().await;
+    let codes: Vec<u16> = seen.iter().map(|(c, _, _)| *c).collect();
+    let stale = seen
+        .iter()
+        .position(|(c, _, _)| *c == 503)
+        .unwrap_or_else(|| {
+            panic!("never 503: {seen:?}");
+        });
+    assert!(
+        codes[stale + 1..].contains(&200),
+        "back to 200 after the fault: {seen:?}"
+    );
+    let (_, at, body) = &seen[stale];
+    assert!(
+        *at >= ist(2026, 11, 23, 9, 20, 0) && *at < ist(2026, 11, 23, 9, 21, 0),
+        "stale at {at}"
+    );
+    assert!(body.contains("prices stale"), "{body}");
+    let metrics = client
+        .get(format!("http://{}/metrics", server.addr()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        "dalal_ticks_total{source=\"stream\"}",
+        "dalal_feed_state_seconds_total{state=\"polling\"}",
+        "dalal_feed_rate_limited_total",
+        "dalal_order_round_trip_seconds_count",
+    ] {
+        assert!(metrics.contains(series), "{series} missing from\n{metrics}");
+    }
+}
