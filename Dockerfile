@@ -1,6 +1,6 @@
-# dalal in a container. Build:  docker build -t dalal .
-# Run (today's session plan):   docker run --rm dalal calendar
-# Broker credentials come from the environment: docker run -e UPSTOX_ACCESS_TOKEN=… dalal check-config
+# dalal in a container. Build:           docker build -t dalal .
+# A paper day on the built-in simulator: docker run --rm dalal
+# Market hours with a broker: see "Docker" in README.md (env file, three volumes, the status port).
 
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
@@ -20,7 +20,11 @@ COPY config ./config
 COPY strategies ./strategies
 RUN mkdir -p /app/data && chown dalal:dalal /app/data
 USER dalal
-ENV DALAL_LOG_FORMAT=json
-VOLUME ["/app/data"]
+# JSON logs for log shippers; the status endpoint reachable from outside the container.
+ENV DALAL_LOG_FORMAT=json \
+    DALAL_STATUS_LISTEN=0.0.0.0:8686
+EXPOSE 8686
+VOLUME ["/app/config", "/app/strategies", "/app/data"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["dalal", "health"]
 ENTRYPOINT ["dalal"]
-CMD ["calendar"]
+CMD ["run"]

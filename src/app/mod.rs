@@ -6,6 +6,7 @@ mod calendar_command;
 mod check_config_command;
 mod decode_command;
 mod feed_command;
+mod health_command;
 mod logging;
 mod run_command;
 mod sim_clock_args;
@@ -56,6 +57,9 @@ pub enum Command {
     /// Run the bot: market days on their own (sleep, pre-open checks, session, square-off, close report). With
     /// `broker = "sim"` (the shipped config) a paper day on the built-in simulator, in a few minutes.
     Run(run_command::RunArgs),
+    /// Ask a running bot's status endpoint whether it is healthy (exit 0) or not (exit 1): the container's
+    /// health check.
+    Health(health_command::HealthArgs),
     /// Watch the failover feed: live prices with source and age, and every feed state change with its reason.
     Feed(feed_command::FeedArgs),
     /// Run the market simulator: Upstox's REST API and V3 feed on loopback, with a seeded scenario.
@@ -79,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar { date, config } => Ok(calendar_command::run(&config, date)),
         Command::Decode { format, files } => Ok(decode_command::run(format, &files)),
         Command::Run(args) => run_command::run(args),
+        Command::Health(args) => health_command::run(args),
         Command::Sim(args) => sim_command::run(args),
         Command::Feed(args) => feed_command::run(args),
     }

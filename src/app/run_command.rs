@@ -48,6 +48,9 @@ pub struct RunArgs {
     /// UPSTOX_ACCESS_TOKEN.
     #[arg(long, env = "DALAL_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
+    /// Where the status endpoint listens, over `status.listen` in dalal.toml (a container sets 0.0.0.0:8686).
+    #[arg(long, env = "DALAL_STATUS_LISTEN")]
+    pub status_listen: Option<SocketAddr>,
 }
 
 /// The token the embedded simulator accepts: it never leaves this process.
@@ -57,7 +60,12 @@ const PAPER_SLIPPAGE_BPS: u32 = 5;
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = match Config::load(&args.config) {
-        Ok(config) => config,
+        Ok(mut config) => {
+            if let Some(listen) = args.status_listen {
+                config.bot.status.listen = listen;
+            }
+            config
+        }
         Err(errors) => {
             eprint!("{errors}");
             return Ok(ExitCode::FAILURE);

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{delete, get, post, put};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -57,6 +58,10 @@ impl SimServer {
         let state = Arc::new(state::SimState::new(settings, addr));
         let app = router(state);
         let (shutdown, stopped) = oneshot::channel::<()>();
+        // No Nagle: a feed frame a second must not wait on a delayed ACK, which at 100x is seconds of market time.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async {

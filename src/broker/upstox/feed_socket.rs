@@ -50,7 +50,8 @@ impl UpstoxFeedSocket {
         request
             .headers_mut()
             .insert("User-Agent", HeaderValue::from_static(USER_AGENT));
-        let (ws, _) = tokio_tungstenite::connect_async(request)
+        // No Nagle: subscriptions and pongs are small writes that must not wait for an ACK.
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
             .map_err(handshake_error)?;
         Ok(UpstoxFeedSocket {
