@@ -3,7 +3,6 @@
 //! the feed's counters.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -20,7 +19,6 @@ use crate::calendar::{Clock, MarketCalendar, ist_instant, to_ist};
 use crate::config::{BotConfig, Secret, TokenSource};
 use crate::domain::{InstrumentId, TickSource};
 use crate::feed::{FailoverFeed, FeedOutput, FeedStats, FeedTimings};
-use crate::sim::{Scenario, SimServer, SimSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FeedBrokerChoice {
@@ -92,14 +90,7 @@ async fn watch_feed(
     let (clock, rest, tokens, _sim) = match args.broker {
         FeedBrokerChoice::Sim => {
             let (clock, start) = args.clock.clock(|| default_sim_start(&calendar))?;
-            let settings = SimSettings {
-                token: SIM_TOKEN.into(),
-                renewed_token: None,
-                scenario: Scenario::built_in(),
-                clock: clock.clone(),
-                calendar: calendar.clone(),
-            };
-            let sim = SimServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await?;
+            let sim = super::sim_command::start_in_process(&clock, &calendar, SIM_TOKEN).await?;
             println!(
                 "feed: the built-in simulator at {}, clock from {} IST at {}x",
                 sim.base_url(),

@@ -26,7 +26,7 @@ use crate::config::{BrokerName, Config, Mode, Secret, TokenSource};
 use crate::execution::PaperBroker;
 use crate::journal::{JournalEntry, JournalWriter, Store};
 use crate::runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions, next_session_day};
-use crate::sim::{Scenario, SimServer, SimSettings};
+use crate::sim::SimServer;
 use crate::status::{StatusBoard, StatusServer};
 
 #[derive(Debug, clap::Args)]
@@ -175,14 +175,7 @@ async fn embedded_simulator(
     let clock: Clock = SimulatedClock::new(start, args.speed)
         .context("--speed")?
         .into();
-    let settings = SimSettings {
-        token: SIM_TOKEN.into(),
-        renewed_token: None,
-        scenario: Scenario::built_in(),
-        clock: clock.clone(),
-        calendar: calendar.clone(),
-    };
-    let sim = SimServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await?;
+    let sim = super::sim_command::start_in_process(&clock, calendar, SIM_TOKEN).await?;
     let journal_path = config.bot.journal_path.with_file_name("sim-journal.sqlite");
     remove_journal(&journal_path)?;
     println!(

@@ -72,3 +72,22 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     })
 }
+
+/// The built-in scenario on a free loopback port, inside this process: what `dalal run` and `dalal feed` use
+/// when no broker is configured. `token` is the only one it accepts.
+pub(super) async fn start_in_process(
+    clock: &Clock,
+    calendar: &MarketCalendar,
+    token: &str,
+) -> anyhow::Result<SimServer> {
+    let settings = SimSettings {
+        token: token.into(),
+        renewed_token: None,
+        scenario: Scenario::built_in(),
+        clock: clock.clone(),
+        calendar: calendar.clone(),
+    };
+    SimServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings)
+        .await
+        .context("cannot start the simulator on 127.0.0.1")
+}

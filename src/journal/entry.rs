@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Fill;
+
 /// One journal record. Prices and money are decimals serialized as strings, so nothing is rounded through f64.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -131,6 +133,18 @@ impl JournalEntry {
             | JournalEntry::Fill { instrument, .. }
             | JournalEntry::Trade { instrument, .. } => Some(instrument),
             _ => None,
+        }
+    }
+}
+
+impl From<&Fill> for JournalEntry {
+    fn from(fill: &Fill) -> Self {
+        JournalEntry::Fill {
+            tag: fill.tag.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+            instrument: fill.instrument.to_string(),
+            side: fill.side.to_string(),
+            quantity: fill.quantity,
+            price: fill.price,
         }
     }
 }

@@ -271,12 +271,24 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             return (checks, None);
         }
         checks.push(pre_open::check_prices(brokers.feed.as_ref(), &brokers.keys).await);
+        let (check, reconciled) = self.reconcile_today(date).await;
+        checks.push(check);
+        let all_passed = checks.iter().all(|c| c.passed);
+        (checks, reconciled.filter(|_| all_passed))
+    }
+
+    /// Today's journal, flushed first, against the broker.
+    async fn reconcile_today(&self, date: NaiveDate) -> (CheckResult, Option<Reconciled>) {
         if let Err(e) = self.journal.flush() {
             tracing::error!(error = %e, "the journal could not be flushed before reconciliation");
         }
-        let now = self.clock.now();
-        let day = (date, ist_instant(date, chrono::NaiveTime::MIN), now);
-        let (check, reconciled) = pre_open::check_reconciliation(
+        let brokers = &self.brokers;
+        let day = (
+            date,
+            ist_instant(date, chrono::NaiveTime::MIN),
+            self.clock.now(),
+        );
+        pre_open::check_reconciliation(
             &self.options.journal_path,
             brokers.paper.is_some(),
             day,
@@ -284,10 +296,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             brokers.account.as_ref(),
             &brokers.keys,
         )
-        .await;
-        checks.push(check);
-        let all_passed = checks.iter().all(|c| c.passed);
-        (checks, reconciled.filter(|_| all_passed))
+        .await
     }
 
     /// Journals what reconciliation did and cancels our orders left working by a previous run.
@@ -304,16 +313,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             );
         }
         for fill in &reconciled.missing_fills {
-            self.journal.record(
-                now,
-                JournalEntry::Fill {
-                    tag: fill.tag.as_ref().map(|t| t.to_string()).unwrap_or_default(),
-                    instrument: fill.instrument.to_string(),
-                    side: fill.side.to_string(),
-                    quantity: fill.quantity,
-                    price: fill.price,
-                },
-            );
+            self.journal.record(now, JournalEntry::from(fill));
         }
         for order in &reconciled.working_orders {
             if let Err(e) = self.brokers.orders.cancel(&order.order_id).await {
@@ -396,24 +396,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
 
     /// After the close: today's journal against the broker once more; differences are journaled for the trader.
     async fn final_reconciliation(&mut self, date: NaiveDate) {
-        if let Err(e) = self.journal.flush() {
-            tracing::error!(error = %e, "the journal could not be flushed at the close");
-        }
-        let brokers = &self.brokers;
-        let day = (
-            date,
-            ist_instant(date, chrono::NaiveTime::MIN),
-            self.clock.now(),
-        );
-        let (check, reconciled) = pre_open::check_reconciliation(
-            &self.options.journal_path,
-            brokers.paper.is_some(),
-            day,
-            brokers.orders.as_ref(),
-            brokers.account.as_ref(),
-            &brokers.keys,
-        )
-        .await;
+        let (check, reconciled) = self.reconcile_today(date).await;
         let open = reconciled.map_or(0, |r| r.restoration.guards.len());
         let detail = if open == 0 {
             format!("at the close: {}", check.detail)

@@ -337,16 +337,7 @@ impl<O: OrderBroker> TradingSession<O> {
             return;
         };
         self.summary.fills += 1;
-        self.journal.record(
-            now,
-            JournalEntry::Fill {
-                tag: fill.tag.as_ref().map(|t| t.to_string()).unwrap_or_default(),
-                instrument: fill.instrument.to_string(),
-                side: fill.side.to_string(),
-                quantity: fill.quantity,
-                price: fill.price,
-            },
-        );
+        self.journal.record(now, JournalEntry::from(fill));
         let signal = fill
             .tag
             .as_ref()
