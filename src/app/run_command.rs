@@ -345,11 +345,13 @@ fn print_report(report: &DayReport, journal: &Path, paper: bool) {
         }
     }
     println!(
-        "orders {}, fills {}, round trips {}, realized P&L ₹{}",
+        "orders {}, fills {}, round trips {}, P&L ₹{} gross, charges ≈ ₹{}, net ₹{}",
         session.orders,
         session.fills,
         session.round_trips,
-        session.realized_pnl.round_dp(2)
+        session.realized_pnl.round_dp(2),
+        session.charges.round_dp(2),
+        (session.realized_pnl - session.charges).round_dp(2)
     );
     let day_start = ist_instant(report.date, NaiveTime::MIN);
     let trades = Store::open(journal)

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::calendar_data::{self, CalendarFile};
+use super::charges::ChargeRates;
 use super::checker::Checker;
 use super::error::{ConfigError, ConfigErrorKind};
 use super::source::TomlFile;
@@ -212,6 +213,8 @@ struct BotFile {
     #[serde(default)]
     status: StatusSettings,
     #[serde(default)]
+    charges: ChargeRates,
+    #[serde(default)]
     calendar: CalendarFile,
 }
 
@@ -236,6 +239,7 @@ pub struct BotConfig {
     pub risk: RiskLimits,
     pub session: SessionCutoffs,
     pub status: StatusSettings,
+    pub charges: ChargeRates,
     pub calendar: CalendarData,
 }
 
@@ -261,6 +265,7 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
     check.feed(&raw.feed);
     check.risk(&raw.risk);
     check.session(&raw.session, &universe);
+    check.charges(&raw.charges);
     let calendar = calendar_data::build(
         file,
         &raw.calendar,
@@ -278,6 +283,7 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
         risk: raw.risk,
         session: raw.session,
         status: raw.status,
+        charges: raw.charges,
         calendar,
     })
 }
@@ -501,6 +507,36 @@ impl Checker<'_> {
                     "give a positive amount in rupees".into(),
                 );
             }
+        }
+    }
+
+    fn charges(&mut self, c: &ChargeRates) {
+        let percentages = [
+            ("charges.brokerage_pct", c.brokerage_pct),
+            ("charges.stt_sell_pct", c.stt_sell_pct),
+            ("charges.exchange_pct", c.exchange_pct),
+            ("charges.sebi_pct", c.sebi_pct),
+            ("charges.stamp_buy_pct", c.stamp_buy_pct),
+            ("charges.gst_pct", c.gst_pct),
+        ];
+        for (key, value) in percentages {
+            if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
+                self.fail(
+                    ConfigErrorKind::OutOfRange,
+                    key,
+                    format!("{value} % is not a rate"),
+                    "give a percentage from 0 to 100, as on your broker's charges page (0.025 means 0.025 %)"
+                        .into(),
+                );
+            }
+        }
+        if c.brokerage_per_order < Decimal::ZERO {
+            self.fail(
+                ConfigErrorKind::OutOfRange,
+                "charges.brokerage_per_order",
+                format!("₹{} is negative", c.brokerage_per_order),
+                "give the brokerage cap per executed order in rupees, e.g. 20".into(),
+            );
         }
     }
 

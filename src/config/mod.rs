@@ -7,6 +7,7 @@
 
 mod bot;
 mod calendar_data;
+mod charges;
 mod checker;
 mod error;
 mod secrets;
@@ -22,6 +23,7 @@ use toml::de::{DeTable, DeValue};
 pub use bot::{
     BotConfig, BrokerName, FeedSettings, Mode, RiskLimits, SessionCutoffs, StatusSettings,
 };
+pub use charges::ChargeRates;
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
 pub use secrets::{Secret, Secrets, secret_variables};
 pub use strategy::{Direction, EntryTrigger, SizingRule, StopRule, StrategyConfig};

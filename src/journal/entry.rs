@@ -97,7 +97,9 @@ pub enum JournalEntry {
         orders: u64,
         fills: u64,
         round_trips: u64,
+        /// Gross of charges.
         realized_pnl: Decimal,
+        charges: Decimal,
         seconds_streaming: u64,
         seconds_polling: u64,
         /// Each fallback to polling: IST time and reason.

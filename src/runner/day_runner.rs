@@ -367,6 +367,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             self.brokers.paper.clone(),
             self.journal.clone(),
             Arc::clone(&self.status),
+            config.bot.charges,
         );
         self.status.set_phase(
             "session",
@@ -433,6 +434,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                 fills: session.fills,
                 round_trips: session.round_trips,
                 realized_pnl: session.realized_pnl,
+                charges: session.charges,
                 seconds_streaming: report.seconds_streaming,
                 seconds_polling: report.seconds_polling,
                 fallbacks: session

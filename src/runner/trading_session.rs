@@ -14,7 +14,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::broker::{BrokerError, OrderBroker};
 use crate::calendar::Clock;
-use crate::domain::{InstrumentId, OrderTag, Tick, TickSource};
+use crate::config::ChargeRates;
+use crate::domain::{InstrumentId, OrderTag, Side, Tick, TickSource};
 use crate::engine::{Command, Engine, EngineEvent, EngineNote};
 use crate::execution::{Executor, PaperBroker, SubmitOutcome};
 use crate::feed::{FeedOutput, FeedState};
@@ -41,7 +42,10 @@ pub struct SessionSummary {
     pub orders: u64,
     pub fills: u64,
     pub round_trips: u64,
+    /// Gross of charges.
     pub realized_pnl: Decimal,
+    /// The charges estimate of the round trips.
+    pub charges: Decimal,
     pub fallbacks: Vec<FallbackEpisode>,
 }
 
@@ -65,6 +69,9 @@ struct RoundTrip {
     exit_value: Decimal,
     slippage: Decimal,
     exit_reason: String,
+    /// Filled value per order tag and side, for the charges: brokerage is per executed order.
+    bought: HashMap<String, Decimal>,
+    sold: HashMap<String, Decimal>,
 }
 
 pub struct TradingSession<O: OrderBroker> {
@@ -75,6 +82,7 @@ pub struct TradingSession<O: OrderBroker> {
     paper: Option<Arc<PaperBroker>>,
     journal: Journal,
     status: Arc<StatusBoard>,
+    charges: ChargeRates,
     bars: HashMap<InstrumentId, MinuteBar>,
     signal_prices: HashMap<OrderTag, Decimal>,
     trips: HashMap<InstrumentId, RoundTrip>,
@@ -90,6 +98,7 @@ impl<O: OrderBroker> TradingSession<O> {
         paper: Option<Arc<PaperBroker>>,
         journal: Journal,
         status: Arc<StatusBoard>,
+        charges: ChargeRates,
     ) -> Self {
         TradingSession {
             clock,
@@ -98,6 +107,7 @@ impl<O: OrderBroker> TradingSession<O> {
             paper,
             journal,
             status,
+            charges,
             bars: HashMap::new(),
             signal_prices: HashMap::new(),
             trips: HashMap::new(),
@@ -362,8 +372,17 @@ impl<O: OrderBroker> TradingSession<O> {
                 exit_value: Decimal::ZERO,
                 slippage: Decimal::ZERO,
                 exit_reason: String::new(),
+                bought: HashMap::new(),
+                sold: HashMap::new(),
             });
         trip.slippage += slipped;
+        let by_order = match fill.side {
+            Side::Buy => &mut trip.bought,
+            Side::Sell => &mut trip.sold,
+        };
+        *by_order
+            .entry(fill.tag.as_ref().map(|t| t.to_string()).unwrap_or_default())
+            .or_default() += value;
         if fill.side.to_string() == trip.side {
             trip.quantity += fill.quantity;
             trip.entry_value += value;
@@ -380,8 +399,12 @@ impl<O: OrderBroker> TradingSession<O> {
             } else {
                 trip.entry_value - trip.exit_value
             };
+            let bought: Vec<Decimal> = trip.bought.values().copied().collect();
+            let sold: Vec<Decimal> = trip.sold.values().copied().collect();
+            let charges = self.charges.round_trip(&bought, &sold);
             self.summary.round_trips += 1;
             self.summary.realized_pnl += pnl;
+            self.summary.charges += charges;
             self.journal.record(
                 now,
                 JournalEntry::Trade {
@@ -393,7 +416,7 @@ impl<O: OrderBroker> TradingSession<O> {
                     exit_time: fill.time,
                     exit_price: (trip.exit_value / quantity).round_dp(2),
                     pnl,
-                    charges: Decimal::ZERO,
+                    charges,
                     slippage: trip.slippage,
                     exit_reason: self
                         .exit_reasons

@@ -313,13 +313,20 @@ async fn a_day_trades_and_squares_off_at_the_flat_time() {
             JournalEntry::Trade {
                 exit_time,
                 exit_reason,
+                charges,
                 ..
-            } => Some((*exit_time, exit_reason.clone())),
+            } => Some((*exit_time, exit_reason.clone(), *charges)),
             _ => None,
         })
         .collect();
     assert!(!trades.is_empty(), "the day traded");
-    for (exit_time, reason) in &trades {
+    let charges: rust_decimal::Decimal = trades.iter().map(|t| t.2).sum();
+    assert!(
+        trades.iter().all(|t| t.2 > dec!(0)),
+        "every round trip carries its charges"
+    );
+    assert_eq!(report.session.charges, charges);
+    for (exit_time, reason, _) in &trades {
         assert_eq!(reason, "time exit");
         assert!(
             *exit_time >= ist(2026, 11, 23, 9, 50, 0) && *exit_time < ist(2026, 11, 23, 9, 51, 0)

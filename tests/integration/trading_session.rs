@@ -85,6 +85,7 @@ async fn run_session<O: OrderBroker>(
         paper,
         writer.journal(),
         board,
+        config.bot.charges,
     );
     let (_keep_running, mut running) = watch::channel(false);
     let summary = session
