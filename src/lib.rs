@@ -12,6 +12,7 @@ pub mod engine;
 pub mod execution;
 pub mod feed;
 pub mod journal;
+pub mod review;
 pub mod runner;
 pub mod sim;
 pub mod status;

@@ -7,6 +7,7 @@ mod check_config_command;
 mod decode_command;
 mod feed_command;
 mod health_command;
+mod journal_command;
 mod logging;
 mod run_command;
 mod sim_clock_args;
@@ -60,6 +61,8 @@ pub enum Command {
     /// Ask a running bot's status endpoint whether it is healthy (exit 0) or not (exit 1): the container's
     /// health check.
     Health(health_command::HealthArgs),
+    /// Review the trade journal: summary, trades, export --csv, report --html.
+    Journal(journal_command::JournalArgs),
     /// Watch the failover feed: live prices with source and age, and every feed state change with its reason.
     Feed(feed_command::FeedArgs),
     /// Run the market simulator: Upstox's REST API and V3 feed on loopback, with a seeded scenario.
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Decode { format, files } => Ok(decode_command::run(format, &files)),
         Command::Run(args) => run_command::run(args),
         Command::Health(args) => health_command::run(args),
+        Command::Journal(args) => journal_command::run(args),
         Command::Sim(args) => sim_command::run(args),
         Command::Feed(args) => feed_command::run(args),
     }

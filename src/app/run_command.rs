@@ -176,7 +176,7 @@ async fn embedded_simulator(
         .context("--speed")?
         .into();
     let sim = super::sim_command::start_in_process(&clock, calendar, SIM_TOKEN).await?;
-    let journal_path = config.bot.journal_path.with_file_name("sim-journal.sqlite");
+    let journal_path = super::journal_command::journal_path(&config.bot);
     remove_journal(&journal_path)?;
     println!(
         "dalal: no broker configured (broker = \"sim\"): paper-trading the built-in simulator at {}",

@@ -38,6 +38,8 @@ pub enum EngineEvent {
     /// An order of ours ended without (further) fills: cancelled or rejected.
     OrderEnded {
         tag: OrderTag,
+        /// Refused or rejected, rather than cancelled.
+        rejected: bool,
         reason: String,
     },
     /// Time passes: re-check time rules and confirmations without a new price.

@@ -267,6 +267,7 @@ fn the_daily_loss_limit_cancels_entries_flattens_and_blocks_new_ones() {
     assert_eq!(exits.len(), 1);
     assert_eq!(exits[0].request().side, Side::Sell);
     engine.on_event(EngineEvent::OrderEnded {
+        rejected: false,
         tag: infy_entry.request().tag.clone(),
         reason: "cancelled".into(),
     });

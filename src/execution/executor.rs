@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 
-use crate::broker::{BrokerError, ErrorClass, OrderBroker, OrderReport, RateBudget, RateLimit};
+use crate::broker::{
+    BrokerError, ErrorClass, OrderBroker, OrderReport, OrderState, RateBudget, RateLimit,
+};
 use crate::calendar::Clock;
 use crate::domain::{Fill, OrderRequest, OrderTag};
 use crate::engine::{ApprovedOrder, EngineEvent};
@@ -110,6 +112,7 @@ impl<B: OrderBroker> Executor<B> {
                 self.tracked.get_mut(&tag).expect("inserted above").ended = true;
                 events.push(EngineEvent::OrderEnded {
                     tag: tag.clone(),
+                    rejected: true,
                     reason: e.to_string(),
                 });
             }
@@ -212,6 +215,7 @@ impl<B: OrderBroker> Executor<B> {
                         .unwrap_or_else(|| reports[0].status_text.clone());
                     events.push(EngineEvent::OrderEnded {
                         tag: tag.clone(),
+                        rejected: reports.iter().any(|r| r.state == OrderState::Rejected),
                         reason,
                     });
                 }

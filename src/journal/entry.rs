@@ -52,6 +52,12 @@ pub enum JournalEntry {
         signal_price: Decimal,
         state: String,
     },
+    /// An order of ours ended without (further) fills.
+    OrderEnded {
+        tag: String,
+        rejected: bool,
+        reason: String,
+    },
     Fill {
         tag: String,
         instrument: String,
@@ -99,6 +105,8 @@ pub enum JournalEntry {
         round_trips: u64,
         /// Gross of charges.
         realized_pnl: Decimal,
+        /// Journals written before charges were estimated read as zero.
+        #[serde(default)]
         charges: Decimal,
         seconds_streaming: u64,
         seconds_polling: u64,
@@ -117,6 +125,7 @@ impl JournalEntry {
             JournalEntry::Signal { .. } => "signal",
             JournalEntry::RiskRefusal { .. } => "risk_refusal",
             JournalEntry::Order { .. } => "order",
+            JournalEntry::OrderEnded { .. } => "order_ended",
             JournalEntry::Fill { .. } => "fill",
             JournalEntry::Trade { .. } => "trade",
             JournalEntry::Reconciliation { .. } => "reconciliation",

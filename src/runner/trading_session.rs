@@ -341,10 +341,24 @@ impl<O: OrderBroker> TradingSession<O> {
         self.journal.record(now, entry);
     }
 
-    /// Journals a fill, and the round trip it completes.
+    /// Journals an order's end, or a fill and the round trip it completes.
     fn journal_order_event(&mut self, event: &EngineEvent, now: DateTime<Utc>) {
-        let EngineEvent::Fill(fill) = event else {
-            return;
+        let fill = match event {
+            EngineEvent::Fill(fill) => fill,
+            EngineEvent::OrderEnded {
+                tag,
+                rejected,
+                reason,
+            } => {
+                let entry = JournalEntry::OrderEnded {
+                    tag: tag.to_string(),
+                    rejected: *rejected,
+                    reason: reason.clone(),
+                };
+                self.journal.record(now, entry);
+                return;
+            }
+            _ => return,
         };
         self.summary.fills += 1;
         self.journal.record(now, JournalEntry::from(fill));

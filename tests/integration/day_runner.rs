@@ -35,7 +35,7 @@ fn hm(h: u32, m: u32) -> NaiveTime {
 /// The shipped config with a 45-minute special session on Monday 23 Nov 2026 (09:15–10:00), entries until
 /// 09:45 and a flat time of 09:50, so a whole day runs in seconds. Prices may be a minute old: at these clock
 /// speeds scheduling delays are seconds of market time, and staleness has its own test.
-fn short_day_config(journal: &Path) -> Config {
+pub fn short_day_config(journal: &Path) -> Config {
     let mut config = Config::load(&shipped_config()).unwrap();
     config.bot.calendar.special_sessions.insert(
         date(2026, 11, 23),
@@ -65,7 +65,7 @@ fn short_day_config(journal: &Path) -> Config {
     config
 }
 
-fn calendar_of(config: &Config) -> MarketCalendar {
+pub fn calendar_of(config: &Config) -> MarketCalendar {
     MarketCalendar::new(config.bot.calendar.clone())
 }
 
@@ -79,7 +79,7 @@ fn upstox_keys(config: &Config) -> HashMap<String, InstrumentId> {
 }
 
 /// A runner in its own task, with what a test needs to watch and stop it.
-struct RunningDay {
+pub struct RunningDay {
     task: JoinHandle<Vec<DayReport>>,
     stop: watch::Sender<bool>,
     board: Arc<StatusBoard>,
@@ -88,7 +88,7 @@ struct RunningDay {
 }
 
 impl RunningDay {
-    async fn finish(self) -> Vec<DayReport> {
+    pub async fn finish(self) -> Vec<DayReport> {
         let reports = tokio::time::timeout(Duration::from_secs(120), self.task)
             .await
             .expect("the runner finishes")
@@ -102,7 +102,7 @@ impl RunningDay {
     }
 }
 
-fn journal_entries(path: &Path) -> Vec<Recorded> {
+pub fn journal_entries(path: &Path) -> Vec<Recorded> {
     Store::open(path)
         .unwrap()
         .between(ist(2020, 1, 1, 0, 0, 0), ist(2030, 1, 1, 0, 0, 0))
@@ -111,7 +111,12 @@ fn journal_entries(path: &Path) -> Vec<Recorded> {
 
 /// Starts a runner against `sim`: paper fills, or the simulator's own matching as a live broker. The account
 /// checks use `account_token`.
-fn start_runner(sim: &SimHarness, config: Config, paper: bool, account_token: &str) -> RunningDay {
+pub fn start_runner(
+    sim: &SimHarness,
+    config: Config,
+    paper: bool,
+    account_token: &str,
+) -> RunningDay {
     let journal = config.bot.journal_path.clone();
     let writer = JournalWriter::open(&journal, paper).unwrap();
     let keys = upstox_keys(&config);

@@ -8,6 +8,7 @@ mod execution;
 mod failover;
 mod journal;
 mod official_sdk;
+mod review;
 mod run_command;
 mod support;
 mod trading_session;
