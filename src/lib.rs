@@ -7,6 +7,7 @@ pub mod app;
 pub mod broker;
 pub mod calendar;
 pub mod config;
+pub mod doctor;
 pub mod domain;
 pub mod engine;
 pub mod execution;

@@ -19,6 +19,7 @@ use crate::calendar::{Clock, MarketCalendar, ist_instant, to_ist};
 use crate::config::{BotConfig, Secret, TokenSource};
 use crate::domain::{InstrumentId, TickSource};
 use crate::feed::{FailoverFeed, FeedOutput, FeedStats, FeedTimings};
+use crate::sim::Scenario;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FeedBrokerChoice {
@@ -90,7 +91,13 @@ async fn watch_feed(
     let (clock, rest, tokens, _sim) = match args.broker {
         FeedBrokerChoice::Sim => {
             let (clock, start) = args.clock.clock(|| default_sim_start(&calendar))?;
-            let sim = super::sim_command::start_in_process(&clock, &calendar, SIM_TOKEN).await?;
+            let sim = super::sim_command::start_in_process(
+                &clock,
+                &calendar,
+                SIM_TOKEN,
+                Scenario::built_in(),
+            )
+            .await?;
             println!(
                 "feed: the built-in simulator at {}, clock from {} IST at {}x",
                 sim.base_url(),

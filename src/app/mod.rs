@@ -5,6 +5,7 @@
 mod calendar_command;
 mod check_config_command;
 mod decode_command;
+mod doctor_command;
 mod feed_command;
 mod health_command;
 mod journal_command;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Run the bot: market days on their own (sleep, pre-open checks, session, square-off, close report). With
     /// `broker = "sim"` (the shipped config) a paper day on the built-in simulator, in a few minutes.
     Run(run_command::RunArgs),
+    /// Diagnose feed and auth problems: config, clock, calendar, token, LTP, market status, the WebSocket and
+    /// order permissions, each PASS / WARN / FAIL with its evidence and remedy. Exit 0, 1 (warnings) or 2.
+    Doctor(doctor_command::DoctorArgs),
     /// Ask a running bot's status endpoint whether it is healthy (exit 0) or not (exit 1): the container's
     /// health check.
     Health(health_command::HealthArgs),
@@ -87,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Decode { format, files } => Ok(decode_command::run(format, &files)),
         Command::Run(args) => run_command::run(args),
         Command::Health(args) => health_command::run(args),
+        Command::Doctor(args) => doctor_command::run(args),
         Command::Journal(args) => journal_command::run(args),
         Command::Sim(args) => sim_command::run(args),
         Command::Feed(args) => feed_command::run(args),

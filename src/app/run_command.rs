@@ -26,7 +26,7 @@ use crate::config::{BrokerName, Config, Mode, Secret, TokenSource};
 use crate::execution::PaperBroker;
 use crate::journal::{JournalEntry, JournalWriter, Store};
 use crate::runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions, next_session_day};
-use crate::sim::SimServer;
+use crate::sim::{Scenario, SimServer};
 use crate::status::{StatusBoard, StatusServer};
 
 #[derive(Debug, clap::Args)]
@@ -175,7 +175,9 @@ async fn embedded_simulator(
     let clock: Clock = SimulatedClock::new(start, args.speed)
         .context("--speed")?
         .into();
-    let sim = super::sim_command::start_in_process(&clock, calendar, SIM_TOKEN).await?;
+    let sim =
+        super::sim_command::start_in_process(&clock, calendar, SIM_TOKEN, Scenario::built_in())
+            .await?;
     let journal_path = super::journal_command::journal_path(&config.bot);
     remove_journal(&journal_path)?;
     println!(

@@ -73,17 +73,18 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The built-in scenario on a free loopback port, inside this process: what `dalal run` and `dalal feed` use
-/// when no broker is configured. `token` is the only one it accepts.
+/// A simulator on a free loopback port, inside this process: what `dalal run`, `dalal feed` and `dalal doctor`
+/// use when no broker is configured. `token` is the only one it accepts.
 pub(super) async fn start_in_process(
     clock: &Clock,
     calendar: &MarketCalendar,
     token: &str,
+    scenario: Scenario,
 ) -> anyhow::Result<SimServer> {
     let settings = SimSettings {
         token: token.into(),
         renewed_token: None,
-        scenario: Scenario::built_in(),
+        scenario,
         clock: clock.clone(),
         calendar: calendar.clone(),
     };

@@ -142,5 +142,28 @@ fn router(state: Arc<state::SimState>) -> Router {
         )
         .route(FEED_PATH, get(upstox_feed::connect))
         .fallback(upstox_rest::not_found)
+        .layer(axum::middleware::map_response_with_state(
+            Arc::clone(&state),
+            simulated_date,
+        ))
         .with_state(state)
+}
+
+/// Every answer's `Date` header on the simulated clock, as a broker's would be on its own: `dalal doctor`
+/// measures clock offsets from it.
+async fn simulated_date(
+    axum::extract::State(state): axum::extract::State<Arc<state::SimState>>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    let date = state
+        .clock
+        .now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&date) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::DATE, value);
+    }
+    response
 }

@@ -73,12 +73,16 @@ pub async fn connect(
 }
 
 async fn session(mut socket: WebSocket, state: &SimState, connected_at: DateTime<Utc>) {
+    // A silent connection says nothing at all, not even its first frame.
     let first = {
         let (inner, now) = state.at_now();
-        feed_frames::market_info(&inner.market, now)
+        let silent = inner.faults.active(FaultKind::Silence, now).is_some();
+        (!silent).then(|| feed_frames::market_info(&inner.market, now))
     };
-    if socket.send(Message::Binary(first.into())).await.is_err() {
-        return;
+    if let Some(first) = first {
+        if socket.send(Message::Binary(first.into())).await.is_err() {
+            return;
+        }
     }
     // Subscribed market indexes with their mode and the quote sequence last sent.
     let mut subscribed: HashMap<usize, (FeedMode, u64)> = HashMap::new();
@@ -150,6 +154,7 @@ async fn on_request(
     };
     let snapshot = {
         let (inner, now) = state.at_now();
+        let silent = inner.faults.active(FaultKind::Silence, now).is_some();
         let indexes: Vec<usize> = request
             .data
             .instrument_keys
@@ -172,6 +177,7 @@ async fn on_request(
                     added.push((i, mode));
                 }
                 feed_frames::feeds(&inner.market, &added, FrameType::InitialFeed, now)
+                    .filter(|_| !silent)
             }
         }
     };

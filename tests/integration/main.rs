@@ -4,6 +4,7 @@ mod calendar;
 mod cli;
 mod config;
 mod day_runner;
+mod doctor;
 mod execution;
 mod failover;
 mod journal;

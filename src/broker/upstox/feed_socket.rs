@@ -8,6 +8,7 @@
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -17,6 +18,7 @@ use super::feed_frame::{FeedDecodeError, FeedFrame};
 use super::feed_request::{FeedMethod, FeedMode, FeedRequest};
 use super::rest_client::USER_AGENT;
 use crate::broker::{BrokerError, ErrorClass};
+use crate::config::Secret;
 
 const ENDPOINT: &str = "market data feed";
 
@@ -40,13 +42,18 @@ pub struct UpstoxFeedSocket {
 impl UpstoxFeedSocket {
     /// Connects to a one-time URL from `authorize`. The URL carries a credential: it is never logged.
     pub async fn connect(url: &Url) -> Result<UpstoxFeedSocket, BrokerError> {
-        let mut request = url.as_str().into_client_request().map_err(|e| {
+        let request = url.as_str().into_client_request().map_err(|e| {
             BrokerError::new(
                 ErrorClass::Malformed,
                 ENDPOINT,
                 format!("bad feed URL: {e}"),
             )
         })?;
+        Self::open(request).await
+    }
+
+    /// The handshake, with a real User-Agent (Cloudflare refuses requests without one).
+    async fn open(mut request: Request) -> Result<UpstoxFeedSocket, BrokerError> {
         request
             .headers_mut()
             .insert("User-Agent", HeaderValue::from_static(USER_AGENT));
@@ -58,6 +65,39 @@ impl UpstoxFeedSocket {
             ws,
             requests_sent: 0,
         })
+    }
+
+    /// The SDKs' path: `/v3/feed/market-data-feed` on the API host with the Bearer header, which Upstox answers
+    /// with a redirect to a one-time URL. tokio-tungstenite does not follow it, so this fails with the 3xx; it
+    /// exists for `dalal doctor` to show what a non-following client meets.
+    pub async fn connect_direct(
+        api: &Url,
+        token: &Secret,
+    ) -> Result<UpstoxFeedSocket, BrokerError> {
+        let mut url = api
+            .join("/v3/feed/market-data-feed")
+            .map_err(|e| BrokerError::new(ErrorClass::Malformed, ENDPOINT, e.to_string()))?;
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        url.set_scheme(scheme).map_err(|()| {
+            BrokerError::new(ErrorClass::Malformed, ENDPOINT, "no WebSocket scheme")
+        })?;
+        let mut request = url.as_str().into_client_request().map_err(|e| {
+            BrokerError::new(
+                ErrorClass::Malformed,
+                ENDPOINT,
+                format!("bad feed URL: {e}"),
+            )
+        })?;
+        let bearer =
+            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                BrokerError::new(
+                    ErrorClass::Auth,
+                    ENDPOINT,
+                    "the token is not a valid header value",
+                )
+            })?;
+        request.headers_mut().insert("Authorization", bearer);
+        Self::open(request).await
     }
 
     pub async fn subscribe(&mut self, mode: FeedMode, keys: &[&str]) -> Result<(), BrokerError> {

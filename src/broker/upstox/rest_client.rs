@@ -9,6 +9,7 @@
 use std::sync::RwLock;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -168,6 +169,28 @@ impl UpstoxRest {
             }
         }
         Ok(quotes)
+    }
+
+    /// The broker's clock, from the HTTP `Date` header of a market-status call (whole seconds): for measuring
+    /// this machine's clock offset.
+    pub async fn server_date(&self) -> Result<Option<DateTime<Utc>>, BrokerError> {
+        let endpoint = "/v2/market/status/NSE";
+        self.standard.acquire().await;
+        let response = self
+            .request(Method::GET, Host::Api, endpoint, &[])
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, endpoint))?;
+        Ok(response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.to_utc()))
+    }
+
+    pub fn hosts(&self) -> &UpstoxHosts {
+        &self.hosts
     }
 
     /// The exchange's session status, e.g. `NORMAL_OPEN`.

@@ -1,0 +1,309 @@
+//! `dalal doctor`: the investigation a trader otherwise does by hand for days when the feed is refused. A fixed
+//! sequence of checks against the configured broker (or the simulator), each with its evidence and a remedy:
+//! config, clock offset, calendar, token, LTP for the universe, market status, the WebSocket, and order
+//! permissions. Read-only: it never places an order.
+
+mod feed_probe;
+mod report;
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::broker::ErrorClass;
+use crate::broker::upstox::UpstoxRest;
+use crate::calendar::{Clock, EquityClass, MarketCalendar, to_ist};
+use crate::config::{BrokerName, Config, Mode, Secret};
+use crate::journal::{JournalEntry, Store};
+
+pub use feed_probe::ProbeSettings;
+pub use report::{Check, DoctorReport, Verdict};
+
+/// A clock further off than this makes time rules and staleness checks unreliable.
+const CLOCK_WARN_MS: i64 = 1_000;
+const CLOCK_FAIL_MS: i64 = 5_000;
+
+/// Everything the checks look at.
+pub struct DoctorInputs<'a> {
+    /// The loaded config, or the text of its problems.
+    pub config: Result<&'a Config, String>,
+    pub config_path: &'a Path,
+    pub clock: Clock,
+    pub rest: &'a UpstoxRest,
+    pub token: Secret,
+    /// The broker's instrument keys of the universe.
+    pub keys: Vec<String>,
+    /// The journal to search for order refusals, if there is one.
+    pub journal: Option<&'a Path>,
+    pub probe: ProbeSettings,
+}
+
+pub async fn diagnose(broker: &str, inputs: DoctorInputs<'_>) -> DoctorReport {
+    let clock = &inputs.clock;
+    let config_check = match &inputs.config {
+        Ok(_) => Check::pass(
+            "config",
+            format!(
+                "{} and its strategy are valid",
+                inputs.config_path.display()
+            ),
+        ),
+        Err(problems) => Check::fail(
+            "config",
+            problems.trim_end().to_string(),
+            format!(
+                "fix them, then `dalal check-config {}`",
+                inputs.config_path.display()
+            ),
+        ),
+    };
+    let calendar = inputs
+        .config
+        .as_ref()
+        .ok()
+        .map(|c| MarketCalendar::new(c.bot.calendar.clone()));
+    let in_session = calendar
+        .as_ref()
+        .is_some_and(|c| c.is_continuous(clock.now(), EquityClass::CashOnly));
+    let http_date = inputs.rest.server_date().await;
+    let received = clock.now();
+    let token = token_check(inputs.rest).await;
+    let ltp = ltp_check(inputs.rest, &inputs.keys).await;
+    let status = match inputs.rest.market_status("NSE").await {
+        Ok(status) => Check::pass("market status", format!("NSE: {status}")),
+        Err(e) => Check::warn(
+            "market status",
+            format!("the market-status endpoint failed: {e}"),
+            "not needed for trading; dalal keeps its own calendar",
+        ),
+    };
+    let feed = feed_probe::probe(
+        inputs.rest,
+        &inputs.token,
+        &inputs.keys,
+        clock,
+        in_session,
+        &inputs.probe,
+    )
+    .await;
+    let clock_check = clock_check(
+        http_date.ok().flatten().map(|d| (d, received)),
+        feed.server_time,
+    );
+    let calendar_check = match &calendar {
+        Some(calendar) => calendar_check(calendar, clock.now()),
+        None => Check::warn(
+            "calendar",
+            "no calendar without a valid config",
+            "fix the config first",
+        ),
+    };
+    let orders = order_check(
+        inputs.config.as_ref().ok().copied(),
+        inputs.journal.map(|path| (path, clock.now())),
+    );
+    DoctorReport {
+        broker: broker.to_string(),
+        checks: vec![
+            config_check,
+            clock_check,
+            calendar_check,
+            token,
+            ltp,
+            status,
+            feed.check,
+            orders,
+        ],
+    }
+}
+
+/// Local minus server time: positive when this machine is ahead.
+fn clock_check(
+    http: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    feed: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Check {
+    const NAME: &str = "clock";
+    let offset =
+        |(server, local): (DateTime<Utc>, DateTime<Utc>)| (local - server).num_milliseconds();
+    // The HTTP Date has whole seconds: it cannot tell offsets under a second.
+    let (measured, how) = match (feed, http) {
+        (Some(f), _) => (offset(f), "the feed's currentTs"),
+        (None, Some(h)) => (offset(h) - 500, "the HTTP Date header (±1 s)"),
+        (None, None) => {
+            return Check::warn(
+                NAME,
+                "the broker sent no time to compare with",
+                "make sure the machine syncs its clock (NTP / chrony)",
+            );
+        }
+    };
+    let evidence = format!("this machine is {measured:+} ms off the broker, by {how}");
+    match measured.abs() {
+        ms if ms <= CLOCK_WARN_MS => Check::pass(NAME, evidence),
+        ms if ms <= CLOCK_FAIL_MS => Check::warn(
+            NAME,
+            evidence,
+            "enable NTP time sync (chrony or systemd-timesyncd)",
+        ),
+        _ => Check::fail(
+            NAME,
+            evidence,
+            "sync the clock (NTP): session times, the flat time and price staleness all depend on it",
+        ),
+    }
+}
+
+fn calendar_check(calendar: &MarketCalendar, now: DateTime<Utc>) -> Check {
+    let phase = calendar.phase_at(now, EquityClass::CashOnly);
+    let next = calendar
+        .next_open_after(now)
+        .map(|open| {
+            to_ist(open.open_at)
+                .format("%a %-d %b %Y %H:%M IST")
+                .to_string()
+        })
+        .unwrap_or_else(|| "none in the calendar".into());
+    Check::pass(
+        "calendar",
+        format!(
+            "{} IST: {phase:?}; next open {next}",
+            to_ist(now).format("%a %-d %b %Y %H:%M:%S")
+        ),
+    )
+}
+
+async fn token_check(rest: &UpstoxRest) -> Check {
+    const NAME: &str = "token";
+    match rest.profile().await {
+        Ok(profile) => Check::pass(
+            NAME,
+            format!("profile 200: {} ({})", profile.user_id, profile.broker),
+        ),
+        Err(e) if e.class == ErrorClass::Auth => Check::fail(
+            NAME,
+            format!("profile 401: the token is expired or wrong ({e})"),
+            "log in again (Upstox tokens expire at 03:30 IST every day) and set UPSTOX_ACCESS_TOKEN or the token file",
+        ),
+        Err(e) if e.class == ErrorClass::Forbidden => Check::fail(
+            NAME,
+            format!("profile 403: {e}"),
+            "the app or account is not allowed this call: check the app's status in the Upstox developer console",
+        ),
+        Err(e) => Check::fail(
+            NAME,
+            format!("profile failed: {e}"),
+            "check the network and Upstox's status",
+        ),
+    }
+}
+
+async fn ltp_check(rest: &UpstoxRest, keys: &[String]) -> Check {
+    const NAME: &str = "ltp";
+    let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
+    match rest.ltp(&wanted).await {
+        Ok(quotes) => {
+            let closes = quotes.iter().filter(|q| q.previous_close.is_some()).count();
+            let evidence = format!(
+                "{} of {} instruments priced, {closes} with a previous close",
+                quotes.len(),
+                keys.len()
+            );
+            if quotes.len() == keys.len() && closes == keys.len() {
+                Check::pass(NAME, evidence)
+            } else {
+                Check::warn(
+                    NAME,
+                    evidence,
+                    "check the ISINs (instrument keys) of the missing instruments in dalal.toml",
+                )
+            }
+        }
+        Err(e) if e.class == ErrorClass::RateLimited => Check::fail(
+            NAME,
+            format!("LTP answered 429: rate-limited ({e})"),
+            "another program is using this account's request budget, or polling runs too fast: keep \
+             feed.poll_interval_ms at 1000 or more and stop other scripts on the same token",
+        ),
+        Err(e) => Check::fail(
+            NAME,
+            format!("LTP failed: {e}"),
+            "see the token check; then the network",
+        ),
+    }
+}
+
+/// What can be known about order permissions without placing an order.
+fn order_check(config: Option<&Config>, journal: Option<(&Path, DateTime<Utc>)>) -> Check {
+    const NAME: &str = "orders";
+    if let Some(found) = journal.and_then(|(path, now)| refused_orders(path, now)) {
+        return found;
+    }
+    let Some(config) = config else {
+        return Check::warn(
+            NAME,
+            "no config to read the limits from",
+            "fix the config first",
+        );
+    };
+    let rate = config.bot.risk.max_orders_per_second;
+    let basics = format!(
+        "{rate} orders/s (the exchange's limit without algo registration is 10); exits go as LIMIT orders with \
+         price protection, never MARKET"
+    );
+    match (config.bot.broker, config.bot.mode) {
+        (BrokerName::Upstox, Mode::Live) => Check::warn(
+            NAME,
+            format!("{basics}; the static IP cannot be verified without placing an order"),
+            "order APIs answer UDAPI1154 from any IP but the one registered on your Upstox app: run dalal from \
+             that machine",
+        ),
+        _ => Check::pass(
+            NAME,
+            format!("{basics}; paper or simulated orders need no permissions"),
+        ),
+    }
+}
+
+/// Orders the broker refused for a permission in the journal's last week: static IP, or MARKET blocked.
+fn refused_orders(path: &Path, now: DateTime<Utc>) -> Option<Check> {
+    let store = Store::open(path).ok()?;
+    let entries = store.between(now - TimeDelta::days(7), now).ok()?;
+    let text = |entry: &JournalEntry| match entry {
+        JournalEntry::Error { message, .. } => Some(message.clone()),
+        JournalEntry::Order { state, .. } => Some(state.clone()),
+        JournalEntry::OrderEnded { reason, .. } => Some(reason.clone()),
+        _ => None,
+    };
+    let seen = |code: &str| {
+        entries
+            .iter()
+            .filter_map(|r| text(&r.entry).filter(|t| t.contains(code)).map(|_| r.at))
+            .next_back()
+    };
+    if let Some(at) = seen("UDAPI1154") {
+        return Some(Check::fail(
+            "orders",
+            format!(
+                "an order was refused with UDAPI1154 (static IP not whitelisted) at {}",
+                to_ist(at)
+            ),
+            "register this machine's public IP on your Upstox app, or run dalal from the registered machine",
+        ));
+    }
+    seen("UDAPI1158").map(|at| {
+        Check::fail(
+            "orders",
+            format!("an order was refused with UDAPI1158 (market orders blocked) at {}", to_ist(at)),
+            "send LIMIT orders with price protection (dalal's exits do); check any strategy override",
+        )
+    })
+}
+
+/// Waits used by the CLI: long enough for a real broker, short enough to be run by hand.
+pub fn default_probe_settings() -> ProbeSettings {
+    ProbeSettings {
+        frame_timeout: Duration::from_secs(5),
+        price_timeout: Duration::from_secs(5),
+    }
+}
