@@ -9,10 +9,10 @@ use anyhow::Context;
 use chrono::NaiveDateTime;
 use url::Url;
 
-use super::sim_clock_args::parse_ist_datetime;
+use super::sim_clock_args::{parse_ist_datetime, start_or};
 use super::upstox_setup::{rest_client, upstox_tokens};
 use crate::broker::upstox::{RestSettings, UpstoxHosts};
-use crate::calendar::{Clock, IST, MarketCalendar, SimulatedClock};
+use crate::calendar::{Clock, MarketCalendar, SimulatedClock};
 use crate::config::{BrokerName, Config, Secret, TokenSource};
 use crate::doctor::{self, Check, DoctorInputs, DoctorReport};
 use crate::sim::Scenario;
@@ -94,14 +94,7 @@ async fn examine(
                 Some(path) => Scenario::load(path)?,
                 None => Scenario::built_in(),
             };
-            let start = match args.start {
-                Some(local) => local
-                    .and_local_timezone(IST)
-                    .earliest()
-                    .context("--start is not a valid IST time")?
-                    .to_utc(),
-                None => Clock::System.now(),
-            };
+            let start = start_or(args.start, || Ok(Clock::System.now()))?;
             let clock: Clock = SimulatedClock::new(start, 1.0)
                 .context("the simulator's clock")?
                 .into();

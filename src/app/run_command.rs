@@ -14,17 +14,18 @@ use chrono::{NaiveDateTime, NaiveTime, TimeDelta};
 use rust_decimal::Decimal;
 use tokio::sync::watch;
 
-use super::sim_clock_args::parse_ist_datetime;
+use super::sim_clock_args::{parse_ist_datetime, start_or};
 use super::status_line;
 use super::upstox_setup::{feed_rest_client, rest_client, upstox_keys, upstox_tokens};
 use crate::broker::upstox::{
     FeedMode, RestSettings, UpstoxAccount, UpstoxFeedBroker, UpstoxHosts, UpstoxOrders,
 };
 use crate::broker::{AccountBroker, FeedBroker, OrderBroker};
-use crate::calendar::{Clock, DayPlan, IST, MarketCalendar, SimulatedClock, ist_instant, to_ist};
+use crate::calendar::{Clock, DayPlan, MarketCalendar, SimulatedClock, ist_instant, to_ist};
 use crate::config::{BrokerName, Config, Mode, Secret, TokenSource};
 use crate::execution::PaperBroker;
-use crate::journal::{JournalEntry, JournalWriter, Store};
+use crate::journal::{JournalWriter, Store};
+use crate::review;
 use crate::runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions, next_session_day};
 use crate::sim::{Scenario, SimServer};
 use crate::status::{StatusBoard, StatusServer};
@@ -156,22 +157,15 @@ async fn embedded_simulator(
     config: &Config,
     calendar: &MarketCalendar,
 ) -> anyhow::Result<(Setup, SimServer)> {
-    let start = match args.start {
-        Some(local) => local
-            .and_local_timezone(IST)
-            .earliest()
-            .context("--start is not a valid IST time")?
-            .to_utc(),
-        None => {
-            let date = next_session_day(calendar, Clock::System.now())
-                .context("the calendar has no trading day ahead")?;
-            let pre_open = match calendar.day_plan(date) {
-                DayPlan::Open(plan) => plan.times.pre_open,
-                DayPlan::Closed(_) => NaiveTime::from_hms_opt(9, 0, 0).expect("a valid time"),
-            };
-            ist_instant(date, pre_open) - TimeDelta::seconds(30)
-        }
-    };
+    let start = start_or(args.start, || {
+        let date = next_session_day(calendar, Clock::System.now())
+            .context("the calendar has no trading day ahead")?;
+        let pre_open = match calendar.day_plan(date) {
+            DayPlan::Open(plan) => plan.times.pre_open,
+            DayPlan::Closed(_) => NaiveTime::from_hms_opt(9, 0, 0).expect("a valid time"),
+        };
+        Ok(ist_instant(date, pre_open) - TimeDelta::seconds(30))
+    })?;
     let clock: Clock = SimulatedClock::new(start, args.speed)
         .context("--speed")?
         .into();
@@ -356,48 +350,17 @@ fn print_report(report: &DayReport, journal: &Path, paper: bool) {
         (session.realized_pnl - session.charges).round_dp(2)
     );
     let day_start = ist_instant(report.date, NaiveTime::MIN);
-    let trades = Store::open(journal)
-        .and_then(|s| s.between(day_start, day_start + TimeDelta::days(1)))
-        .map(|entries| {
-            trade_lines(
-                &entries
-                    .into_iter()
-                    .filter(|r| r.paper == paper)
-                    .map(|r| r.entry)
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .unwrap_or_else(|e| vec![format!("(cannot read the journal: {e})")]);
-    for line in trades {
-        println!("  {line}");
+    match Store::open(journal).and_then(|s| s.between(day_start, day_start + TimeDelta::days(1))) {
+        Ok(entries) => {
+            let ours: Vec<_> = entries.into_iter().filter(|r| r.paper == paper).collect();
+            print!(
+                "{}",
+                review::trades(&review::figures(&ours, report.date, report.date))
+            );
+        }
+        Err(e) => println!("(cannot read the journal: {e})"),
     }
     if report.stopped_early {
         println!("stopped before the close by a signal");
     }
-}
-
-fn trade_lines(entries: &[JournalEntry]) -> Vec<String> {
-    entries
-        .iter()
-        .filter_map(|e| match e {
-            JournalEntry::Trade {
-                instrument,
-                side,
-                quantity,
-                entry_time,
-                entry_price,
-                exit_time,
-                exit_price,
-                pnl,
-                exit_reason,
-                ..
-            } => Some(format!(
-                "{side:<4} {quantity:>5} {instrument:<14} {} → {}  ₹{entry_price} → ₹{exit_price}  P&L ₹{}  ({exit_reason})",
-                to_ist(*entry_time).format("%H:%M:%S"),
-                to_ist(*exit_time).format("%H:%M:%S"),
-                pnl.round_dp(2)
-            )),
-            _ => None,
-        })
-        .collect()
 }

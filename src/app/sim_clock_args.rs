@@ -22,16 +22,24 @@ impl SimClockArgs {
         &self,
         default_start: impl FnOnce() -> DateTime<Utc>,
     ) -> anyhow::Result<(Clock, DateTime<Utc>)> {
-        let start = match self.start {
-            Some(local) => local
-                .and_local_timezone(IST)
-                .earliest()
-                .context("--start is not a valid IST time")?
-                .to_utc(),
-            None => default_start(),
-        };
+        let start = start_or(self.start, || Ok(default_start()))?;
         let clock = SimulatedClock::new(start, self.speed).context("--speed")?;
         Ok((clock.into(), start))
+    }
+}
+
+/// `--start` as an instant, or `default` when it was left out.
+pub(super) fn start_or(
+    start: Option<NaiveDateTime>,
+    default: impl FnOnce() -> anyhow::Result<DateTime<Utc>>,
+) -> anyhow::Result<DateTime<Utc>> {
+    match start {
+        Some(local) => Ok(local
+            .and_local_timezone(IST)
+            .earliest()
+            .context("--start is not a valid IST time")?
+            .to_utc()),
+        None => default(),
     }
 }
 
