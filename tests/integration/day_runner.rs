@@ -490,3 +490,94 @@ async fn health_goes_503_while_prices_are_stale_and_back_to_200() {
         assert!(metrics.contains(series), "{series} missing from\n{metrics}");
     }
 }
+
+/// A short live day on the simulator (its order matching as the broker) with the shipped exit rules and the
+/// given tweaks; returns the journal.
+async fn live_day(tweak: impl FnOnce(&mut Config)) -> Vec<Recorded> {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.sqlite");
+    let mut config = short_day_config(&journal);
+    config.strategy.exit = Config::load(&shipped_config()).unwrap().strategy.exit;
+    tweak(&mut config);
+    let sim = SimHarness::start_with_calendar(
+        quiet_scenario(),
+        ist(2026, 11, 23, 9, 14, 0),
+        120.0,
+        calendar_of(&config),
+    )
+    .await;
+    start_runner(&sim, config, false, SIM_TOKEN).finish().await;
+    journal_entries(&journal)
+}
+
+fn trades_by_reason(entries: &[Recorded]) -> HashMap<String, Vec<rust_decimal::Decimal>> {
+    let mut by_reason: HashMap<String, Vec<rust_decimal::Decimal>> = HashMap::new();
+    for recorded in entries {
+        if let JournalEntry::Trade {
+            pnl, exit_reason, ..
+        } = &recorded.entry
+        {
+            by_reason.entry(exit_reason.clone()).or_default().push(*pnl);
+        }
+    }
+    by_reason
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gappers_enter_on_continuation_and_leave_by_stop_target_and_trailing_stop() {
+    let shipped = live_day(|_| {}).await;
+    let exits = trades_by_reason(&shipped);
+    let stops = exits.get("stop").expect("a trade was stopped out");
+    assert!(stops.iter().all(|pnl| *pnl < dec!(0)), "{exits:?}");
+    let targets = exits.get("target").expect("a trade reached its target");
+    assert!(targets.iter().all(|pnl| *pnl > dec!(0)), "{exits:?}");
+    for recorded in &shipped {
+        if let JournalEntry::Trade { slippage, .. } = &recorded.entry {
+            assert!(*slippage >= dec!(0), "slippage is journaled as a cost");
+        }
+    }
+
+    let trailing = live_day(|c| {
+        c.strategy.exit.trail_after_r = dec!(0.3);
+        c.strategy.exit.trail_pct = dec!(0.1);
+    })
+    .await;
+    let exits = trades_by_reason(&trailing);
+    assert!(exits.contains_key("trailing stop"), "{exits:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_loss_limit_flattens_and_blocks_entries_for_the_rest_of_the_day() {
+    let entries = live_day(|c| c.bot.risk.max_daily_loss = dec!(300)).await;
+    let tripped = entries
+        .iter()
+        .find(|r| {
+            matches!(&r.entry, JournalEntry::Error { class, message }
+                if class == "risk" && message.contains("daily loss limit reached"))
+        })
+        .expect("the limit trips")
+        .at;
+    let entries_after: Vec<&String> = entries
+        .iter()
+        .filter(|r| r.at > tripped)
+        .filter_map(|r| match &r.entry {
+            JournalEntry::Order { tag, .. } if tag.contains("-E") => Some(tag),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        entries_after.is_empty(),
+        "entries after the trip: {entries_after:?}"
+    );
+    // Flattened: the close finds no position open.
+    let close = entries
+        .iter()
+        .find_map(|r| match &r.entry {
+            JournalEntry::Reconciliation { detail, .. } if detail.starts_with("at the close") => {
+                Some(detail)
+            }
+            _ => None,
+        })
+        .expect("the close is reconciled");
+    assert!(!close.contains("still open"), "{close}");
+}
