@@ -494,13 +494,17 @@ async fn health_goes_503_while_prices_are_stale_and_back_to_200() {
 /// A short live day on the simulator (its order matching as the broker) with the shipped exit rules and the
 /// given tweaks; returns the journal.
 async fn live_day(tweak: impl FnOnce(&mut Config)) -> Vec<Recorded> {
+    live_day_in(quiet_scenario(), tweak).await
+}
+
+async fn live_day_in(scenario: Scenario, tweak: impl FnOnce(&mut Config)) -> Vec<Recorded> {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.sqlite");
     let mut config = short_day_config(&journal);
     config.strategy.exit = Config::load(&shipped_config()).unwrap().strategy.exit;
     tweak(&mut config);
     let sim = SimHarness::start_with_calendar(
-        quiet_scenario(),
+        scenario,
         ist(2026, 11, 23, 9, 14, 0),
         120.0,
         calendar_of(&config),
@@ -580,4 +584,26 @@ async fn the_daily_loss_limit_flattens_and_blocks_entries_for_the_rest_of_the_da
         })
         .expect("the close is reconciled");
     assert!(!close.contains("still open"), "{close}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_polled_slower_than_the_price_age_limit_never_enter() {
+    // The WebSocket is refused all day: prices come only from polls every 2 s, older than the 1 s allowed.
+    let refused_all_day =
+        scenario_with("[[fault]]\nkind = \"handshake_403\"\nfrom = \"09:00\"\nuntil = \"10:30\"");
+    let entries = live_day_in(refused_all_day, |c| {
+        c.bot.feed.poll_interval_ms = 2_000;
+        c.bot.risk.max_price_age_ms = 1_000;
+    })
+    .await;
+    let orders = entries.iter().filter(|r| r.entry.kind() == "order").count();
+    assert_eq!(orders, 0, "no entry on stale prices");
+    let stale = entries.iter().any(|r| {
+        matches!(&r.entry, JournalEntry::RiskRefusal { reason, .. } if reason.contains("ms old"))
+    });
+    assert!(stale, "the signals were refused for stale prices");
+    let polled = entries.iter().any(|r| {
+        matches!(&r.entry, JournalEntry::TickSummary { poll_ticks, stream_ticks: 0, .. } if *poll_ticks > 0)
+    });
+    assert!(polled, "prices came by polling only");
 }
