@@ -444,6 +444,27 @@ async fn health_goes_503_while_prices_are_stale_and_back_to_200() {
     .unwrap();
     let url = format!("http://{}/health", server.addr());
     let client = reqwest::Client::new();
+    let status: serde_json::Value = client
+        .get(format!("http://{}/status", server.addr()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for field in [
+        "phase",
+        "feed_state",
+        "price_age_ms",
+        "positions",
+        "day_pnl",
+        "orders_today",
+    ] {
+        assert!(
+            status.get(field).is_some(),
+            "{field} missing from /status: {status}"
+        );
+    }
     let mut seen = Vec::new();
     while sim.clock.now() < ist(2026, 11, 23, 9, 22, 30) {
         let answer = client.get(&url).send().await.unwrap();
