@@ -15,6 +15,14 @@ pub trait OrderBroker: Send + Sync + 'static {
 
     fn cancel(&self, order_id: &str) -> impl Future<Output = Result<(), BrokerError>> + Send;
 
+    /// Changes a working order in place to `order`'s type and prices (same side and quantity): how a resting
+    /// stop follows a trail, and becomes the exit order without a second order racing it.
+    fn modify(
+        &self,
+        order_id: &str,
+        order: &OrderRequest,
+    ) -> impl Future<Output = Result<(), BrokerError>> + Send;
+
     /// Every order carrying `tag`: how an ambiguous submit is resolved.
     fn orders_tagged(
         &self,

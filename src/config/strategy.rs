@@ -82,6 +82,10 @@ pub struct Exit {
     pub trail_after_r: Decimal,
     #[serde(deserialize_with = "values::decimal")]
     pub trail_pct: Decimal,
+    /// Rest a stop order at the broker once an entry fills, so the position stays protected if dalal dies; it
+    /// follows the trail and becomes the exit order.
+    #[serde(default)]
+    pub protective_stop: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -55,6 +55,8 @@ pub enum EngineEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Place(ApprovedOrder),
+    /// Change a working order in place: a resting stop following the trail, or becoming the exit.
+    Modify(ApprovedOrder),
     Cancel(OrderTag),
     Note(EngineNote),
 }
@@ -94,6 +96,8 @@ pub struct Restoration {
     pub fills: Vec<Fill>,
     /// Stop and target of each open position, from the signal that opened it.
     pub guards: HashMap<InstrumentId, (Decimal, Decimal)>,
+    /// Resting stop orders kept at the broker, with the quantity they still cover.
+    pub protective: HashMap<InstrumentId, (OrderTag, u32)>,
 }
 
 /// An order the engine is waiting on.
@@ -119,6 +123,8 @@ struct InstrumentBook {
     pending: Option<OrderTag>,
     /// The kind of the last refusal of an entry, until an entry is approved.
     last_refusal: Option<std::mem::Discriminant<Refusal>>,
+    /// The stop order resting at the broker for the open trade, when `exit.protective_stop` is on.
+    protective: Option<OrderTag>,
 }
 
 pub struct Engine {
@@ -164,6 +170,7 @@ impl Engine {
                     trades_today: 0,
                     pending: None,
                     last_refusal: None,
+                    protective: None,
                 };
                 (id, book)
             })
@@ -210,8 +217,10 @@ impl Engine {
     }
 
     /// Takes back the day so far after a restart: positions, their stops, trade counts and the tag sequence.
-    /// The stop restarts from the signal's: a trail that had tightened it is not known any more.
-    pub fn restore(&mut self, restoration: &Restoration) {
+    /// The stop restarts from the signal's: a trail that had tightened it is not known any more. With
+    /// `exit.protective_stop`, a kept resting stop is followed again, and an open trade without one gets one:
+    /// the returned commands place them.
+    pub fn restore(&mut self, restoration: &Restoration, at: DateTime<Utc>) -> Vec<Command> {
         self.sequence = self.sequence.max(restoration.sequence);
         for (id, count) in &restoration.trades_today {
             if let Some(book) = self.books.get_mut(id) {
@@ -242,6 +251,69 @@ impl Engine {
                 ));
             }
         }
+        for (id, (tag, remaining)) in &restoration.protective {
+            if let Some(book) = self.books.get_mut(id) {
+                book.protective = Some(tag.clone());
+                self.pending.insert(
+                    tag.clone(),
+                    Pending {
+                        instrument: id.clone(),
+                        entry: None,
+                        exit: Some(ExitReason::Stop),
+                        remaining: *remaining,
+                        cancel_requested: false,
+                    },
+                );
+            }
+        }
+        let unprotected: Vec<InstrumentId> = self
+            .books
+            .iter()
+            .filter(|(_, b)| b.trade.is_some() && b.protective.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut out = Vec::new();
+        for id in unprotected {
+            self.protect(&id, at, &mut out);
+        }
+        out
+    }
+
+    /// Rests a stop order at the broker for `id`'s open trade, when the strategy asks for one.
+    fn protect(&mut self, id: &InstrumentId, at: DateTime<Utc>, out: &mut Vec<Command>) {
+        if !self.strategy.exit.protective_stop {
+            return;
+        }
+        let tag = self.next_tag(id, 'P', at);
+        let Some(book) = self.books.get_mut(id) else {
+            return;
+        };
+        let Some(trade) = book.trade.as_ref() else {
+            return;
+        };
+        let quantity = book.position.net_quantity.unsigned_abs() as u32;
+        if quantity == 0 || book.protective.is_some() {
+            return;
+        }
+        let order = risk::approve_protective_stop(
+            &book.instrument,
+            trade.side.opposite(),
+            quantity,
+            trade.stop,
+            tag.clone(),
+        );
+        book.protective = Some(tag.clone());
+        self.pending.insert(
+            tag,
+            Pending {
+                instrument: id.clone(),
+                entry: None,
+                exit: Some(ExitReason::Stop),
+                remaining: quantity,
+                cancel_requested: false,
+            },
+        );
+        out.push(Command::Place(order));
     }
 
     pub fn position(&self, instrument: &InstrumentId) -> Option<&Position> {
@@ -340,9 +412,21 @@ impl Engine {
         book.last = Some(tick.clone());
         if let Some(trade) = book.trade.as_mut() {
             if book.pending.is_none() {
-                if let Some(reason) = trade.on_price(tick.last_price, &self.strategy) {
-                    let id = tick.instrument.clone();
-                    self.exit(&id, reason, now, out);
+                let stop_before = trade.stop;
+                let exit = trade.on_price(tick.last_price, &self.strategy);
+                let id = tick.instrument.clone();
+                match (exit, &book.protective) {
+                    (Some(reason), _) => self.exit(&id, reason, now, out),
+                    (None, Some(tag)) if trade.stop != stop_before => {
+                        out.push(Command::Modify(risk::approve_protective_stop(
+                            &book.instrument,
+                            trade.side.opposite(),
+                            book.position.net_quantity.unsigned_abs() as u32,
+                            trade.stop,
+                            tag.clone(),
+                        )));
+                    }
+                    _ => {}
                 }
             }
             return;
@@ -472,18 +556,28 @@ impl Engine {
         if quantity == 0 {
             return;
         }
+        // A resting stop becomes the exit itself: a second order could fill beside it and flip the position.
+        let resting = book.protective.clone();
         let order = risk::approve_exit(
             &book.instrument,
             trade.side.opposite(),
             quantity,
             last.last_price,
-            tag.clone(),
+            resting.clone().unwrap_or(tag.clone()),
         );
         out.push(Command::Note(EngineNote::Exit {
             instrument: id.clone(),
             reason,
             price: last.last_price,
         }));
+        if let Some(resting) = resting {
+            if let Some(pending) = self.pending.get_mut(&resting) {
+                pending.exit = Some(reason);
+            }
+            book.pending = Some(resting);
+            out.push(Command::Modify(order));
+            return;
+        }
         book.pending = Some(tag.clone());
         self.pending.insert(
             tag,
@@ -533,9 +627,21 @@ impl Engine {
         }
         if done {
             book.pending = None;
+            if book.protective.as_ref() == Some(&tag) {
+                book.protective = None;
+            }
             self.pending.remove(&tag);
         }
-        if let Some(tick) = book.last.clone() {
+        let entered = done && pending.entry.is_some();
+        let at = fill.time;
+        if entered {
+            self.protect(&pending.instrument, at, out);
+        }
+        if let Some(tick) = self
+            .books
+            .get(&pending.instrument)
+            .and_then(|b| b.last.clone())
+        {
             self.check_day_limits(tick.received_at, out);
         }
     }
@@ -543,7 +649,12 @@ impl Engine {
     fn on_order_ended(&mut self, tag: &OrderTag) {
         if let Some(pending) = self.pending.remove(tag) {
             if let Some(book) = self.books.get_mut(&pending.instrument) {
-                book.pending = None;
+                if book.pending.as_ref() == Some(tag) {
+                    book.pending = None;
+                }
+                if book.protective.as_ref() == Some(tag) {
+                    book.protective = None;
+                }
             }
         }
     }

@@ -171,6 +171,37 @@ pub fn approve_entry(
 }
 
 /// An exit: never refused, always a protected marketable LIMIT for the whole open quantity.
+/// The stop order that rests at the broker for an open trade: triggers at the stop (on the tick grid, on the
+/// side that exits sooner) and may fill up to the price protection beyond it.
+pub fn approve_protective_stop(
+    instrument: &Instrument,
+    side: Side,
+    quantity: u32,
+    stop: Decimal,
+    tag: OrderTag,
+) -> ApprovedOrder {
+    let tick = instrument.tick_size_at(stop);
+    let trigger = match side {
+        Side::Sell => tick.round_up(stop),
+        Side::Buy => tick.round_down(stop),
+    };
+    ApprovedOrder {
+        request: OrderRequest {
+            tag,
+            instrument: instrument.id.clone(),
+            side,
+            quantity,
+            kind: OrderKind::StopLoss {
+                trigger,
+                price: protected_limit(instrument, side, trigger),
+            },
+            product: Product::Intraday,
+            validity: Validity::Day,
+        },
+        signal_price: stop,
+    }
+}
+
 pub fn approve_exit(
     instrument: &Instrument,
     side: Side,

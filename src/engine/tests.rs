@@ -1,5 +1,7 @@
 //! The engine on scripted prices: each test is one trading story, told tick by tick in IST.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rust_decimal::{Decimal, dec};
 
@@ -394,8 +396,9 @@ fn a_restored_engine_guards_its_position_and_continues_the_tag_sequence() {
         guards: [(id("RELI"), (dec!(1008), dec!(1028)))]
             .into_iter()
             .collect(),
+        protective: HashMap::new(),
     };
-    engine.restore(&restoration);
+    assert!(engine.restore(&restoration, at(11, 0, 0)).is_empty());
     let trade = engine.open_trade(&id("RELI")).unwrap();
     assert_eq!((trade.quantity, trade.stop), (62, dec!(1008)));
     let commands = engine.on_event(tick("RELI", dec!(1007.5), at(11, 0, 0)));
@@ -431,4 +434,77 @@ fn a_shutdown_cancels_pending_entries_and_flattens_only_when_asked() {
     )));
     // No entry after a shutdown, whatever the price does.
     assert!(placed(&flattened.on_event(tick("INFY", dec!(1012), at(9, 32, 0)))).is_empty());
+}
+
+fn modified(commands: &[Command]) -> Vec<&ApprovedOrder> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Modify(order) => Some(order),
+            _ => None,
+        })
+        .collect()
+}
+
+fn protected_engine() -> Engine {
+    let mut engine = engine();
+    engine.strategy.exit.protective_stop = true;
+    engine
+}
+
+#[test]
+fn a_protective_stop_rests_at_the_broker_follows_the_trail_and_becomes_the_exit() {
+    let mut engine = protected_engine();
+    let entry = enter_long(&mut engine);
+    let commands = engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    let stop = placed(&commands)[0].clone();
+    assert!(stop.request().tag.as_str().contains("-P"));
+    assert_eq!(stop.request().side, Side::Sell);
+    assert_eq!(stop.request().quantity, 62);
+    // Triggers at the range low; may fill down to the price protection below it.
+    assert_eq!(
+        stop.request().kind,
+        OrderKind::StopLoss {
+            trigger: dec!(1008),
+            price: dec!(1002.9)
+        }
+    );
+
+    // The trail arms at one R: the resting stop moves up with it, in place.
+    let commands = engine.on_event(tick("RELI", dec!(1026), at(9, 45, 0)));
+    let moved = modified(&commands);
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].request().tag, stop.request().tag);
+    assert_eq!(moved[0].request().kind.trigger_price(), Some(dec!(1020.9)));
+
+    // The trailing stop is hit: the same order becomes a marketable LIMIT; no second order is placed.
+    let commands = engine.on_event(tick("RELI", dec!(1020.8), at(9, 47, 0)));
+    assert!(placed(&commands).is_empty(), "{commands:?}");
+    let exit = modified(&commands)[0].clone();
+    assert_eq!(exit.request().tag, stop.request().tag);
+    assert!(matches!(exit.request().kind, OrderKind::Limit { .. }));
+    engine.on_event(fill(&exit, dec!(1020.8), at(9, 47, 1)));
+    assert!(engine.position(&id("RELI")).unwrap().is_flat());
+    assert!(engine.open_trade(&id("RELI")).is_none());
+}
+
+#[test]
+fn a_protective_stop_that_fires_at_the_broker_closes_the_trade() {
+    let mut engine = protected_engine();
+    let entry = enter_long(&mut engine);
+    let stop = placed(&engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2))))[0].clone();
+    // dalal saw no price below the stop (it was down, or the feed was slow): the broker's stop filled.
+    let commands = engine.on_event(fill(&stop, dec!(1007.5), at(9, 40, 0)));
+    assert!(placed(&commands).is_empty() && modified(&commands).is_empty());
+    assert!(engine.position(&id("RELI")).unwrap().is_flat());
+    assert!(engine.open_trade(&id("RELI")).is_none());
+    // A shutdown without flattening leaves a resting stop alone: only entries are cancelled.
+    let mut kept = protected_engine();
+    let entry = enter_long(&mut kept);
+    kept.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    let commands = kept.on_event(EngineEvent::Shutdown {
+        at: at(9, 31, 0),
+        flatten: false,
+    });
+    assert!(commands.is_empty(), "{commands:?}");
 }

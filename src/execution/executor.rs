@@ -165,6 +165,44 @@ impl<B: OrderBroker> Executor<B> {
         Ok(())
     }
 
+    /// Changes a working order of ours in place (see `OrderBroker::modify`).
+    pub async fn modify(&mut self, order: &ApprovedOrder) -> Result<(), BrokerError> {
+        let request = order.request();
+        let tracked = self
+            .tracked
+            .get_mut(&request.tag)
+            .filter(|t| !t.ended && !t.order_ids.is_empty())
+            .ok_or_else(|| {
+                BrokerError::new(
+                    ErrorClass::Rejected,
+                    "order modify",
+                    format!("{} is not a working order", request.tag),
+                )
+            })?;
+        self.rate.acquire().await;
+        for id in &tracked.order_ids {
+            self.broker.modify(id, request).await?;
+        }
+        tracked.request = request.clone();
+        Ok(())
+    }
+
+    /// Takes over an order a previous run left working (a resting stop), so its fills are followed.
+    pub fn adopt(&mut self, request: OrderRequest, report: &OrderReport) {
+        let filled_value =
+            report.average_price.unwrap_or_default() * Decimal::from(report.filled_quantity);
+        self.tracked.insert(
+            request.tag.clone(),
+            Tracked {
+                request,
+                order_ids: vec![report.order_id.clone()],
+                filled: report.filled_quantity,
+                filled_value,
+                ended: false,
+            },
+        );
+    }
+
     /// Whether any order may still fill or end: only then is the order book worth polling.
     pub fn has_working_orders(&self) -> bool {
         self.tracked.values().any(|t| !t.ended)

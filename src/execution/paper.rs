@@ -143,6 +143,37 @@ impl OrderBroker for PaperBroker {
         Ok(())
     }
 
+    async fn modify(&self, order_id: &str, request: &OrderRequest) -> Result<(), BrokerError> {
+        let mut book = self.book();
+        let last = book.last.get(&request.instrument).copied();
+        let order = book
+            .orders
+            .iter_mut()
+            .find(|o| o.id == order_id)
+            .ok_or_else(|| {
+                BrokerError::new(ErrorClass::Rejected, "paper modify", "unknown order id")
+            })?;
+        if order.state.is_final() {
+            return Err(BrokerError::new(
+                ErrorClass::Rejected,
+                "paper modify",
+                "the order already ended",
+            ));
+        }
+        order.request.kind = request.kind;
+        if let Some(last) = last {
+            if !order.request.kind.is_triggered(order.request.side, last) {
+                order.state = OrderState::TriggerPending;
+            }
+            match_order(
+                order,
+                last,
+                last * self.slippage_bps / Decimal::from(10_000),
+            );
+        }
+        Ok(())
+    }
+
     async fn orders_tagged(&self, tag: &OrderTag) -> Result<Vec<OrderReport>, BrokerError> {
         Ok(self
             .book()

@@ -52,6 +52,13 @@ pub enum JournalEntry {
         signal_price: Decimal,
         state: String,
     },
+    /// A working order of ours changed in place: a resting stop following the trail, or turned into the exit.
+    OrderModified {
+        tag: String,
+        order_type: String,
+        limit_price: Option<Decimal>,
+        trigger_price: Option<Decimal>,
+    },
     /// An order of ours ended without (further) fills.
     OrderEnded {
         tag: String,
@@ -125,6 +132,7 @@ impl JournalEntry {
             JournalEntry::Signal { .. } => "signal",
             JournalEntry::RiskRefusal { .. } => "risk_refusal",
             JournalEntry::Order { .. } => "order",
+            JournalEntry::OrderModified { .. } => "order_modified",
             JournalEntry::OrderEnded { .. } => "order_ended",
             JournalEntry::Fill { .. } => "fill",
             JournalEntry::Trade { .. } => "trade",

@@ -21,7 +21,7 @@ use crate::broker::{AccountBroker, FeedBroker, OrderBroker};
 use crate::calendar::{Clock, DayPlan, MarketCalendar, ist_instant, to_ist};
 use crate::config::Config;
 use crate::domain::InstrumentId;
-use crate::engine::{Engine, EngineEvent, Restoration};
+use crate::engine::{Engine, EngineEvent};
 use crate::execution::{Executor, PaperBroker};
 use crate::feed::{FailoverFeed, FeedTimings};
 use crate::journal::{Journal, JournalEntry};
@@ -195,7 +195,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         if let Some(reconciled) = reconciled {
             self.apply_reconciliation(&reconciled).await;
             let open = ist_instant(date, plan.times.open);
-            self.run_session((open, close), &reconciled.restoration, &mut report)
+            self.run_session((open, close), &reconciled, &mut report)
                 .await;
         }
         if !report.stopped_early {
@@ -295,6 +295,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             brokers.orders.as_ref(),
             brokers.account.as_ref(),
             &brokers.keys,
+            self.config.strategy.exit.protective_stop,
         )
         .await
     }
@@ -325,7 +326,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
     async fn run_session(
         &mut self,
         (open, close): (DateTime<Utc>, DateTime<Utc>),
-        restoration: &Restoration,
+        reconciled: &Reconciled,
         report: &mut DayReport,
     ) {
         let config = &self.config;
@@ -351,15 +352,18 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             config.bot.session.clone(),
             config.bot.universe.clone(),
         );
-        engine.restore(restoration);
+        let protect = engine.restore(&reconciled.restoration, self.clock.now());
         engine.on_event(EngineEvent::TradingEnabled(true));
         self.status.set_trading_enabled(true);
-        let executor = Executor::new(
+        let mut executor = Executor::new(
             Arc::clone(&self.brokers.orders),
             self.clock.clone(),
             config.bot.risk.max_orders_per_second,
             SUBMIT_TIMEOUT,
         );
+        for (request, report) in &reconciled.kept_stops {
+            executor.adopt(request.clone(), report);
+        }
         let mut session = TradingSession::new(
             self.clock.clone(),
             engine,
@@ -374,6 +378,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             format!("until {} IST", to_ist(close).format("%H:%M")),
         );
         let config_flatten = config.bot.session.flatten_on_stop;
+        session.begin(protect).await;
         report.session = session.run_until(&mut rx, close, &mut self.stop).await;
         if self.stopping() {
             self.status

@@ -156,6 +156,7 @@ pub async fn check_reconciliation<O: OrderBroker, A: AccountBroker>(
     orders: &O,
     account: &A,
     keys: &HashMap<String, InstrumentId>,
+    keep_resting_stops: bool,
 ) -> (CheckResult, Option<Reconciled>) {
     const NAME: &str = "reconciliation";
     let (date, day_start, now) = day;
@@ -176,7 +177,7 @@ pub async fn check_reconciliation<O: OrderBroker, A: AccountBroker>(
         }
     };
     let reconciled = if paper {
-        reconcile(date, now, &entries, None, keys)
+        reconcile(date, now, &entries, None, keys, keep_resting_stops)
     } else {
         let book = orders.order_book().await;
         let positions = account.positions().await;
@@ -186,7 +187,7 @@ pub async fn check_reconciliation<O: OrderBroker, A: AccountBroker>(
                     orders: &book,
                     positions: &positions,
                 };
-                reconcile(date, now, &entries, Some(view), keys)
+                reconcile(date, now, &entries, Some(view), keys, keep_resting_stops)
             }
             (Err(e), _) | (_, Err(e)) => {
                 return (

@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::broker::{OrderReport, PositionReport};
-use crate::domain::{Fill, InstrumentId, OrderTag, Side};
+use crate::domain::{
+    Fill, InstrumentId, OrderKind, OrderRequest, OrderTag, Product, Side, Validity,
+};
 use crate::engine::Restoration;
 use crate::journal::{JournalEntry, Recorded};
 
@@ -30,6 +32,8 @@ pub struct Reconciled {
     pub missing_fills: Vec<Fill>,
     /// Our orders still working at the broker: cancelled before trading, since the engine that sent them is gone.
     pub working_orders: Vec<OrderReport>,
+    /// Resting stops kept for the positions they protect, to be followed again.
+    pub kept_stops: Vec<(OrderRequest, OrderReport)>,
     /// One line per action taken, for the journal.
     pub actions: Vec<String>,
     /// One line per difference nobody can explain; any blocks trading.
@@ -49,11 +53,11 @@ fn parse_side(text: &str) -> Option<Side> {
     }
 }
 
-/// The sequence number at the end of a tag, and whether the tag is an entry.
-fn tag_parts(tag: &str) -> Option<(u32, bool)> {
+/// The sequence number at the end of a tag, and its purpose letter: `E`ntry, e`X`it, `P`rotective stop.
+fn tag_parts(tag: &str) -> Option<(u32, char)> {
     let last = tag.rsplit('-').next()?;
     let (kind, number) = last.split_at_checked(1)?;
-    Some((number.parse().ok()?, kind == "E"))
+    Some((number.parse().ok()?, kind.chars().next()?))
 }
 
 #[derive(Default)]
@@ -63,12 +67,15 @@ struct TagRecord {
     journal_filled: u32,
 }
 
+/// `keep_resting_stops`: our protective stops still working for an open position are kept and followed, not
+/// cancelled (the strategy's `exit.protective_stop`).
 pub fn reconcile(
     date: NaiveDate,
     now: DateTime<Utc>,
     journal: &[Recorded],
     broker: Option<BrokerView<'_>>,
     keys: &HashMap<String, InstrumentId>,
+    keep_resting_stops: bool,
 ) -> Reconciled {
     let by_name: HashMap<String, InstrumentId> = keys
         .values()
@@ -128,9 +135,10 @@ pub fn reconcile(
         add_broker_orders(view.orders, &prefix, now, keys, &mut tags, &mut out);
     }
     for (tag, record) in &tags {
-        let Some((sequence, entry)) = tag_parts(tag) else {
+        let Some((sequence, purpose)) = tag_parts(tag) else {
             continue;
         };
+        let entry = purpose == 'E';
         out.restoration.sequence = out.restoration.sequence.max(sequence);
         if let (true, Some(instrument)) = (entry, &record.instrument) {
             *out.restoration
@@ -145,6 +153,7 @@ pub fn reconcile(
     if let Some(view) = &broker {
         compare_positions(view.positions, &expected, keys, &mut out);
     }
+    sort_working_orders(&expected, keys, keep_resting_stops, &mut out);
     for (instrument, quantity) in &expected {
         if *quantity == 0 {
             continue;
@@ -184,10 +193,6 @@ fn add_broker_orders(
         slot.0 += order.filled_quantity;
         if !order.state.is_final() {
             out.working_orders.push(order.clone());
-            out.actions.push(format!(
-                "cancelling {tag} (broker id {}), still {} at the broker",
-                order.order_id, order.status_text
-            ));
         }
     }
     for (tag, (filled, order)) in broker_filled {
@@ -216,6 +221,70 @@ fn add_broker_orders(
             time: now,
         });
     }
+}
+
+/// Keeps our resting stops that still protect an open position; everything else of ours is cancelled.
+fn sort_working_orders(
+    expected: &BTreeMap<InstrumentId, i64>,
+    keys: &HashMap<String, InstrumentId>,
+    keep_resting_stops: bool,
+    out: &mut Reconciled,
+) {
+    for order in std::mem::take(&mut out.working_orders) {
+        let tag = order.tag.clone().unwrap_or_default();
+        let is_stop = tag_parts(&tag).is_some_and(|(_, purpose)| purpose == 'P');
+        let instrument = keys
+            .get(&order.instrument_key)
+            .filter(|id| expected.get(*id).is_some_and(|q| *q != 0));
+        let kept = match (keep_resting_stops && is_stop, instrument) {
+            (true, Some(id)) => resting_request(&order, id),
+            _ => None,
+        };
+        match kept {
+            Some(request) => {
+                let remaining = order.quantity.saturating_sub(order.filled_quantity);
+                out.actions.push(format!(
+                    "kept the resting stop {tag} (broker id {}) for {remaining} shares of {}",
+                    order.order_id, request.instrument
+                ));
+                out.restoration
+                    .protective
+                    .insert(request.instrument.clone(), (request.tag.clone(), remaining));
+                out.kept_stops.push((request, order));
+            }
+            None => {
+                out.actions.push(format!(
+                    "cancelling {tag} (broker id {}), still {} at the broker",
+                    order.order_id, order.status_text
+                ));
+                out.working_orders.push(order);
+            }
+        }
+    }
+}
+
+/// The request behind a stop order the broker reports, to follow it again.
+fn resting_request(order: &OrderReport, instrument: &InstrumentId) -> Option<OrderRequest> {
+    let kind = match order.order_type.as_str() {
+        "SL" => OrderKind::StopLoss {
+            trigger: order.trigger_price,
+            price: order.price,
+        },
+        "SL-M" => OrderKind::StopLossMarket {
+            trigger: order.trigger_price,
+        },
+        "LIMIT" => OrderKind::Limit { price: order.price },
+        _ => return None,
+    };
+    Some(OrderRequest {
+        tag: order.tag.as_deref()?.parse().ok()?,
+        instrument: instrument.clone(),
+        side: order.side,
+        quantity: order.quantity,
+        kind,
+        product: Product::Intraday,
+        validity: Validity::Day,
+    })
 }
 
 fn net_positions(fills: &[Fill]) -> BTreeMap<InstrumentId, i64> {
@@ -394,7 +463,7 @@ mod tests {
             orders: &orders,
             positions: &positions,
         };
-        let out = reconcile(day(), at(30), &journal(true), Some(view), &keys());
+        let out = reconcile(day(), at(30), &journal(true), Some(view), &keys(), false);
         assert!(out.mismatches.is_empty(), "{:?}", out.mismatches);
         assert_eq!(
             out.restoration.guards.get(&reliance()),
@@ -415,7 +484,7 @@ mod tests {
             orders: &orders,
             positions: &positions,
         };
-        let out = reconcile(day(), at(30), &journal(false), Some(view), &keys());
+        let out = reconcile(day(), at(30), &journal(false), Some(view), &keys(), false);
         assert!(out.mismatches.is_empty(), "{:?}", out.mismatches);
         assert_eq!(out.missing_fills.len(), 1);
         assert_eq!(out.missing_fills[0].quantity, 62);
@@ -430,7 +499,7 @@ mod tests {
             orders: &[],
             positions: &positions,
         };
-        let out = reconcile(day(), at(30), &[], Some(view), &keys());
+        let out = reconcile(day(), at(30), &[], Some(view), &keys(), false);
         assert_eq!(out.mismatches.len(), 1);
         assert!(
             out.mismatches[0]
@@ -443,7 +512,7 @@ mod tests {
             orders: &orders,
             positions: &positions,
         };
-        let out = reconcile(day(), at(30), &journal(true), Some(view), &keys());
+        let out = reconcile(day(), at(30), &journal(true), Some(view), &keys(), false);
         assert_eq!(out.mismatches.len(), 1);
         assert!(
             out.mismatches[0].contains("our orders add up to 62 shares but the broker holds 40")
@@ -459,7 +528,7 @@ mod tests {
             orders: &orders,
             positions: &[],
         };
-        let out = reconcile(day(), at(30), &journal(false), Some(view), &keys());
+        let out = reconcile(day(), at(30), &journal(false), Some(view), &keys(), false);
         assert_eq!(out.working_orders.len(), 1);
         assert_eq!(out.working_orders[0].order_id, "B1");
         assert!(out.mismatches.is_empty());
@@ -468,7 +537,7 @@ mod tests {
 
     #[test]
     fn in_paper_mode_the_journal_alone_restores_the_day() {
-        let out = reconcile(day(), at(30), &journal(true), None, &keys());
+        let out = reconcile(day(), at(30), &journal(true), None, &keys(), false);
         assert!(out.mismatches.is_empty());
         assert_eq!(out.restoration.fills.len(), 1);
         assert!(out.restoration.guards.contains_key(&reliance()));
@@ -479,6 +548,7 @@ mod tests {
             &journal(true),
             None,
             &keys(),
+            false,
         );
         assert_eq!(out.restoration.sequence, 0);
         assert!(out.restoration.fills.is_empty());

@@ -68,7 +68,6 @@ struct RoundTrip {
     entry_value: Decimal,
     exit_value: Decimal,
     slippage: Decimal,
-    exit_reason: String,
     /// Filled value per order tag and side, for the charges: brokerage is per executed order.
     bought: HashMap<String, Decimal>,
     sold: HashMap<String, Decimal>,
@@ -253,11 +252,31 @@ impl<O: OrderBroker> TradingSession<O> {
         );
     }
 
+    /// Carries out commands the engine gave before the session started, e.g. stops for restored positions.
+    pub async fn begin(&mut self, commands: Vec<Command>) {
+        self.execute(commands).await;
+    }
+
     async fn execute(&mut self, commands: Vec<Command>) {
         for command in commands {
             let now = self.clock.now();
             match command {
                 Command::Note(note) => self.journal_note(note, now),
+                Command::Modify(order) => {
+                    let request = order.request();
+                    match self.executor.modify(&order).await {
+                        Ok(()) => self.journal.record(
+                            now,
+                            JournalEntry::OrderModified {
+                                tag: request.tag.to_string(),
+                                order_type: request.kind.code().into(),
+                                limit_price: request.kind.limit_price(),
+                                trigger_price: request.kind.trigger_price(),
+                            },
+                        ),
+                        Err(e) => self.record_error(&e, now),
+                    }
+                }
                 Command::Cancel(tag) => {
                     if let Err(e) = self.executor.cancel(&tag).await {
                         self.record_error(&e, now);
@@ -385,7 +404,6 @@ impl<O: OrderBroker> TradingSession<O> {
                 entry_value: Decimal::ZERO,
                 exit_value: Decimal::ZERO,
                 slippage: Decimal::ZERO,
-                exit_reason: String::new(),
                 bought: HashMap::new(),
                 sold: HashMap::new(),
             });
@@ -435,7 +453,8 @@ impl<O: OrderBroker> TradingSession<O> {
                     exit_reason: self
                         .exit_reasons
                         .remove(&fill.instrument)
-                        .unwrap_or_else(|| trip.exit_reason.clone()),
+                        // No exit of ours: the resting stop fired at the broker.
+                        .unwrap_or_else(|| "stop at the broker".into()),
                 },
             );
         }

@@ -515,10 +515,14 @@ async fn health_goes_503_while_prices_are_stale_and_back_to_200() {
 /// A short live day on the simulator (its order matching as the broker) with the shipped exit rules and the
 /// given tweaks; returns the journal.
 async fn live_day(tweak: impl FnOnce(&mut Config)) -> Vec<Recorded> {
-    live_day_in(quiet_scenario(), tweak).await
+    live_day_in(quiet_scenario(), tweak).await.0
 }
 
-async fn live_day_in(scenario: Scenario, tweak: impl FnOnce(&mut Config)) -> Vec<Recorded> {
+/// The journal of a short live day, and the simulator's order book at its end.
+async fn live_day_in(
+    scenario: Scenario,
+    tweak: impl FnOnce(&mut Config),
+) -> (Vec<Recorded>, Vec<dalal::broker::OrderReport>) {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.sqlite");
     let mut config = short_day_config(&journal);
@@ -532,7 +536,8 @@ async fn live_day_in(scenario: Scenario, tweak: impl FnOnce(&mut Config)) -> Vec
     )
     .await;
     start_runner(&sim, config, false, SIM_TOKEN).finish().await;
-    journal_entries(&journal)
+    let book = sim.rest(SIM_TOKEN).order_book().await.unwrap();
+    (journal_entries(&journal), book)
 }
 
 fn trades_by_reason(entries: &[Recorded]) -> HashMap<String, Vec<rust_decimal::Decimal>> {
@@ -612,7 +617,7 @@ async fn prices_polled_slower_than_the_price_age_limit_never_enter() {
     // The WebSocket is refused all day: prices come only from polls every 2 s, older than the 1 s allowed.
     let refused_all_day =
         scenario_with("[[fault]]\nkind = \"handshake_403\"\nfrom = \"09:00\"\nuntil = \"10:30\"");
-    let entries = live_day_in(refused_all_day, |c| {
+    let (entries, _) = live_day_in(refused_all_day, |c| {
         c.bot.feed.poll_interval_ms = 2_000;
         c.bot.risk.max_price_age_ms = 1_000;
     })
@@ -627,4 +632,116 @@ async fn prices_polled_slower_than_the_price_age_limit_never_enter() {
         matches!(&r.entry, JournalEntry::TickSummary { poll_ticks, stream_ticks: 0, .. } if *poll_ticks > 0)
     });
     assert!(polled, "prices came by polling only");
+}
+
+/// Tags at the broker by purpose letter (`E`, `X`, `P`) and instrument key.
+fn tags_by_purpose(book: &[dalal::broker::OrderReport]) -> HashMap<(char, String), u32> {
+    let mut counts = HashMap::new();
+    for order in book {
+        let tag = order.tag.clone().unwrap();
+        let purpose = tag.rsplit('-').next().unwrap().chars().next().unwrap();
+        *counts
+            .entry((purpose, order.instrument_key.clone()))
+            .or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_protective_stops_every_exit_goes_through_the_resting_stop() {
+    let (entries, book) = live_day_in(quiet_scenario(), |c| {
+        c.strategy.exit.protective_stop = true;
+    })
+    .await;
+    let tags = tags_by_purpose(&book);
+    let entered: Vec<&String> = tags
+        .keys()
+        .filter(|(purpose, _)| *purpose == 'E')
+        .map(|(_, key)| key)
+        .collect();
+    assert!(!entered.is_empty(), "the day traded");
+    for key in &entered {
+        assert_eq!(
+            tags.get(&('P', (*key).clone())),
+            Some(&1),
+            "one resting stop for {key}: {tags:?}"
+        );
+        assert_eq!(
+            tags.get(&('X', (*key).clone())),
+            None,
+            "no separate exit for {key}: {tags:?}"
+        );
+    }
+    assert!(
+        entries.iter().any(|r| r.entry.kind() == "order_modified"),
+        "exits (and trails) modify the resting stop"
+    );
+    let trades = entries.iter().filter(|r| r.entry.kind() == "trade").count();
+    assert_eq!(trades, entered.len(), "every entry closed once");
+    let mut net: HashMap<&str, i64> = HashMap::new();
+    for recorded in &entries {
+        if let JournalEntry::Fill {
+            instrument,
+            side,
+            quantity,
+            ..
+        } = &recorded.entry
+        {
+            let sign = if side == "BUY" { 1 } else { -1 };
+            *net.entry(instrument).or_default() += sign * i64::from(*quantity);
+        }
+    }
+    assert!(net.values().all(|q| *q == 0), "flat at the close: {net:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_the_resting_stop_instead_of_placing_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.sqlite");
+    let mut config = short_day_config(&journal);
+    config.strategy.exit.protective_stop = true;
+    let sim = SimHarness::start_with_calendar(
+        quiet_scenario(),
+        ist(2026, 11, 23, 9, 14, 0),
+        60.0,
+        calendar_of(&config),
+    )
+    .await;
+    let rest = sim.rest(SIM_TOKEN);
+    let first = start_runner(&sim, config.clone(), false, SIM_TOKEN);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let book = rest.order_book().await.unwrap();
+        let resting = book
+            .iter()
+            .any(|o| o.tag.as_deref().is_some_and(|t| t.contains("-P")) && !o.state.is_final());
+        if resting {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no resting stop within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.task.abort();
+    let _ = first.task.await;
+    first.writer.close().unwrap();
+
+    let second = start_runner(&sim, config, false, SIM_TOKEN);
+    let reports = second.finish().await;
+    assert!(reports[0].trading_enabled, "{:?}", reports[0].checks);
+    let kept = journal_entries(&journal).iter().any(|r| {
+        matches!(&r.entry, JournalEntry::Reconciliation { detail, .. } if detail.starts_with("kept the resting stop"))
+    });
+    assert!(kept, "the restart keeps the resting stop");
+    let tags = tags_by_purpose(&rest.order_book().await.unwrap());
+    for ((purpose, key), count) in &tags {
+        assert_eq!(*count, 1, "{purpose} orders for {key}: {tags:?}");
+    }
+    let positions = rest.positions().await.unwrap();
+    assert!(
+        positions.iter().all(|p| p.net_quantity == 0),
+        "{positions:?}"
+    );
 }

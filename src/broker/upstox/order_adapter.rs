@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::rest_client::UpstoxRest;
-use super::rest_types::PlaceOrderBody;
+use super::rest_types::{ModifyOrderBody, PlaceOrderBody};
 use crate::broker::{BrokerError, ErrorClass, OrderBroker, OrderReport};
 use crate::domain::{
     InstrumentId, OrderKind, OrderRequest, OrderTag, Product, UpstoxKey, Validity, decimal_to_wire,
@@ -69,6 +69,19 @@ impl OrderBroker for UpstoxOrders {
 
     async fn cancel(&self, order_id: &str) -> Result<(), BrokerError> {
         self.rest.cancel_order(order_id).await.map(|_| ())
+    }
+
+    async fn modify(&self, order_id: &str, order: &OrderRequest) -> Result<(), BrokerError> {
+        let placed = self.body(order)?;
+        let body = ModifyOrderBody {
+            order_id: order_id.to_string(),
+            order_type: placed.order_type,
+            price: placed.price,
+            trigger_price: placed.trigger_price,
+            validity: placed.validity,
+            quantity: Some(order.quantity),
+        };
+        self.rest.modify_order(&body).await.map(|_| ())
     }
 
     async fn orders_tagged(&self, tag: &OrderTag) -> Result<Vec<OrderReport>, BrokerError> {
