@@ -171,6 +171,29 @@ pub fn approve_entry(
 }
 
 /// An exit: never refused, always a protected marketable LIMIT for the whole open quantity.
+/// An intraday day order: what every exit and resting stop is.
+fn intraday_order(
+    instrument: &Instrument,
+    side: Side,
+    quantity: u32,
+    kind: OrderKind,
+    tag: OrderTag,
+    signal_price: Decimal,
+) -> ApprovedOrder {
+    ApprovedOrder {
+        request: OrderRequest {
+            tag,
+            instrument: instrument.id.clone(),
+            side,
+            quantity,
+            kind,
+            product: Product::Intraday,
+            validity: Validity::Day,
+        },
+        signal_price,
+    }
+}
+
 /// The stop order that rests at the broker for an open trade: triggers at the stop (on the tick grid, on the
 /// side that exits sooner) and may fill up to the price protection beyond it.
 pub fn approve_protective_stop(
@@ -185,21 +208,11 @@ pub fn approve_protective_stop(
         Side::Sell => tick.round_up(stop),
         Side::Buy => tick.round_down(stop),
     };
-    ApprovedOrder {
-        request: OrderRequest {
-            tag,
-            instrument: instrument.id.clone(),
-            side,
-            quantity,
-            kind: OrderKind::StopLoss {
-                trigger,
-                price: protected_limit(instrument, side, trigger),
-            },
-            product: Product::Intraday,
-            validity: Validity::Day,
-        },
-        signal_price: stop,
-    }
+    let kind = OrderKind::StopLoss {
+        trigger,
+        price: protected_limit(instrument, side, trigger),
+    };
+    intraday_order(instrument, side, quantity, kind, tag, stop)
 }
 
 pub fn approve_exit(
@@ -209,18 +222,8 @@ pub fn approve_exit(
     last: Decimal,
     tag: OrderTag,
 ) -> ApprovedOrder {
-    ApprovedOrder {
-        request: OrderRequest {
-            tag,
-            instrument: instrument.id.clone(),
-            side,
-            quantity,
-            kind: OrderKind::Limit {
-                price: protected_limit(instrument, side, last),
-            },
-            product: Product::Intraday,
-            validity: Validity::Day,
-        },
-        signal_price: last,
-    }
+    let kind = OrderKind::Limit {
+        price: protected_limit(instrument, side, last),
+    };
+    intraday_order(instrument, side, quantity, kind, tag, last)
 }

@@ -69,6 +69,22 @@ pub fn calendar_of(config: &Config) -> MarketCalendar {
     MarketCalendar::new(config.bot.calendar.clone())
 }
 
+/// A simulator trading by `config`'s calendar, its clock from `h:m` IST on Monday 23 Nov 2026.
+pub async fn short_day_sim(
+    config: &Config,
+    scenario: Scenario,
+    (h, m): (u32, u32),
+    speed: f64,
+) -> SimHarness {
+    SimHarness::start_with_calendar(
+        scenario,
+        ist(2026, 11, 23, h, m, 0),
+        speed,
+        calendar_of(config),
+    )
+    .await
+}
+
 fn upstox_keys(config: &Config) -> HashMap<String, InstrumentId> {
     config
         .bot
@@ -260,13 +276,7 @@ async fn started_on_a_friday_evening_it_sleeps_over_the_weekend_and_a_holiday_to
 async fn a_refused_token_keeps_trading_disabled_and_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let config = short_day_config(&dir.path().join("journal.sqlite"));
-    let sim = SimHarness::start_with_calendar(
-        quiet_scenario(),
-        ist(2026, 11, 23, 9, 10, 0),
-        120.0,
-        calendar_of(&config),
-    )
-    .await;
+    let sim = short_day_sim(&config, quiet_scenario(), (9, 10), 120.0).await;
     let day = start_runner(&sim, config, true, "an-expired-token");
     let reports = day.finish().await;
     let report = &reports[0];
@@ -300,13 +310,7 @@ async fn a_refused_token_keeps_trading_disabled_and_says_what_to_do() {
 async fn a_day_trades_and_squares_off_at_the_flat_time() {
     let dir = tempfile::tempdir().unwrap();
     let config = short_day_config(&dir.path().join("journal.sqlite"));
-    let sim = SimHarness::start_with_calendar(
-        quiet_scenario(),
-        ist(2026, 11, 23, 9, 14, 0),
-        120.0,
-        calendar_of(&config),
-    )
-    .await;
+    let sim = short_day_sim(&config, quiet_scenario(), (9, 14), 120.0).await;
     let day = start_runner(&sim, config, true, SIM_TOKEN);
     let reports = day.finish().await;
     let report = &reports[0];
@@ -355,13 +359,7 @@ async fn a_restart_mid_position_re_arms_the_stop_and_never_enters_twice() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.sqlite");
     let config = short_day_config(&journal);
-    let sim = SimHarness::start_with_calendar(
-        quiet_scenario(),
-        ist(2026, 11, 23, 9, 14, 0),
-        60.0,
-        calendar_of(&config),
-    )
-    .await;
+    let sim = short_day_sim(&config, quiet_scenario(), (9, 14), 60.0).await;
     let first = start_runner(&sim, config.clone(), false, SIM_TOKEN);
     wait_for(Duration::from_secs(60), "a filled entry", || {
         first.entries().iter().any(|r| r.entry.kind() == "fill")
@@ -427,13 +425,7 @@ async fn health_goes_503_while_prices_are_stale_and_back_to_200() {
         "[[fault]]\nkind = \"silence\"\nfrom = \"09:20\"\nuntil = \"09:21\"\n\n\
          [[fault]]\nkind = \"ltp_429\"\nfrom = \"09:20\"\nuntil = \"09:21\"\n",
     );
-    let sim = SimHarness::start_with_calendar(
-        scenario,
-        ist(2026, 11, 23, 9, 17, 0),
-        20.0,
-        calendar_of(&config),
-    )
-    .await;
+    let sim = short_day_sim(&config, scenario, (9, 17), 20.0).await;
     let day = start_runner(&sim, config, true, SIM_TOKEN);
     let server = StatusServer::start(
         "127.0.0.1:0".parse().unwrap(),
@@ -528,13 +520,7 @@ async fn live_day_in(
     let mut config = short_day_config(&journal);
     config.strategy.exit = Config::load(&shipped_config()).unwrap().strategy.exit;
     tweak(&mut config);
-    let sim = SimHarness::start_with_calendar(
-        scenario,
-        ist(2026, 11, 23, 9, 14, 0),
-        120.0,
-        calendar_of(&config),
-    )
-    .await;
+    let sim = short_day_sim(&config, scenario, (9, 14), 120.0).await;
     start_runner(&sim, config, false, SIM_TOKEN).finish().await;
     let book = sim.rest(SIM_TOKEN).order_book().await.unwrap();
     (journal_entries(&journal), book)
@@ -700,13 +686,7 @@ async fn a_restart_keeps_the_resting_stop_instead_of_placing_another() {
     let journal = dir.path().join("journal.sqlite");
     let mut config = short_day_config(&journal);
     config.strategy.exit.protective_stop = true;
-    let sim = SimHarness::start_with_calendar(
-        quiet_scenario(),
-        ist(2026, 11, 23, 9, 14, 0),
-        60.0,
-        calendar_of(&config),
-    )
-    .await;
+    let sim = short_day_sim(&config, quiet_scenario(), (9, 14), 60.0).await;
     let rest = sim.rest(SIM_TOKEN);
     let first = start_runner(&sim, config.clone(), false, SIM_TOKEN);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

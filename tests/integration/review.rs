@@ -8,8 +8,8 @@ use dalal::review;
 use rust_decimal::Decimal;
 use rust_decimal::dec;
 
-use crate::day_runner::{calendar_of, journal_entries, short_day_config, start_runner};
-use crate::support::{SIM_TOKEN, SimHarness, date, ist, quiet_scenario};
+use crate::day_runner::{journal_entries, short_day_config, short_day_sim, start_runner};
+use crate::support::{SIM_TOKEN, date, quiet_scenario};
 
 /// Net P&L of each journaled round trip, in exit order, and its slippage.
 fn journaled_trades(entries: &[dalal::journal::Recorded]) -> Vec<(Decimal, Decimal)> {
@@ -38,13 +38,7 @@ async fn the_journal_of_a_simulated_day_reads_back_as_the_same_figures_everywher
     // The shipped exits, so the day has stops and targets as well as time exits.
     let shipped = dalal::config::Config::load(&crate::support::shipped_config()).unwrap();
     config.strategy.exit = shipped.strategy.exit.clone();
-    let sim = SimHarness::start_with_calendar(
-        quiet_scenario(),
-        ist(2026, 11, 23, 9, 14, 0),
-        120.0,
-        calendar_of(&config),
-    )
-    .await;
+    let sim = short_day_sim(&config, quiet_scenario(), (9, 14), 120.0).await;
     start_runner(&sim, config, true, SIM_TOKEN).finish().await;
     let entries = journal_entries(&journal);
     let trades = journaled_trades(&entries);
