@@ -91,6 +91,27 @@ fn match_order(order: &mut PaperOrder, last: Decimal, slippage: Decimal) {
     }
 }
 
+/// The order with `order_id`, if it can still change.
+fn working_order<'a>(
+    book: &'a mut PaperBook,
+    order_id: &str,
+    endpoint: &str,
+) -> Result<&'a mut PaperOrder, BrokerError> {
+    let order = book
+        .orders
+        .iter_mut()
+        .find(|o| o.id == order_id)
+        .ok_or_else(|| BrokerError::new(ErrorClass::Rejected, endpoint, "unknown order id"))?;
+    if order.state.is_final() {
+        return Err(BrokerError::new(
+            ErrorClass::Rejected,
+            endpoint,
+            "the order already ended",
+        ));
+    }
+    Ok(order)
+}
+
 impl OrderBroker for PaperBroker {
     async fn place(&self, request: &OrderRequest) -> Result<Vec<String>, BrokerError> {
         let mut book = self.book();
@@ -125,41 +146,14 @@ impl OrderBroker for PaperBroker {
 
     async fn cancel(&self, order_id: &str) -> Result<(), BrokerError> {
         let mut book = self.book();
-        let order = book
-            .orders
-            .iter_mut()
-            .find(|o| o.id == order_id)
-            .ok_or_else(|| {
-                BrokerError::new(ErrorClass::Rejected, "paper cancel", "unknown order id")
-            })?;
-        if order.state.is_final() {
-            return Err(BrokerError::new(
-                ErrorClass::Rejected,
-                "paper cancel",
-                "the order already ended",
-            ));
-        }
-        order.state = OrderState::Cancelled;
+        working_order(&mut book, order_id, "paper cancel")?.state = OrderState::Cancelled;
         Ok(())
     }
 
     async fn modify(&self, order_id: &str, request: &OrderRequest) -> Result<(), BrokerError> {
         let mut book = self.book();
         let last = book.last.get(&request.instrument).copied();
-        let order = book
-            .orders
-            .iter_mut()
-            .find(|o| o.id == order_id)
-            .ok_or_else(|| {
-                BrokerError::new(ErrorClass::Rejected, "paper modify", "unknown order id")
-            })?;
-        if order.state.is_final() {
-            return Err(BrokerError::new(
-                ErrorClass::Rejected,
-                "paper modify",
-                "the order already ended",
-            ));
-        }
+        let order = working_order(&mut book, order_id, "paper modify")?;
         order.request.kind = request.kind;
         if let Some(last) = last {
             if !order.request.kind.is_triggered(order.request.side, last) {

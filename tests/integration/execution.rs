@@ -11,7 +11,8 @@ use dalal::broker::{OrderBroker, OrderState};
 use dalal::calendar::{CalendarData, MarketCalendar};
 use dalal::config::{RiskLimits, SessionCutoffs, StrategyConfig};
 use dalal::domain::{
-    Exchange, Instrument, InstrumentId, OrderKind, Segment, Tick, TickSize, TickSource, UpstoxKey,
+    Exchange, Instrument, InstrumentId, OrderKind, Segment, Side, Tick, TickSize, TickSource,
+    UpstoxKey,
 };
 use dalal::engine::{ApprovedOrder, Command, Engine, EngineEvent};
 use dalal::execution::{Executor, PaperBroker, SubmitOutcome};
@@ -49,8 +50,14 @@ fn tick(price: Decimal, previous_close: Decimal, at: DateTime<Utc>) -> EngineEve
 /// The engine's entry for a long continuation that breaks out at `price`: a gap of about 1 % and an opening
 /// range just under `price`.
 fn entry_at(price: Decimal) -> ApprovedOrder {
-    let strategy: StrategyConfig =
+    engine_with_entry(price, false).1
+}
+
+/// The engine that decided `entry_at(price)`, with protective stops on or off, and its entry.
+fn engine_with_entry(price: Decimal, protective_stop: bool) -> (Engine, ApprovedOrder) {
+    let mut strategy: StrategyConfig =
         toml::from_str(include_str!("../../strategies/continuation.toml")).unwrap();
+    strategy.exit.protective_stop = protective_stop;
     let mut engine = Engine::new(
         MarketCalendar::new(CalendarData::default()),
         strategy,
@@ -67,13 +74,14 @@ fn entry_at(price: Decimal) -> ApprovedOrder {
     engine.on_event(tick(level(dec!(0.8)), close, ist(2026, 11, 23, 9, 20, 0)));
     engine.on_event(tick(level(dec!(0.1)), close, ist(2026, 11, 23, 9, 25, 0)));
     let commands = engine.on_event(tick(price, close, ist(2026, 11, 23, 9, 30, 1)));
-    commands
+    let entry = commands
         .into_iter()
         .find_map(|c| match c {
             Command::Place(order) => Some(order),
             _ => None,
         })
-        .expect("the engine enters")
+        .expect("the engine enters");
+    (engine, entry)
 }
 
 fn upstox_orders(sim: &SimHarness, settings: RestSettings) -> Arc<UpstoxOrders> {
@@ -223,5 +231,60 @@ async fn paper_orders_fill_against_the_last_price_on_the_same_path() {
             .filter(|o| o.state == OrderState::Complete)
             .count(),
         1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paper_protective_stop_is_moved_in_place_and_fills_on_its_trigger() {
+    let paper = Arc::new(PaperBroker::new(dec!(5)));
+    let mut executor = Executor::new(
+        Arc::clone(&paper),
+        dalal::calendar::Clock::System,
+        8,
+        Duration::from_secs(1),
+    );
+    let (mut engine, entry) = engine_with_entry(dec!(1561), true);
+    paper.on_price(&reliance().id, dec!(1561));
+    executor.submit(&entry).await;
+    let mut commands = Vec::new();
+    for event in executor.sync().await.unwrap() {
+        commands.extend(engine.on_event(event));
+    }
+    let [Command::Place(stop)] = &commands[..] else {
+        panic!("a resting stop after the fill: {commands:?}");
+    };
+    let (outcome, _) = executor.submit(stop).await;
+    assert!(matches!(outcome, SubmitOutcome::Accepted(_)), "{outcome:?}");
+
+    // A trail moves it: over one R in profit (short of the 1.5 R target), the engine modifies the same
+    // order to trigger higher.
+    let close = TickSize::new(dec!(0.1))
+        .unwrap()
+        .round_nearest(dec!(1561) / dec!(1.012));
+    // As in a session, the paper book sees a price before the engine does.
+    paper.on_price(&reliance().id, dec!(1576));
+    let commands = engine.on_event(tick(dec!(1576), close, ist(2026, 11, 23, 9, 40, 0)));
+    let [Command::Modify(moved)] = &commands[..] else {
+        panic!("the trail moves the resting stop: {commands:?}");
+    };
+    let trigger = moved.request().kind.trigger_price().unwrap();
+    assert!(trigger > dec!(1561), "trails above the entry: {trigger}");
+    executor.modify(moved).await.unwrap();
+    paper.on_price(&reliance().id, dec!(1580));
+    assert!(
+        executor.sync().await.unwrap().is_empty(),
+        "above the trigger"
+    );
+    // dalal misses the drop; the broker's stop does not.
+    paper.on_price(&reliance().id, trigger - dec!(0.5));
+    let events = executor.sync().await.unwrap();
+    let [EngineEvent::Fill(fill)] = &events[..] else {
+        panic!("the stop fills on its trigger: {events:?}");
+    };
+    assert_eq!(fill.tag.as_ref(), Some(&stop.request().tag));
+    assert_eq!(fill.side, Side::Sell);
+    assert!(
+        executor.modify(moved).await.is_err(),
+        "a filled order cannot change"
     );
 }
