@@ -341,7 +341,9 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             tx,
         );
         let stats = feed.stats();
-        self.status.attach_feed(Arc::clone(&stats), open);
+        // Prices are due from the open, or from now when joining a session already open.
+        self.status
+            .attach_feed(Arc::clone(&stats), open.max(self.clock.now()));
         let (feed_stop, feed_stopped) = watch::channel(false);
         let feed_task = tokio::spawn(feed.run(feed_stopped));
 

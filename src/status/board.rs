@@ -101,8 +101,8 @@ struct BoardState {
     phase: String,
     phase_detail: String,
     trading_enabled: bool,
-    /// From when prices must flow: the open plus `stale_after`. The feed runs from the pre-open, but prices
-    /// only move in continuous trading.
+    /// From when prices must flow: the open (or a mid-session start) plus `stale_after`. The feed runs from
+    /// the pre-open, but prices only move in continuous trading.
     prices_expected_from: Option<DateTime<Utc>>,
     feed_state: String,
     feed_reason: Option<String>,
@@ -159,14 +159,15 @@ impl StatusBoard {
         board.feed_reason = reason;
     }
 
-    /// A new day's feed, for a session that opens (or opened) at `open`: its counters are read live until
-    /// `detach_feed` folds them into the totals.
-    pub fn attach_feed(&self, stats: Arc<Mutex<FeedStats>>, open: DateTime<Utc>) {
+    /// A new day's feed, whose prices are due from `prices_due` (the open, or the start of a feed joining an
+    /// open session); `stale_after` later, missing prices make the runner unhealthy. Its counters are read live
+    /// until `detach_feed` folds them into the totals.
+    pub fn attach_feed(&self, stats: Arc<Mutex<FeedStats>>, prices_due: DateTime<Utc>) {
         let mut state = self.state();
         state.current_feed = Some(stats);
         state.prices_expected_from = chrono::TimeDelta::from_std(self.stale_after)
             .ok()
-            .map(|grace| open + grace);
+            .map(|grace| prices_due + grace);
         state.last_price_at.clear();
         state.orders_today = 0;
     }

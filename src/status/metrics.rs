@@ -62,11 +62,6 @@ pub fn render(status: &StatusSnapshot) -> String {
             "Feed frames that could not be decoded.",
             feed.bad_frames,
         ),
-        (
-            "dalal_orders_today_total",
-            "Orders sent today.",
-            status.orders_today,
-        ),
     ] {
         family(&mut out, name, "counter", help);
         let _ = writeln!(out, "{name} {value}");
@@ -106,6 +101,14 @@ pub fn render(status: &StatusSnapshot) -> String {
     for (class, count) in &status.errors {
         let _ = writeln!(out, "dalal_errors_total{{class=\"{class}\"}} {count}");
     }
+    // Resets each trading day, so a gauge rather than a counter.
+    family(
+        &mut out,
+        "dalal_orders_today",
+        "gauge",
+        "Orders sent today.",
+    );
+    let _ = writeln!(out, "dalal_orders_today {}", status.orders_today);
     family(
         &mut out,
         "dalal_open_positions",
