@@ -3,8 +3,12 @@
 //!
 //! Per instrument it runs the continuation `Setup`, sends entries through `risk`, watches open trades with the
 //! `stop_monitor`, and keeps the position book from fills. Across instruments it holds the day's limits: open
-//! positions, capital, the daily loss (realized plus unrealized), the last entry and flat times.
+//! positions, capital, the daily loss (realized plus unrealized), the last entry and flat times. Closing trades
+//! (exit orders, the resting stop, the day's limits) is in `exits`; taking back a day after a restart in
+//! `restore`.
 
+mod exits;
+mod restore;
 mod risk;
 mod setup;
 mod stop_monitor;
@@ -18,8 +22,9 @@ use rust_decimal::Decimal;
 
 use crate::calendar::{DayPlan, EquityClass, MarketCalendar, to_ist};
 use crate::config::{RiskLimits, SessionCutoffs, StrategyConfig};
-use crate::domain::{Fill, Instrument, InstrumentId, OrderTag, Position, Side, Tick, TickSource};
+use crate::domain::{Fill, Instrument, InstrumentId, OrderTag, Position, Tick, TickSource};
 
+pub use restore::Restoration;
 pub use risk::{ApprovedOrder, PRICE_PROTECTION_PCT, Refusal};
 pub use setup::{Disqualified, EntrySignal, SetupState};
 pub use stop_monitor::{ExitReason, OpenTrade};
@@ -84,20 +89,6 @@ pub enum EngineNote {
     DailyLossTripped {
         pnl: Decimal,
     },
-}
-
-/// What a restarted engine gets back from the journal and the broker (see `runner::reconcile`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Restoration {
-    /// The highest tag sequence used today: new tags continue after it.
-    pub sequence: u32,
-    pub trades_today: HashMap<InstrumentId, u32>,
-    /// Today's fills of our orders, oldest first: they rebuild positions and realized P&L.
-    pub fills: Vec<Fill>,
-    /// Stop and target of each open position, from the signal that opened it.
-    pub guards: HashMap<InstrumentId, (Decimal, Decimal)>,
-    /// Resting stop orders kept at the broker, with the quantity they still cover.
-    pub protective: HashMap<InstrumentId, (OrderTag, u32)>,
 }
 
 /// An order the engine is waiting on.
@@ -214,106 +205,6 @@ impl Engine {
             }
         }
         out
-    }
-
-    /// Takes back the day so far after a restart: positions, their stops, trade counts and the tag sequence.
-    /// The stop restarts from the signal's: a trail that had tightened it is not known any more. With
-    /// `exit.protective_stop`, a kept resting stop is followed again, and an open trade without one gets one:
-    /// the returned commands place them.
-    pub fn restore(&mut self, restoration: &Restoration, at: DateTime<Utc>) -> Vec<Command> {
-        self.sequence = self.sequence.max(restoration.sequence);
-        for (id, count) in &restoration.trades_today {
-            if let Some(book) = self.books.get_mut(id) {
-                book.trades_today = *count;
-            }
-        }
-        for fill in &restoration.fills {
-            if let Some(book) = self.books.get_mut(&fill.instrument) {
-                book.position.apply(fill);
-                if !self.traded_today.contains(&fill.instrument) {
-                    self.traded_today.push(fill.instrument.clone());
-                }
-            }
-        }
-        for (id, (stop, target)) in &restoration.guards {
-            let Some(book) = self.books.get_mut(id) else {
-                continue;
-            };
-            let net = book.position.net_quantity;
-            if net != 0 {
-                let side = if net > 0 { Side::Buy } else { Side::Sell };
-                book.trade = Some(OpenTrade::new(
-                    side,
-                    net.unsigned_abs() as u32,
-                    book.position.average_price,
-                    *stop,
-                    *target,
-                ));
-            }
-        }
-        for (id, (tag, remaining)) in &restoration.protective {
-            if let Some(book) = self.books.get_mut(id) {
-                book.protective = Some(tag.clone());
-                self.pending.insert(
-                    tag.clone(),
-                    Pending {
-                        instrument: id.clone(),
-                        entry: None,
-                        exit: Some(ExitReason::Stop),
-                        remaining: *remaining,
-                        cancel_requested: false,
-                    },
-                );
-            }
-        }
-        let unprotected: Vec<InstrumentId> = self
-            .books
-            .iter()
-            .filter(|(_, b)| b.trade.is_some() && b.protective.is_none())
-            .map(|(id, _)| id.clone())
-            .collect();
-        let mut out = Vec::new();
-        for id in unprotected {
-            self.protect(&id, at, &mut out);
-        }
-        out
-    }
-
-    /// Rests a stop order at the broker for `id`'s open trade, when the strategy asks for one.
-    fn protect(&mut self, id: &InstrumentId, at: DateTime<Utc>, out: &mut Vec<Command>) {
-        if !self.strategy.exit.protective_stop {
-            return;
-        }
-        let tag = self.next_tag(id, 'P', at);
-        let Some(book) = self.books.get_mut(id) else {
-            return;
-        };
-        let Some(trade) = book.trade.as_ref() else {
-            return;
-        };
-        let quantity = book.position.net_quantity.unsigned_abs() as u32;
-        if quantity == 0 || book.protective.is_some() {
-            return;
-        }
-        let order = risk::approve_protective_stop(
-            &book.instrument,
-            trade.side.opposite(),
-            quantity,
-            trade.stop,
-            tag.clone(),
-        );
-        book.protective = Some(tag.clone());
-        self.pending.insert(
-            tag,
-            Pending {
-                instrument: id.clone(),
-                entry: None,
-                exit: Some(ExitReason::Stop),
-                remaining: quantity,
-                cancel_requested: false,
-            },
-        );
-        out.push(Command::Place(order));
     }
 
     pub fn position(&self, instrument: &InstrumentId) -> Option<&Position> {
@@ -537,61 +428,6 @@ impl Engine {
         }
     }
 
-    fn exit(
-        &mut self,
-        id: &InstrumentId,
-        reason: ExitReason,
-        now: DateTime<Utc>,
-        out: &mut Vec<Command>,
-    ) {
-        let tag = self.next_tag(id, 'X', now);
-        let book = self
-            .books
-            .get_mut(id)
-            .expect("exits are for known instruments");
-        let (Some(trade), Some(last)) = (book.trade.as_ref(), book.last.as_ref()) else {
-            return;
-        };
-        let quantity = book.position.net_quantity.unsigned_abs() as u32;
-        if quantity == 0 {
-            return;
-        }
-        // A resting stop becomes the exit itself: a second order could fill beside it and flip the position.
-        let resting = book.protective.clone();
-        let order = risk::approve_exit(
-            &book.instrument,
-            trade.side.opposite(),
-            quantity,
-            last.last_price,
-            resting.clone().unwrap_or(tag.clone()),
-        );
-        out.push(Command::Note(EngineNote::Exit {
-            instrument: id.clone(),
-            reason,
-            price: last.last_price,
-        }));
-        if let Some(resting) = resting {
-            if let Some(pending) = self.pending.get_mut(&resting) {
-                pending.exit = Some(reason);
-            }
-            book.pending = Some(resting);
-            out.push(Command::Modify(order));
-            return;
-        }
-        book.pending = Some(tag.clone());
-        self.pending.insert(
-            tag,
-            Pending {
-                instrument: id.clone(),
-                entry: None,
-                exit: Some(reason),
-                remaining: quantity,
-                cancel_requested: false,
-            },
-        );
-        out.push(Command::Place(order));
-    }
-
     fn on_fill(&mut self, fill: &Fill, out: &mut Vec<Command>) {
         let Some(tag) = fill.tag.clone() else { return };
         let Some(pending) = self.pending.get_mut(&tag) else {
@@ -656,52 +492,6 @@ impl Engine {
                     book.protective = None;
                 }
             }
-        }
-    }
-
-    /// The daily loss limit and the flat time: cancel pending entries and close everything, retrying exits
-    /// that ended unfilled.
-    fn check_day_limits(&mut self, now: DateTime<Utc>, out: &mut Vec<Command>) {
-        let flat_time = self
-            .cutoffs
-            .square_off_time
-            .min(self.strategy.time.flat_time);
-        let flat_due = Self::local_time(now) >= flat_time && self.session_open(now).is_some();
-        if !self.daily_loss_tripped {
-            let pnl = self.day_pnl();
-            if pnl <= -self.limits.max_daily_loss {
-                self.daily_loss_tripped = true;
-                out.push(Command::Note(EngineNote::DailyLossTripped { pnl }));
-            }
-        }
-        if !(self.daily_loss_tripped || flat_due) {
-            return;
-        }
-        let reason = if self.daily_loss_tripped {
-            ExitReason::DailyLoss
-        } else {
-            ExitReason::TimeExit
-        };
-        self.wind_down(Some(reason), now, out);
-    }
-
-    /// Cancels pending entries and, with a reason, closes every open trade that has no order working.
-    fn wind_down(&mut self, close: Option<ExitReason>, now: DateTime<Utc>, out: &mut Vec<Command>) {
-        for (tag, pending) in self.pending.iter_mut() {
-            if pending.entry.is_some() && !pending.cancel_requested {
-                pending.cancel_requested = true;
-                out.push(Command::Cancel(tag.clone()));
-            }
-        }
-        let Some(reason) = close else { return };
-        let open: Vec<InstrumentId> = self
-            .books
-            .iter()
-            .filter(|(_, b)| b.trade.is_some() && b.pending.is_none())
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in open {
-            self.exit(&id, reason, now, out);
         }
     }
 }

@@ -1,0 +1,153 @@
+//! How open trades are closed: the stop order resting at the broker, exit orders (which take over that resting
+//! stop when there is one, so a trade never has two exit orders), the flat time and the daily loss limit, and a
+//! shutdown's wind-down.
+
+use chrono::{DateTime, Utc};
+
+use super::{Command, Engine, EngineNote, ExitReason, Pending, risk};
+use crate::domain::InstrumentId;
+
+impl Engine {
+    /// Rests a stop order at the broker for `id`'s open trade, when the strategy asks for one.
+    pub(super) fn protect(&mut self, id: &InstrumentId, at: DateTime<Utc>, out: &mut Vec<Command>) {
+        if !self.strategy.exit.protective_stop {
+            return;
+        }
+        let tag = self.next_tag(id, 'P', at);
+        let Some(book) = self.books.get_mut(id) else {
+            return;
+        };
+        let Some(trade) = book.trade.as_ref() else {
+            return;
+        };
+        let quantity = book.position.net_quantity.unsigned_abs() as u32;
+        if quantity == 0 || book.protective.is_some() {
+            return;
+        }
+        let order = risk::approve_protective_stop(
+            &book.instrument,
+            trade.side.opposite(),
+            quantity,
+            trade.stop,
+            tag.clone(),
+        );
+        book.protective = Some(tag.clone());
+        self.pending.insert(
+            tag,
+            Pending {
+                instrument: id.clone(),
+                entry: None,
+                exit: Some(ExitReason::Stop),
+                remaining: quantity,
+                cancel_requested: false,
+            },
+        );
+        out.push(Command::Place(order));
+    }
+
+    pub(super) fn exit(
+        &mut self,
+        id: &InstrumentId,
+        reason: ExitReason,
+        now: DateTime<Utc>,
+        out: &mut Vec<Command>,
+    ) {
+        let tag = self.next_tag(id, 'X', now);
+        let book = self
+            .books
+            .get_mut(id)
+            .expect("exits are for known instruments");
+        let (Some(trade), Some(last)) = (book.trade.as_ref(), book.last.as_ref()) else {
+            return;
+        };
+        let quantity = book.position.net_quantity.unsigned_abs() as u32;
+        if quantity == 0 {
+            return;
+        }
+        // A resting stop becomes the exit itself: a second order could fill beside it and flip the position.
+        let resting = book.protective.clone();
+        let order = risk::approve_exit(
+            &book.instrument,
+            trade.side.opposite(),
+            quantity,
+            last.last_price,
+            resting.clone().unwrap_or(tag.clone()),
+        );
+        out.push(Command::Note(EngineNote::Exit {
+            instrument: id.clone(),
+            reason,
+            price: last.last_price,
+        }));
+        if let Some(resting) = resting {
+            if let Some(pending) = self.pending.get_mut(&resting) {
+                pending.exit = Some(reason);
+            }
+            book.pending = Some(resting);
+            out.push(Command::Modify(order));
+            return;
+        }
+        book.pending = Some(tag.clone());
+        self.pending.insert(
+            tag,
+            Pending {
+                instrument: id.clone(),
+                entry: None,
+                exit: Some(reason),
+                remaining: quantity,
+                cancel_requested: false,
+            },
+        );
+        out.push(Command::Place(order));
+    }
+
+    /// The daily loss limit and the flat time: cancel pending entries and close everything, retrying exits
+    /// that ended unfilled.
+    pub(super) fn check_day_limits(&mut self, now: DateTime<Utc>, out: &mut Vec<Command>) {
+        let flat_time = self
+            .cutoffs
+            .square_off_time
+            .min(self.strategy.time.flat_time);
+        let flat_due = Self::local_time(now) >= flat_time && self.session_open(now).is_some();
+        if !self.daily_loss_tripped {
+            let pnl = self.day_pnl();
+            if pnl <= -self.limits.max_daily_loss {
+                self.daily_loss_tripped = true;
+                out.push(Command::Note(EngineNote::DailyLossTripped { pnl }));
+            }
+        }
+        if !(self.daily_loss_tripped || flat_due) {
+            return;
+        }
+        let reason = if self.daily_loss_tripped {
+            ExitReason::DailyLoss
+        } else {
+            ExitReason::TimeExit
+        };
+        self.wind_down(Some(reason), now, out);
+    }
+
+    /// Cancels pending entries and, with a reason, closes every open trade that has no order working.
+    pub(super) fn wind_down(
+        &mut self,
+        close: Option<ExitReason>,
+        now: DateTime<Utc>,
+        out: &mut Vec<Command>,
+    ) {
+        for (tag, pending) in self.pending.iter_mut() {
+            if pending.entry.is_some() && !pending.cancel_requested {
+                pending.cancel_requested = true;
+                out.push(Command::Cancel(tag.clone()));
+            }
+        }
+        let Some(reason) = close else { return };
+        let open: Vec<InstrumentId> = self
+            .books
+            .iter()
+            .filter(|(_, b)| b.trade.is_some() && b.pending.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in open {
+            self.exit(&id, reason, now, out);
+        }
+    }
+}

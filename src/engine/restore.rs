@@ -1,0 +1,89 @@
+//! Restart: the engine takes back the day so far from what reconciliation found in the journal and at the
+//! broker, so positions stay guarded, limits hold across restarts and tags never repeat.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::{Command, Engine, ExitReason, OpenTrade, Pending};
+use crate::domain::{Fill, InstrumentId, OrderTag, Side};
+
+/// What a restarted engine gets back from the journal and the broker (see `runner::reconcile`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Restoration {
+    /// The highest tag sequence used today: new tags continue after it.
+    pub sequence: u32,
+    pub trades_today: HashMap<InstrumentId, u32>,
+    /// Today's fills of our orders, oldest first: they rebuild positions and realized P&L.
+    pub fills: Vec<Fill>,
+    /// Stop and target of each open position, from the signal that opened it.
+    pub guards: HashMap<InstrumentId, (Decimal, Decimal)>,
+    /// Resting stop orders kept at the broker, with the quantity they still cover.
+    pub protective: HashMap<InstrumentId, (OrderTag, u32)>,
+}
+
+impl Engine {
+    /// Takes back the day so far after a restart: positions, their stops, trade counts and the tag sequence.
+    /// The stop restarts from the signal's: a trail that had tightened it is not known any more. With
+    /// `exit.protective_stop`, a kept resting stop is followed again, and an open trade without one gets one:
+    /// the returned commands place them.
+    pub fn restore(&mut self, restoration: &Restoration, at: DateTime<Utc>) -> Vec<Command> {
+        self.sequence = self.sequence.max(restoration.sequence);
+        for (id, count) in &restoration.trades_today {
+            if let Some(book) = self.books.get_mut(id) {
+                book.trades_today = *count;
+            }
+        }
+        for fill in &restoration.fills {
+            if let Some(book) = self.books.get_mut(&fill.instrument) {
+                book.position.apply(fill);
+                if !self.traded_today.contains(&fill.instrument) {
+                    self.traded_today.push(fill.instrument.clone());
+                }
+            }
+        }
+        for (id, (stop, target)) in &restoration.guards {
+            let Some(book) = self.books.get_mut(id) else {
+                continue;
+            };
+            let net = book.position.net_quantity;
+            if net != 0 {
+                let side = if net > 0 { Side::Buy } else { Side::Sell };
+                book.trade = Some(OpenTrade::new(
+                    side,
+                    net.unsigned_abs() as u32,
+                    book.position.average_price,
+                    *stop,
+                    *target,
+                ));
+            }
+        }
+        for (id, (tag, remaining)) in &restoration.protective {
+            if let Some(book) = self.books.get_mut(id) {
+                book.protective = Some(tag.clone());
+                self.pending.insert(
+                    tag.clone(),
+                    Pending {
+                        instrument: id.clone(),
+                        entry: None,
+                        exit: Some(ExitReason::Stop),
+                        remaining: *remaining,
+                        cancel_requested: false,
+                    },
+                );
+            }
+        }
+        let unprotected: Vec<InstrumentId> = self
+            .books
+            .iter()
+            .filter(|(_, b)| b.trade.is_some() && b.protective.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut out = Vec::new();
+        for id in unprotected {
+            self.protect(&id, at, &mut out);
+        }
+        out
+    }
+}
