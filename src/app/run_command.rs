@@ -132,15 +132,9 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
             drive(args.config, config, setup, brokers).await
         }
         Mode::Live => {
-            let instrument_keys = config
-                .bot
-                .universe
-                .iter()
-                .filter_map(|i| Some((i.id.clone(), i.upstox_key()?)))
-                .collect();
             let brokers = RunnerBrokers {
                 feed,
-                orders: Arc::new(UpstoxOrders::new(rest, instrument_keys)),
+                orders: Arc::new(UpstoxOrders::for_universe(rest, &config.bot.universe)),
                 account,
                 paper: None,
                 keys,

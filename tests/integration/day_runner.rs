@@ -170,15 +170,9 @@ pub fn start_runner(
         };
         spawn(config, sim, brokers, &writer, &board, options, stopped)
     } else {
-        let instrument_keys = config
-            .bot
-            .universe
-            .iter()
-            .map(|i| (i.id.clone(), i.upstox_key().unwrap()))
-            .collect();
         let brokers = RunnerBrokers {
             feed,
-            orders: Arc::new(UpstoxOrders::new(rest, instrument_keys)),
+            orders: Arc::new(UpstoxOrders::for_universe(rest, &config.bot.universe)),
             account,
             paper: None,
             keys,

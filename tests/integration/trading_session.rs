@@ -153,14 +153,11 @@ async fn paper_and_live_sessions_trade_the_same_way_and_journal_the_same_shape()
     let paper_summary = run_session(&sim, Arc::clone(&paper), Some(paper), &paper_path).await;
 
     let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 9, 14, 30), 300.0).await;
-    let keys = Config::load(&shipped_config())
-        .unwrap()
-        .bot
-        .universe
-        .iter()
-        .map(|i| (i.id.clone(), i.upstox_key().unwrap()))
-        .collect();
-    let live_orders = Arc::new(UpstoxOrders::new(Arc::new(sim.rest(SIM_TOKEN)), keys));
+    let universe = Config::load(&shipped_config()).unwrap().bot.universe;
+    let live_orders = Arc::new(UpstoxOrders::for_universe(
+        Arc::new(sim.rest(SIM_TOKEN)),
+        &universe,
+    ));
     let live_path = dir.path().join("live.sqlite");
     let live_summary = run_session(&sim, live_orders, None, &live_path).await;
 

@@ -7,7 +7,8 @@ use super::rest_client::UpstoxRest;
 use super::rest_types::{ModifyOrderBody, PlaceOrderBody};
 use crate::broker::{BrokerError, ErrorClass, OrderBroker, OrderReport};
 use crate::domain::{
-    InstrumentId, OrderKind, OrderRequest, OrderTag, Product, UpstoxKey, Validity, decimal_to_wire,
+    Instrument, InstrumentId, OrderKind, OrderRequest, OrderTag, Product, UpstoxKey, Validity,
+    decimal_to_wire,
 };
 
 pub struct UpstoxOrders {
@@ -18,6 +19,15 @@ pub struct UpstoxOrders {
 impl UpstoxOrders {
     pub fn new(rest: Arc<UpstoxRest>, keys: HashMap<InstrumentId, UpstoxKey>) -> Self {
         UpstoxOrders { rest, keys }
+    }
+
+    /// For the instruments of a universe that have an Upstox key (an ISIN, or one given).
+    pub fn for_universe(rest: Arc<UpstoxRest>, universe: &[Instrument]) -> Self {
+        let keys = universe
+            .iter()
+            .filter_map(|i| Some((i.id.clone(), i.upstox_key()?)))
+            .collect();
+        UpstoxOrders::new(rest, keys)
     }
 
     fn body(&self, order: &OrderRequest) -> Result<PlaceOrderBody, BrokerError> {
