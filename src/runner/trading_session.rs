@@ -62,13 +62,12 @@ struct MinuteBar {
 
 /// An open round trip, from the first entry fill to the flat position.
 struct RoundTrip {
-    side: String,
+    side: Side,
     quantity: u32,
     entry_time: DateTime<Utc>,
-    entry_value: Decimal,
-    exit_value: Decimal,
     slippage: Decimal,
-    /// Filled value per order tag and side, for the charges: brokerage is per executed order.
+    /// Filled value per order tag and side: P&L is sold minus bought whatever the direction, and brokerage is
+    /// charged per executed order.
     bought: HashMap<String, Decimal>,
     sold: HashMap<String, Decimal>,
 }
@@ -398,11 +397,9 @@ impl<O: OrderBroker> TradingSession<O> {
             .trips
             .entry(fill.instrument.clone())
             .or_insert_with(|| RoundTrip {
-                side: fill.side.to_string(),
+                side: fill.side,
                 quantity: 0,
                 entry_time: fill.time,
-                entry_value: Decimal::ZERO,
-                exit_value: Decimal::ZERO,
                 slippage: Decimal::ZERO,
                 bought: HashMap::new(),
                 sold: HashMap::new(),
@@ -415,24 +412,23 @@ impl<O: OrderBroker> TradingSession<O> {
         *by_order
             .entry(fill.tag.as_ref().map(|t| t.to_string()).unwrap_or_default())
             .or_default() += value;
-        if fill.side.to_string() == trip.side {
+        if fill.side == trip.side {
             trip.quantity += fill.quantity;
-            trip.entry_value += value;
             return;
         }
-        trip.exit_value += value;
         // `before` is the position the engine holds before it applies this fill.
         if before.unsigned_abs() as u32 == fill.quantity {
             let trip = self.trips.remove(&fill.instrument).expect("present");
             let quantity = Decimal::from(trip.quantity.max(1));
-            let long = trip.side == "BUY";
-            let pnl = if long {
-                trip.exit_value - trip.entry_value
-            } else {
-                trip.entry_value - trip.exit_value
-            };
             let bought: Vec<Decimal> = trip.bought.values().copied().collect();
             let sold: Vec<Decimal> = trip.sold.values().copied().collect();
+            let (bought_value, sold_value): (Decimal, Decimal) =
+                (bought.iter().sum(), sold.iter().sum());
+            let pnl = sold_value - bought_value;
+            let (entry_value, exit_value) = match trip.side {
+                Side::Buy => (bought_value, sold_value),
+                Side::Sell => (sold_value, bought_value),
+            };
             let charges = self.charges.round_trip(&bought, &sold);
             self.summary.round_trips += 1;
             self.summary.realized_pnl += pnl;
@@ -441,12 +437,12 @@ impl<O: OrderBroker> TradingSession<O> {
                 now,
                 JournalEntry::Trade {
                     instrument: fill.instrument.to_string(),
-                    side: trip.side,
+                    side: trip.side.to_string(),
                     quantity: trip.quantity,
                     entry_time: trip.entry_time,
-                    entry_price: (trip.entry_value / quantity).round_dp(2),
+                    entry_price: (entry_value / quantity).round_dp(2),
                     exit_time: fill.time,
-                    exit_price: (trip.exit_value / quantity).round_dp(2),
+                    exit_price: (exit_value / quantity).round_dp(2),
                     pnl,
                     charges,
                     slippage: trip.slippage,
