@@ -184,7 +184,13 @@ impl StatusBoard {
 
     pub fn price(&self, instrument: &InstrumentId, at: DateTime<Utc>) {
         let mut state = self.state();
-        state.last_price_at.insert(instrument.clone(), at);
+        // Called on every tick: the instrument is cloned only the first time it is seen.
+        match state.last_price_at.get_mut(instrument) {
+            Some(last) => *last = at,
+            None => {
+                state.last_price_at.insert(instrument.clone(), at);
+            }
+        }
         let (count, since) = &mut state.rate_window;
         *count += 1;
         let since = *since.get_or_insert(at);
