@@ -120,6 +120,17 @@ impl OrderKind {
             OrderKind::StopLossMarket { .. } => "SL-M",
         }
     }
+
+    /// The kind `code()` names, with the prices a broker reports for it; `None` for an unknown code.
+    pub fn from_code(code: &str, price: Decimal, trigger: Decimal) -> Option<OrderKind> {
+        Some(match code {
+            "MARKET" => OrderKind::Market,
+            "LIMIT" => OrderKind::Limit { price },
+            "SL" => OrderKind::StopLoss { trigger, price },
+            "SL-M" => OrderKind::StopLossMarket { trigger },
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,5 +248,23 @@ mod tests {
             .code(),
             "SL-M"
         );
+    }
+
+    #[test]
+    fn every_kind_reads_back_from_its_code_and_prices() {
+        use rust_decimal::dec;
+        let (price, trigger) = (dec!(99.5), dec!(100));
+        for kind in [
+            OrderKind::Market,
+            OrderKind::Limit { price },
+            OrderKind::StopLoss { trigger, price },
+            OrderKind::StopLossMarket { trigger },
+        ] {
+            assert_eq!(
+                OrderKind::from_code(kind.code(), price, trigger),
+                Some(kind)
+            );
+        }
+        assert_eq!(OrderKind::from_code("AMO", price, trigger), None);
     }
 }

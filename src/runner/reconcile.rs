@@ -265,17 +265,7 @@ fn sort_working_orders(
 
 /// The request behind a stop order the broker reports, to follow it again.
 fn resting_request(order: &OrderReport, instrument: &InstrumentId) -> Option<OrderRequest> {
-    let kind = match order.order_type.as_str() {
-        "SL" => OrderKind::StopLoss {
-            trigger: order.trigger_price,
-            price: order.price,
-        },
-        "SL-M" => OrderKind::StopLossMarket {
-            trigger: order.trigger_price,
-        },
-        "LIMIT" => OrderKind::Limit { price: order.price },
-        _ => return None,
-    };
+    let kind = OrderKind::from_code(&order.order_type, order.price, order.trigger_price)?;
     Some(OrderRequest {
         tag: order.tag.as_deref()?.parse().ok()?,
         instrument: instrument.clone(),
