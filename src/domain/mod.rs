@@ -13,7 +13,7 @@ mod tick;
 pub use instrument::{
     Exchange, Instrument, InstrumentError, InstrumentId, Isin, Segment, UpstoxKey,
 };
-pub use order::{Fill, OrderKind, OrderRequest, OrderTag, Product, Side, Validity};
+pub use order::{Fill, OrderKind, OrderRequest, OrderTag, Product, Side, UnknownSide, Validity};
 pub use position::Position;
 pub use price::{PriceError, TickSize, decimal_from_wire, decimal_to_wire};
 pub use tick::{Tick, TickSource};

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use thiserror::Error;
 
@@ -32,6 +32,21 @@ impl Side {
         match self {
             Side::Buy => 1,
             Side::Sell => -1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("`{0}` is not BUY or SELL")]
+pub struct UnknownSide(pub String);
+
+impl FromStr for Side {
+    type Err = UnknownSide;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "BUY" => Ok(Side::Buy),
+            "SELL" => Ok(Side::Sell),
+            other => Err(UnknownSide(other.to_string())),
         }
     }
 }
@@ -159,6 +174,34 @@ pub struct OrderTag(String);
 impl OrderTag {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// dalal's own tags, `D{yymmdd}-{SYMBOL}-{purpose}{n}`: findable after a crash by day, instrument and
+    /// sequence, within the 20 characters every broker takes. The symbol gives up letters as `number` grows, so
+    /// a tag can always be made. Purposes: `E`ntry, e`X`it, `P`rotective stop.
+    pub fn ours(date: NaiveDate, symbol: &str, purpose: char, number: u32) -> OrderTag {
+        let number = number.to_string();
+        let symbol_room = 6.min(10usize.saturating_sub(number.len()));
+        let symbol: String = symbol
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(symbol_room)
+            .collect();
+        format!("{}{symbol}-{purpose}{number}", Self::day_prefix(date))
+            .parse()
+            .expect("an ASCII purpose letter keeps a tag within 20 plain characters")
+    }
+
+    /// What all of our tags of `date` start with: `D261123-`.
+    pub fn day_prefix(date: NaiveDate) -> String {
+        format!("D{}-", date.format("%y%m%d"))
+    }
+
+    /// The purpose letter and sequence number of one of our tags.
+    pub fn purpose_and_number(tag: &str) -> Option<(char, u32)> {
+        let last = tag.rsplit('-').next()?;
+        let (purpose, number) = last.split_at_checked(1)?;
+        Some((purpose.chars().next()?, number.parse().ok()?))
     }
 }
 

@@ -265,8 +265,6 @@ impl Engine {
         self.tag(instrument, purpose, at, self.sequence)
     }
 
-    /// `D{yymmdd}-{symbol}-{E|X}{n}`: findable after a crash, and within the 20 characters every broker takes.
-    /// The symbol gives up letters as the sequence grows, so a tag can always be made.
     fn tag(
         &self,
         instrument: &InstrumentId,
@@ -274,20 +272,7 @@ impl Engine {
         at: DateTime<Utc>,
         number: u32,
     ) -> OrderTag {
-        let number = number.to_string();
-        let symbol_room = 6.min(10usize.saturating_sub(number.len()));
-        let symbol: String = instrument
-            .symbol
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .take(symbol_room)
-            .collect();
-        let text = format!(
-            "D{}-{symbol}-{purpose}{number}",
-            to_ist(at).format("%y%m%d")
-        );
-        text.parse()
-            .expect("tags are built from ASCII letters, digits and dashes within 20 characters")
+        OrderTag::ours(to_ist(at).date_naive(), &instrument.symbol, purpose, number)
     }
 
     fn on_tick(&mut self, tick: Tick, now: DateTime<Utc>, out: &mut Vec<Command>) {

@@ -10,5 +10,5 @@ mod trading_session;
 
 pub use day_runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions, next_session_day};
 pub use pre_open::CheckResult;
-pub use reconcile::{BrokerView, Reconciled, reconcile, tag_prefix};
+pub use reconcile::{BrokerView, Reconciled, reconcile};
 pub use trading_session::{FallbackEpisode, SessionSummary, TradingSession};

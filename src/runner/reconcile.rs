@@ -40,26 +40,6 @@ pub struct Reconciled {
     pub mismatches: Vec<String>,
 }
 
-/// Our tags of `date` start with this: `D261123-`.
-pub fn tag_prefix(date: NaiveDate) -> String {
-    format!("D{}-", date.format("%y%m%d"))
-}
-
-fn parse_side(text: &str) -> Option<Side> {
-    match text {
-        "BUY" => Some(Side::Buy),
-        "SELL" => Some(Side::Sell),
-        _ => None,
-    }
-}
-
-/// The sequence number at the end of a tag, and its purpose letter: `E`ntry, e`X`it, `P`rotective stop.
-fn tag_parts(tag: &str) -> Option<(u32, char)> {
-    let last = tag.rsplit('-').next()?;
-    let (kind, number) = last.split_at_checked(1)?;
-    Some((number.parse().ok()?, kind.chars().next()?))
-}
-
 #[derive(Default)]
 struct TagRecord {
     instrument: Option<InstrumentId>,
@@ -81,7 +61,7 @@ pub fn reconcile(
         .values()
         .map(|id| (id.to_string(), id.clone()))
         .collect();
-    let prefix = tag_prefix(date);
+    let prefix = OrderTag::day_prefix(date);
     let mut out = Reconciled::default();
     let mut tags: BTreeMap<String, TagRecord> = BTreeMap::new();
     let mut fills: Vec<Fill> = Vec::new();
@@ -95,7 +75,7 @@ pub fn reconcile(
             } if tag.starts_with(&prefix) => {
                 let record = tags.entry(tag.clone()).or_default();
                 record.instrument = by_name.get(instrument).cloned();
-                record.side = parse_side(side);
+                record.side = side.parse().ok();
             }
             JournalEntry::Fill {
                 tag,
@@ -105,8 +85,7 @@ pub fn reconcile(
                 price,
             } if tag.starts_with(&prefix) => {
                 tags.entry(tag.clone()).or_default().journal_filled += quantity;
-                if let (Some(instrument), Some(side)) = (by_name.get(instrument), parse_side(side))
-                {
+                if let (Some(instrument), Ok(side)) = (by_name.get(instrument), side.parse()) {
                     fills.push(Fill {
                         order_id: String::new(),
                         tag: tag.parse().ok(),
@@ -135,7 +114,7 @@ pub fn reconcile(
         add_broker_orders(view.orders, &prefix, now, keys, &mut tags, &mut out);
     }
     for (tag, record) in &tags {
-        let Some((sequence, purpose)) = tag_parts(tag) else {
+        let Some((purpose, sequence)) = OrderTag::purpose_and_number(tag) else {
             continue;
         };
         let entry = purpose == 'E';
@@ -232,7 +211,7 @@ fn sort_working_orders(
 ) {
     for order in std::mem::take(&mut out.working_orders) {
         let tag = order.tag.clone().unwrap_or_default();
-        let is_stop = tag_parts(&tag).is_some_and(|(_, purpose)| purpose == 'P');
+        let is_stop = OrderTag::purpose_and_number(&tag).is_some_and(|(purpose, _)| purpose == 'P');
         let instrument = keys
             .get(&order.instrument_key)
             .filter(|id| expected.get(*id).is_some_and(|q| *q != 0));

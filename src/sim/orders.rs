@@ -72,14 +72,8 @@ pub struct OrderBook {
 }
 
 fn parse_side(text: &str) -> Result<Side, Refusal> {
-    match text {
-        "BUY" => Ok(Side::Buy),
-        "SELL" => Ok(Side::Sell),
-        other => Err(refuse(
-            "UDAPI100038",
-            format!("Invalid transaction_type {other}"),
-        )),
-    }
+    text.parse()
+        .map_err(|_| refuse("UDAPI100038", format!("Invalid transaction_type {text}")))
 }
 
 fn on_tick(spec: &InstrumentSpec, value: f64, field: &str) -> Result<Decimal, Refusal> {

@@ -15,15 +15,13 @@ pub(crate) fn price(value: f64, endpoint: &str) -> Result<Decimal, BrokerError> 
 }
 
 fn side(text: &str, endpoint: &str) -> Result<Side, BrokerError> {
-    match text {
-        "BUY" => Ok(Side::Buy),
-        "SELL" => Ok(Side::Sell),
-        other => Err(BrokerError::new(
+    text.parse().map_err(|_| {
+        BrokerError::new(
             ErrorClass::Malformed,
             endpoint,
-            format!("unknown transaction_type `{other}`"),
-        )),
-    }
+            format!("unknown transaction_type `{text}`"),
+        )
+    })
 }
 
 /// Upstox's status strings (DOCS appendix), lower case with spaces.
