@@ -13,7 +13,7 @@ use dalal::broker::upstox::{
     FeedMode, RestSettings, UpstoxAccount, UpstoxFeedBroker, UpstoxOrders,
 };
 use dalal::calendar::{MarketCalendar, SessionTimes, SpecialSession};
-use dalal::config::{Config, Secret, StopRule, TokenSource};
+use dalal::config::{Config, EntryTrigger, Secret, StopRule, TokenSource};
 use dalal::domain::InstrumentId;
 use dalal::execution::PaperBroker;
 use dalal::journal::{JournalEntry, JournalWriter, Recorded, Store};
@@ -599,6 +599,11 @@ async fn prices_polled_slower_than_the_price_age_limit_never_enter() {
     let (entries, _) = live_day_in(refused_all_day, |c| {
         c.bot.feed.poll_interval_ms = 2_000;
         c.bot.risk.max_price_age_ms = 1_000;
+        // Every gapper signals on its first price after the opening range, however the polls fall: the test
+        // needs signals for risk to refuse.
+        c.strategy.entry.trigger = EntryTrigger::HoldBeyond;
+        c.strategy.entry.confirm_seconds = 0;
+        c.strategy.qualify.or_must_hold = false;
     })
     .await;
     let orders = entries.iter().filter(|r| r.entry.kind() == "order").count();
