@@ -30,6 +30,20 @@ impl RateBudget {
         per_minute: 500,
         per_30_minutes: 2000,
     };
+
+    /// HDFC Sky publishes no limits; this stays under what integrators met 429s above (150 ms apart).
+    pub const HDFCSKY_STANDARD: RateBudget = RateBudget {
+        per_second: 6,
+        per_minute: 300,
+        per_30_minutes: 6000,
+    };
+
+    /// HDFC Sky orders: under the exchange's 10 a second for a retail algo.
+    pub const HDFCSKY_ORDERS: RateBudget = RateBudget {
+        per_second: 8,
+        per_minute: 300,
+        per_30_minutes: 2000,
+    };
 }
 
 pub struct RateLimit {

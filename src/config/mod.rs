@@ -27,7 +27,7 @@ pub use charges::ChargeRates;
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
 pub use secrets::{Secret, Secrets, secret_variables};
 pub use strategy::{Direction, EntryTrigger, SizingRule, StopRule, StrategyConfig};
-pub use token_source::TokenSource;
+pub use token_source::{TokenSource, TokenWatch};
 
 use source::TomlFile;
 

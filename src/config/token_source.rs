@@ -2,6 +2,7 @@
 //! logs in again (or a login helper that writes the token file) fixes a running bot without a restart.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::error::{ConfigError, ConfigErrorKind};
 use super::secrets::{Secret, check_private};
@@ -42,6 +43,37 @@ impl TokenSource {
                 Ok(Secret::new(token))
             }
         }
+    }
+}
+
+/// A token source and the token last taken from it: a feed re-reads its source on 401 and reconnects only when
+/// the token really changed.
+pub struct TokenWatch {
+    source: TokenSource,
+    current: Mutex<String>,
+}
+
+impl TokenWatch {
+    pub fn new(source: TokenSource) -> Self {
+        let current = source
+            .read()
+            .map(|t| t.expose().to_string())
+            .unwrap_or_default();
+        TokenWatch {
+            source,
+            current: Mutex::new(current),
+        }
+    }
+
+    /// The token at the source, when it differs from the one last taken (which it then becomes).
+    pub fn fresh(&self) -> Option<Secret> {
+        let token = self.source.read().ok()?;
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if *current == token.expose() {
+            return None;
+        }
+        *current = token.expose().to_string();
+        Some(token)
     }
 }
 

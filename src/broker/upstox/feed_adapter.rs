@@ -1,35 +1,26 @@
 //! Upstox behind the failover feed's traits: every connect authorizes afresh (a one-time URL serves one
 //! connection), polling uses LTP v3, and a 401 is met by re-reading the token from its source.
 
-use std::sync::Mutex;
-
 use super::feed_frame::FeedTick;
 use super::feed_request::FeedMode;
 use super::feed_socket::{FeedEvent, UpstoxFeedSocket};
 use super::rest_client::{LTP_KEYS_PER_CALL, UpstoxRest};
 use crate::broker::{BrokerError, FeedBroker, FeedStream, PriceUpdate, StreamEvent};
-use crate::config::TokenSource;
+use crate::config::{TokenSource, TokenWatch};
 
 pub struct UpstoxFeedBroker {
     rest: UpstoxRest,
-    tokens: TokenSource,
+    tokens: TokenWatch,
     mode: FeedMode,
-    /// The token in use, to tell whether a re-read found a new one.
-    current: Mutex<String>,
 }
 
 impl UpstoxFeedBroker {
     /// `rest` must already hold the token that `tokens` gives now.
     pub fn new(rest: UpstoxRest, tokens: TokenSource, mode: FeedMode) -> Self {
-        let current = tokens
-            .read()
-            .map(|t| t.expose().to_string())
-            .unwrap_or_default();
         UpstoxFeedBroker {
             rest,
-            tokens,
+            tokens: TokenWatch::new(tokens),
             mode,
-            current: Mutex::new(current),
         }
     }
 }
@@ -104,14 +95,9 @@ impl FeedBroker for UpstoxFeedBroker {
     }
 
     async fn reload_token(&self) -> bool {
-        let Ok(token) = self.tokens.read() else {
+        let Some(token) = self.tokens.fresh() else {
             return false;
         };
-        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if *current == token.expose() {
-            return false;
-        }
-        *current = token.expose().to_string();
         self.rest.set_token(token);
         true
     }

@@ -13,10 +13,11 @@ mod rest_client;
 pub mod rest_types;
 mod wire_convert;
 
+pub use crate::broker::RestSettings;
 pub use account_adapter::UpstoxAccount;
 pub use feed_adapter::{UpstoxFeedBroker, UpstoxStream};
 pub use feed_frame::{FeedDecodeError, FeedFrame, FeedTick, FrameKind};
 pub use feed_request::{FeedMethod, FeedMode, FeedRequest, FeedRequestData};
 pub use feed_socket::{FeedEvent, UpstoxFeedSocket};
 pub use order_adapter::UpstoxOrders;
-pub use rest_client::{LTP_KEYS_PER_CALL, RestSettings, USER_AGENT, UpstoxHosts, UpstoxRest};
+pub use rest_client::{LTP_KEYS_PER_CALL, USER_AGENT, UpstoxHosts, UpstoxRest};

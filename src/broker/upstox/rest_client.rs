@@ -7,7 +7,6 @@
 //! whether a lost order acknowledgement means the order exists.
 
 use std::sync::RwLock;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::{Method, RequestBuilder};
@@ -21,9 +20,10 @@ use super::rest_types::{
     ProfileData, TradeData,
 };
 use super::wire_convert::{order_report, position_report, price, trade_report};
+use crate::broker::http_policy::{body_snippet, read_with_retries, transport_error};
 use crate::broker::{
-    BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateBudget, RateLimit,
-    TradeReport,
+    BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateLimit,
+    RestSettings, TradeReport,
 };
 use crate::config::Secret;
 
@@ -72,29 +72,6 @@ impl UpstoxHosts {
 enum Host {
     Api,
     Order,
-}
-
-/// Tunables of the client; the defaults are Upstox's published limits.
-#[derive(Debug, Clone)]
-pub struct RestSettings {
-    pub timeout: Duration,
-    pub standard_budget: RateBudget,
-    pub order_budget: RateBudget,
-    /// Attempts for a read that meets 429 or a transient failure, the first included.
-    pub read_attempts: u32,
-    pub read_backoff: Duration,
-}
-
-impl Default for RestSettings {
-    fn default() -> Self {
-        RestSettings {
-            timeout: Duration::from_secs(10),
-            standard_budget: RateBudget::UPSTOX_STANDARD,
-            order_budget: RateBudget::UPSTOX_ORDERS,
-            read_attempts: 3,
-            read_backoff: Duration::from_millis(250),
-        }
-    }
 }
 
 pub struct UpstoxRest {
@@ -298,20 +275,10 @@ impl UpstoxRest {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, BrokerError> {
-        let mut attempt = 1;
-        loop {
-            self.standard.acquire().await;
-            let request = self.request(Method::GET, Host::Api, path, query);
-            match send(request, path).await {
-                Err(e) if retryable(&e) && attempt < self.settings.read_attempts => {
-                    let wait = self.settings.read_backoff * 2u32.pow(attempt - 1);
-                    tracing::warn!(endpoint = path, class = %e.class, attempt, ?wait, "retrying a read");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
+        read_with_retries(&self.settings, &self.standard, path, || {
+            send(self.request(Method::GET, Host::Api, path, query), path)
+        })
+        .await
     }
 
     /// An order request on the order host within the order budget. Never retried here.
@@ -382,10 +349,6 @@ fn encode_query(query: &[(&str, String)]) -> String {
         .join("&")
 }
 
-fn retryable(e: &BrokerError) -> bool {
-    matches!(e.class, ErrorClass::RateLimited | ErrorClass::Transient)
-}
-
 async fn send<T: DeserializeOwned>(
     request: RequestBuilder,
     endpoint: &str,
@@ -425,15 +388,9 @@ pub(crate) fn error_from_body(status: u16, body: &[u8], endpoint: &str) -> Broke
         Some("UDAPI10005") => ErrorClass::RateLimited,
         _ => ErrorClass::from_status(status),
     };
-    let message = problem.and_then(|p| p.message).unwrap_or_else(|| {
-        let text = String::from_utf8_lossy(body);
-        let snippet: String = text.chars().take(120).collect();
-        if snippet.trim().is_empty() {
-            "no error body".to_string()
-        } else {
-            format!("unexpected error body: {snippet}")
-        }
-    });
+    let message = problem
+        .and_then(|p| p.message)
+        .unwrap_or_else(|| body_snippet(body));
     BrokerError {
         class,
         code,
@@ -441,18 +398,4 @@ pub(crate) fn error_from_body(status: u16, body: &[u8], endpoint: &str) -> Broke
         endpoint: endpoint.to_string(),
         message,
     }
-}
-
-fn transport_error(e: &reqwest::Error, endpoint: &str) -> BrokerError {
-    // reqwest's message may contain the URL; ours carry no secret, but keep only the kind of failure.
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "the answer was cut off"
-    } else {
-        "the request failed"
-    };
-    BrokerError::new(ErrorClass::Transient, endpoint, kind)
 }

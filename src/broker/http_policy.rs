@@ -1,0 +1,110 @@
+//! How every broker REST client behaves on the network, whatever the broker: its timeouts and request budgets,
+//! which failures a read may retry (429 and transient ones, after a doubling backoff; writes never, because
+//! only the executor can tell whether a lost acknowledgement means the order exists), and how a transport
+//! failure is reported without the URL, which can carry an API key.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::{BrokerError, ErrorClass, RateBudget, RateLimit};
+
+/// Tunables of a REST client; `Default` is Upstox's published limits.
+#[derive(Debug, Clone)]
+pub struct RestSettings {
+    pub timeout: Duration,
+    pub standard_budget: RateBudget,
+    pub order_budget: RateBudget,
+    /// Attempts for a read that meets 429 or a transient failure, the first included.
+    pub read_attempts: u32,
+    pub read_backoff: Duration,
+}
+
+impl Default for RestSettings {
+    fn default() -> Self {
+        RestSettings {
+            timeout: Duration::from_secs(10),
+            standard_budget: RateBudget::UPSTOX_STANDARD,
+            order_budget: RateBudget::UPSTOX_ORDERS,
+            read_attempts: 3,
+            read_backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+impl RestSettings {
+    /// HDFC Sky publishes no limits: reads are paced about 150 ms apart, as integrators who met its 429s do,
+    /// and a 429 is backed off from 500 ms.
+    pub fn hdfcsky() -> Self {
+        RestSettings {
+            timeout: Duration::from_secs(10),
+            standard_budget: RateBudget::HDFCSKY_STANDARD,
+            order_budget: RateBudget::HDFCSKY_ORDERS,
+            read_attempts: 4,
+            read_backoff: Duration::from_millis(500),
+        }
+    }
+
+    /// One attempt per read: for a feed, which has its own backoff and must not sleep on real time beneath it.
+    pub fn single_attempt(self) -> Self {
+        RestSettings {
+            read_attempts: 1,
+            ..self
+        }
+    }
+}
+
+/// Runs `attempt` within `limit`, again after a doubling backoff while it fails with 429 or a transient error
+/// and attempts remain.
+pub(crate) async fn read_with_retries<T, F, Fut>(
+    settings: &RestSettings,
+    limit: &RateLimit,
+    endpoint: &str,
+    mut attempt: F,
+) -> Result<T, BrokerError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, BrokerError>>,
+{
+    let mut number = 1;
+    loop {
+        limit.acquire().await;
+        match attempt().await {
+            Err(e) if retryable(&e) && number < settings.read_attempts => {
+                let wait = settings.read_backoff * 2u32.pow(number - 1);
+                tracing::warn!(endpoint, class = %e.class, attempt = number, ?wait, "retrying a read");
+                tokio::time::sleep(wait).await;
+                number += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+fn retryable(e: &BrokerError) -> bool {
+    matches!(e.class, ErrorClass::RateLimited | ErrorClass::Transient)
+}
+
+/// A failed request as a broker error that keeps only the kind of failure: reqwest's message may repeat the URL.
+pub(crate) fn transport_error(e: &reqwest::Error, endpoint: &str) -> BrokerError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the answer was cut off"
+    } else {
+        "the request failed"
+    };
+    BrokerError::new(ErrorClass::Transient, endpoint, kind)
+}
+
+/// The start of an error body that is not the broker's usual shape, for the message.
+pub(crate) fn body_snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let snippet: String = text.chars().take(120).collect();
+    if snippet.trim().is_empty() {
+        "no error body".to_string()
+    } else {
+        format!("unexpected error body: {snippet}")
+    }
+}
