@@ -4,6 +4,8 @@
 mod account;
 mod error;
 mod feed_source;
+pub mod hdfcsky;
+mod http_policy;
 mod order_sink;
 mod rate_limit;
 mod reports;
@@ -12,6 +14,7 @@ pub mod upstox;
 pub use account::AccountBroker;
 pub use error::{BrokerError, ErrorClass};
 pub use feed_source::{FeedBroker, FeedStream, PriceUpdate, StreamEvent};
+pub use http_policy::RestSettings;
 pub use order_sink::OrderBroker;
 pub use rate_limit::{RateBudget, RateLimit};
 pub use reports::{LtpQuote, OrderReport, OrderState, PositionReport, Profile, TradeReport};

@@ -1,0 +1,47 @@
+//! HDFC Sky behind the day runner's account checks. It shares its REST client with the feed and the order
+//! adapter, so a token re-read before the open serves the whole day.
+
+use std::sync::Arc;
+
+use super::rest_client::HdfcSkyRest;
+use super::wire_convert::position_report;
+use crate::broker::{AccountBroker, BrokerError, PositionReport, Profile};
+use crate::config::{ConfigError, ConfigErrorKind, TokenSource};
+
+pub struct HdfcSkyAccount {
+    rest: Arc<HdfcSkyRest>,
+    tokens: TokenSource,
+}
+
+impl HdfcSkyAccount {
+    pub fn new(rest: Arc<HdfcSkyRest>, tokens: TokenSource) -> Self {
+        HdfcSkyAccount { rest, tokens }
+    }
+}
+
+impl AccountBroker for HdfcSkyAccount {
+    fn reread_token(&self) -> Result<(), ConfigError> {
+        let token = self.tokens.read()?;
+        self.rest.set_token(token).map_err(|e| ConfigError {
+            kind: ConfigErrorKind::MissingSecret,
+            file: "HDFC Sky access token".into(),
+            key: None,
+            line: None,
+            problem: e.message,
+            fix: "log in again with `dalal login hdfcsky`".into(),
+        })
+    }
+
+    async fn profile(&self) -> Result<Profile, BrokerError> {
+        self.rest.profile().await
+    }
+
+    async fn positions(&self) -> Result<Vec<PositionReport>, BrokerError> {
+        self.rest
+            .position_rows()
+            .await?
+            .into_iter()
+            .map(position_report)
+            .collect()
+    }
+}

@@ -1,0 +1,102 @@
+//! HDFC Sky behind the failover feed's traits: each connect builds the session URL from the token in use (so a
+//! re-login is picked up at the next reconnect), polling is `fetch-ltp` in tens, and a 401 is met by re-reading
+//! the token from its source. Instrument keys are scrip ids (`NSE_2885`).
+
+use std::sync::Arc;
+
+use super::feed_socket::{SkyFeedSocket, SubscriptionType, session_url};
+use super::rest_client::{HdfcSkyRest, LTP_ITEMS_PER_CALL};
+use super::scrip::ScripId;
+use crate::broker::{BrokerError, ErrorClass, FeedBroker, FeedStream, PriceUpdate, StreamEvent};
+use crate::config::{TokenSource, TokenWatch};
+
+pub struct HdfcSkyFeedBroker {
+    rest: Arc<HdfcSkyRest>,
+    tokens: TokenWatch,
+    kind: SubscriptionType,
+}
+
+impl HdfcSkyFeedBroker {
+    /// `rest` must already hold the token that `tokens` gives now.
+    pub fn new(rest: Arc<HdfcSkyRest>, tokens: TokenSource, kind: SubscriptionType) -> Self {
+        HdfcSkyFeedBroker {
+            rest,
+            tokens: TokenWatch::new(tokens),
+            kind,
+        }
+    }
+}
+
+pub struct HdfcSkyStream {
+    socket: SkyFeedSocket,
+    kind: SubscriptionType,
+}
+
+fn scrips(keys: &[String]) -> Result<Vec<ScripId>, BrokerError> {
+    keys.iter()
+        .map(|k| {
+            k.parse().map_err(|e: super::scrip::ScripIdError| {
+                BrokerError::new(ErrorClass::Rejected, "scrip ids", e.to_string())
+            })
+        })
+        .collect()
+}
+
+impl FeedStream for HdfcSkyStream {
+    async fn subscribe(&mut self, keys: &[String]) -> Result<(), BrokerError> {
+        self.socket.subscribe(&scrips(keys)?, self.kind).await
+    }
+
+    async fn next_event(&mut self) -> StreamEvent {
+        self.socket.next_event().await
+    }
+
+    async fn close(self) {
+        self.socket.close().await;
+    }
+}
+
+impl FeedBroker for HdfcSkyFeedBroker {
+    type Stream = HdfcSkyStream;
+
+    async fn connect(&self) -> Result<HdfcSkyStream, BrokerError> {
+        let token = self.rest.token();
+        let url = session_url(self.rest.base(), &token, self.rest.api_key())?;
+        let socket = SkyFeedSocket::connect(&url, Some(&token)).await?;
+        Ok(HdfcSkyStream {
+            socket,
+            kind: self.kind,
+        })
+    }
+
+    async fn poll(&self, keys: &[String]) -> Result<Vec<PriceUpdate>, BrokerError> {
+        let quotes = self.rest.fetch_ltp(&scrips(keys)?).await?;
+        Ok(quotes
+            .into_iter()
+            .map(|q| PriceUpdate {
+                instrument_key: q.instrument_key,
+                last_price: q.last_price,
+                last_trade_time: None,
+                last_quantity: None,
+                previous_close: q.previous_close,
+            })
+            .collect())
+    }
+
+    fn poll_batch_size(&self) -> usize {
+        LTP_ITEMS_PER_CALL
+    }
+
+    async fn reload_token(&self) -> bool {
+        let Some(token) = self.tokens.fresh() else {
+            return false;
+        };
+        match self.rest.set_token(token) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!("the re-read HDFC Sky token cannot be used: {e}");
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The HDFC Sky REST client: trading info, `fetch-ltp`, orders, the order and trade books, positions.
+//!
+//! Every call follows HDFC Sky's conventions: the bare token in `Authorization` (no `Bearer`), `api_key` in the
+//! query string, a browser-like `User-Agent` (calls without one are refused), and `client_id` (the token's
+//! `sub`) where the account endpoints want it. One host serves a whole login: a token issued by the UAT host is
+//! refused by production. Errors are classified by `rest_errors`, including the ones inside an HTTP 200.
+
+use std::sync::RwLock;
+
+use chrono::{DateTime, Utc};
+use reqwest::{Method, RequestBuilder};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::access_token::TokenClaims;
+use super::rest_errors::classify;
+use super::rest_types::{
+    Envelope, LtpItem, LtpRequest, LtpResponse, OrderBody, OrderIdData, OrderRow, OrdersData,
+    PositionRow, TradesData, TradingInfo,
+};
+use super::scrip::ScripId;
+use super::wire_convert::trade_report;
+use crate::broker::http_policy::{read_with_retries, transport_error};
+use crate::broker::{
+    BrokerError, ErrorClass, LtpQuote, Profile, RateLimit, RestSettings, TradeReport,
+};
+use crate::config::Secret;
+use crate::domain::decimal_from_wire;
+
+/// `fetch-ltp` answers at most this many instruments; an 11th fails the whole request.
+pub const LTP_ITEMS_PER_CALL: usize = 10;
+
+/// A desktop browser's, as HDFC Sky's own samples send: its edge refuses calls without a browser-like agent.
+pub const USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                              Chrome/123.0.0.0 Safari/537.36";
+
+pub const PRODUCTION: &str = "https://developer.hdfcsky.com";
+pub const UAT: &str = "https://uat-developer.hdfcsky.com";
+
+/// The token with the client id read out of it: they change together.
+struct Session {
+    token: Secret,
+    client_id: String,
+}
+
+pub struct HdfcSkyRest {
+    http: reqwest::Client,
+    base: Url,
+    api_key: Secret,
+    session: RwLock<Session>,
+    standard: RateLimit,
+    orders: RateLimit,
+    settings: RestSettings,
+}
+
+impl HdfcSkyRest {
+    /// A client for one host (`PRODUCTION`, `UAT`, or a simulator), with the app's API key and a login's token.
+    pub fn new(
+        base: Url,
+        api_key: Secret,
+        token: Secret,
+        settings: RestSettings,
+    ) -> Result<Self, BrokerError> {
+        let client_id = TokenClaims::read(&token)?.client_id;
+        Ok(HdfcSkyRest {
+            http: http_client(&settings)?,
+            base,
+            api_key,
+            session: RwLock::new(Session { token, client_id }),
+            standard: RateLimit::new(settings.standard_budget),
+            orders: RateLimit::new(settings.order_budget),
+            settings,
+        })
+    }
+
+    /// Uses a token from a new login.
+    pub fn set_token(&self, token: Secret) -> Result<(), BrokerError> {
+        let client_id = TokenClaims::read(&token)?.client_id;
+        *self.session.write().unwrap_or_else(|p| p.into_inner()) = Session { token, client_id };
+        Ok(())
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    pub fn api_key(&self) -> &Secret {
+        &self.api_key
+    }
+
+    pub fn token(&self) -> Secret {
+        self.session().token.clone()
+    }
+
+    pub fn client_id(&self) -> String {
+        self.session().client_id.clone()
+    }
+
+    fn session(&self) -> std::sync::RwLockReadGuard<'_, Session> {
+        self.session.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The account behind the token: HDFC Sky's cheapest authenticated call.
+    pub async fn profile(&self) -> Result<Profile, BrokerError> {
+        let info: TradingInfo = self.read("/oapi/v1/user/trading_info", true).await?;
+        Ok(Profile {
+            user_id: info.client_id,
+            user_name: info.name,
+            broker: "HDFC Sky".into(),
+        })
+    }
+
+    /// Last price and previous close, ten instruments a request; each request waits its turn in the budget.
+    pub async fn fetch_ltp(&self, scrips: &[ScripId]) -> Result<Vec<LtpQuote>, BrokerError> {
+        let endpoint = "/oapi/v1/fetch-ltp";
+        let mut quotes = Vec::with_capacity(scrips.len());
+        for batch in scrips.chunks(LTP_ITEMS_PER_CALL) {
+            let body = LtpRequest {
+                data: batch
+                    .iter()
+                    .map(|s| LtpItem {
+                        exchange: s.segment.prefix().into(),
+                        token: s.token.to_string(),
+                    })
+                    .collect(),
+            };
+            let answer: LtpResponse =
+                read_with_retries(&self.settings, &self.standard, endpoint, || {
+                    send_raw(
+                        self.request(Method::PUT, endpoint, false).json(&body),
+                        endpoint,
+                    )
+                })
+                .await?;
+            for row in answer.data {
+                let Some(scrip) = ScripId::from_exchange(&row.exchange, row.token) else {
+                    continue;
+                };
+                quotes.push(LtpQuote {
+                    instrument_key: scrip.to_string(),
+                    symbol: scrip.to_string(),
+                    last_price: wire_price(row.ltp, endpoint)?,
+                    last_quantity: 0,
+                    previous_close: (row.prev_close > 0.0)
+                        .then(|| wire_price(row.prev_close, endpoint))
+                        .transpose()?,
+                });
+            }
+        }
+        Ok(quotes)
+    }
+
+    /// HDFC Sky's clock, from the `Date` header of a trading-info call: for measuring this machine's offset.
+    pub async fn server_date(&self) -> Result<Option<DateTime<Utc>>, BrokerError> {
+        let endpoint = "/oapi/v1/user/trading_info";
+        self.standard.acquire().await;
+        let response = self
+            .request(Method::GET, endpoint, true)
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, endpoint))?;
+        Ok(response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.to_utc()))
+    }
+
+    /// Places an order; its `client_id` is filled in here. Returns the OMS order id.
+    pub async fn place_order(&self, body: &OrderBody) -> Result<String, BrokerError> {
+        let body = OrderBody {
+            client_id: self.client_id(),
+            ..body.clone()
+        };
+        let data: OrderIdData = self
+            .write(Method::POST, "/oapi/v1/orders", Some(&body))
+            .await?;
+        Ok(data.oms_order_id)
+    }
+
+    pub async fn modify_order(&self, order_id: &str, body: &OrderBody) -> Result<(), BrokerError> {
+        let body = OrderBody {
+            client_id: self.client_id(),
+            oms_order_id: Some(order_id.to_string()),
+            ..body.clone()
+        };
+        self.write::<_, OrderIdData>(Method::PUT, "/oapi/v1/orders", Some(&body))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn cancel_order(&self, order_id: &str) -> Result<(), BrokerError> {
+        let path = format!("/oapi/v1/orders/{order_id}?execution_type=REGULAR");
+        self.write::<(), OrderIdData>(Method::DELETE, &path, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Today's orders: HDFC Sky splits them into pending and completed, one call each.
+    pub async fn order_rows(&self) -> Result<Vec<OrderRow>, BrokerError> {
+        let mut rows = Vec::new();
+        for kind in ["pending", "completed"] {
+            let path = format!("/oapi/v1/orders?type={kind}");
+            let data: OrdersData = self.read(&path, true).await?;
+            rows.extend(data.orders);
+        }
+        Ok(rows)
+    }
+
+    pub async fn trades(&self) -> Result<Vec<TradeReport>, BrokerError> {
+        let data: TradesData = self.read("/oapi/v1/trades", true).await?;
+        data.trades.into_iter().map(trade_report).collect()
+    }
+
+    /// Today's (day-wise) positions.
+    pub async fn position_rows(&self) -> Result<Vec<PositionRow>, BrokerError> {
+        self.read("/oapi/v1/positions?type=live", true).await
+    }
+
+    /// A GET within the standard budget, retried on 429 and transient failures.
+    async fn read<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+        with_client_id: bool,
+    ) -> Result<T, BrokerError> {
+        let endpoint = endpoint_of(path_and_query);
+        read_with_retries(&self.settings, &self.standard, endpoint, || {
+            send(
+                self.request(Method::GET, path_and_query, with_client_id),
+                endpoint,
+            )
+        })
+        .await
+    }
+
+    /// An order call within the order budget. Never retried here.
+    async fn write<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&B>,
+    ) -> Result<T, BrokerError> {
+        let endpoint = endpoint_of(path_and_query);
+        self.orders.acquire().await;
+        let mut request = self.request(method, path_and_query, true);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        send(request, endpoint).await
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        with_client_id: bool,
+    ) -> RequestBuilder {
+        let mut url = self.base.join(path_and_query).expect("paths are valid");
+        let session = self.session();
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("api_key", self.api_key.expose());
+            if with_client_id {
+                query.append_pair("client_id", &session.client_id);
+            }
+        }
+        self.http
+            .request(method, url)
+            .header(reqwest::header::AUTHORIZATION, session.token.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+    }
+}
+
+pub(super) fn http_client(settings: &RestSettings) -> Result<reqwest::Client, BrokerError> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .timeout(settings.timeout)
+        .build()
+        .map_err(|e| BrokerError::new(ErrorClass::Transient, "client setup", e.to_string()))
+}
+
+/// The path alone, for errors and logs: the query holds the API key.
+fn endpoint_of(path_and_query: &str) -> &str {
+    path_and_query.split('?').next().unwrap_or(path_and_query)
+}
+
+fn wire_price(value: f64, endpoint: &str) -> Result<rust_decimal::Decimal, BrokerError> {
+    decimal_from_wire(value)
+        .map_err(|e| BrokerError::new(ErrorClass::Malformed, endpoint, format!("a price: {e}")))
+}
+
+/// A trading call's `data`, out of its envelope; `status:"error"` inside an HTTP 200 is a failure.
+async fn send<T: DeserializeOwned>(
+    request: RequestBuilder,
+    endpoint: &str,
+) -> Result<T, BrokerError> {
+    let envelope: Envelope<serde_json::Value> = send_raw(request, endpoint).await?;
+    serde_json::from_value(envelope.data).map_err(|e| malformed(endpoint, 200, &e))
+}
+
+/// Any JSON answer, whole; an error body or `status:"error"` becomes a classified error.
+pub(super) async fn send_raw<T: DeserializeOwned>(
+    request: RequestBuilder,
+    endpoint: &str,
+) -> Result<T, BrokerError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| transport_error(&e, endpoint))?;
+    let status = response.status().as_u16();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| transport_error(&e, endpoint))?;
+    if !(200..300).contains(&status) {
+        return Err(classify(status, &body, endpoint));
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| malformed(endpoint, status, &e))?;
+    if value
+        .get("status")
+        .and_then(|s| s.as_str())
+        .is_some_and(|s| s.eq_ignore_ascii_case("error"))
+    {
+        return Err(classify(status, &body, endpoint));
+    }
+    serde_json::from_value(value).map_err(|e| malformed(endpoint, status, &e))
+}
+
+fn malformed(endpoint: &str, status: u16, e: &serde_json::Error) -> BrokerError {
+    BrokerError {
+        status: Some(status),
+        ..BrokerError::new(
+            ErrorClass::Malformed,
+            endpoint,
+            format!("cannot read the answer: {e}"),
+        )
+    }
+}

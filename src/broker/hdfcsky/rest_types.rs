@@ -1,0 +1,270 @@
+//! HDFC Sky's REST JSON shapes, shared by the client and the simulator so the two cannot drift apart.
+//!
+//! Field names are HDFC Sky's own (snake_case on trading calls, camelCase on login calls). Numbers that the
+//! docs show sometimes as text and sometimes as numbers (tokens, order ids) are read either way.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The trading APIs' success envelope: `{"status":"success","message":…,"data":{…}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub status: String,
+    #[serde(default)]
+    pub message: String,
+    pub data: T,
+}
+
+impl<T> Envelope<T> {
+    pub fn success(data: T) -> Self {
+        Envelope {
+            status: "success".into(),
+            message: "success".into(),
+            data,
+        }
+    }
+}
+
+/// The error envelope: `{"status":"error","message":…,"error_code":40000,"data":{}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorEnvelope {
+    pub status: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub error_code: Option<i64>,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+/// A number HDFC Sky may send as `2885` or `"2885"`.
+pub fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    Ok(match Option::<Either>::deserialize(d)? {
+        Some(Either::Text(t)) => t,
+        Some(Either::Number(n)) => n.to_string(),
+        None => String::new(),
+    })
+}
+
+// ---- login (camelCase, no envelope) ----
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginStart {
+    pub token_id: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginProgress {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub login_id: String,
+    /// Where the OTP went, e.g. "OTP sent to mobile ******1234".
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub two_fa_enabled: bool,
+    #[serde(default)]
+    pub twofa: TwoFa,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct TwoFa {
+    #[serde(default)]
+    pub questions: Vec<TwoFaQuestion>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TwoFaQuestion {
+    pub question: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestTokenData {
+    pub request_token: String,
+    #[serde(default)]
+    pub callback_url: String,
+    #[serde(default)]
+    pub authorised: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessTokenData {
+    pub access_token: String,
+}
+
+// ---- account ----
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TradingInfo {
+    pub client_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub exchanges_subscribed: Vec<String>,
+    #[serde(default)]
+    pub products_enabled: Vec<String>,
+    #[serde(default)]
+    pub status: String,
+}
+
+// ---- market data ----
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LtpRequest {
+    pub data: Vec<LtpItem>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LtpItem {
+    pub exchange: String,
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LtpResponse {
+    pub data: Vec<LtpRow>,
+    #[serde(default)]
+    pub meta: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LtpRow {
+    pub ltp: f64,
+    #[serde(default)]
+    pub prev_close: f64,
+    pub exchange: String,
+    pub token: u64,
+}
+
+// ---- orders ----
+
+/// Place (and, with `oms_order_id`, modify) a regular order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrderBody {
+    pub exchange: String,
+    pub instrument_token: String,
+    pub client_id: String,
+    /// LIMIT or SL: an API key's MARKET and SLM orders are refused with 403.
+    pub order_type: String,
+    pub order_side: String,
+    pub product: String,
+    pub quantity: u32,
+    pub price: f64,
+    pub trigger_price: f64,
+    pub disclosed_quantity: u32,
+    pub validity: String,
+    pub device: String,
+    pub execution_type: String,
+    pub amo: bool,
+    /// A number the caller makes up; dalal derives it from its order tag.
+    pub user_order_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oms_order_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OrderIdData {
+    #[serde(deserialize_with = "text_or_number")]
+    pub oms_order_id: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub user_order_id: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OrdersData {
+    pub orders: Vec<OrderRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrderRow {
+    #[serde(deserialize_with = "text_or_number")]
+    pub oms_order_id: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub user_order_id: String,
+    #[serde(default)]
+    pub trading_symbol: String,
+    #[serde(deserialize_with = "text_or_number")]
+    pub instrument_token: String,
+    pub exchange: String,
+    pub order_side: String,
+    pub order_type: String,
+    #[serde(default)]
+    pub product: String,
+    #[serde(default)]
+    pub validity: String,
+    #[serde(default)]
+    pub price: f64,
+    #[serde(default)]
+    pub trigger_price: f64,
+    pub quantity: u32,
+    #[serde(default)]
+    pub filled_quantity: u32,
+    #[serde(default)]
+    pub remaining_quantity: u32,
+    #[serde(default)]
+    pub average_price: f64,
+    pub order_status: String,
+    #[serde(default)]
+    pub rejection_reason: Option<String>,
+    #[serde(default)]
+    pub order_entry_time: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TradesData {
+    pub trades: Vec<TradeRow>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TradeRow {
+    #[serde(deserialize_with = "text_or_number")]
+    pub trade_number: String,
+    pub trade_price: f64,
+    pub trade_quantity: u32,
+    #[serde(default)]
+    pub trade_time: Option<i64>,
+    #[serde(deserialize_with = "text_or_number")]
+    pub oms_order_id: String,
+    #[serde(default)]
+    pub trading_symbol: String,
+    #[serde(deserialize_with = "text_or_number")]
+    pub instrument_token: String,
+    #[serde(default)]
+    pub exchange: String,
+    pub order_side: String,
+}
+
+/// One row of `GET /oapi/v1/positions` (its `data` is a flat list).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PositionRow {
+    pub net_quantity: i64,
+    #[serde(default)]
+    pub buy_quantity: i64,
+    #[serde(default)]
+    pub sell_quantity: i64,
+    #[serde(default)]
+    pub average_buy_price: f64,
+    #[serde(default)]
+    pub average_sell_price: f64,
+    #[serde(default)]
+    pub realized_mtm: f64,
+    #[serde(default)]
+    pub ltp: f64,
+    #[serde(default)]
+    pub product: String,
+    pub exchange: String,
+    #[serde(deserialize_with = "text_or_number")]
+    pub instrument_token: String,
+    #[serde(default)]
+    pub trading_symbol: String,
+}
