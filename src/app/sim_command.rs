@@ -10,7 +10,7 @@ use anyhow::Context;
 use super::sim_clock_args::SimClockArgs;
 use crate::calendar::{Clock, IST, MarketCalendar};
 use crate::config::BotConfig;
-use crate::sim::{Scenario, SimServer, SimSettings};
+use crate::sim::{Scenario, SimServer, SimSettings, SkyAccount};
 
 #[derive(Debug, clap::Args)]
 pub struct SimArgs {
@@ -52,6 +52,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
             scenario,
             clock,
             calendar: MarketCalendar::new(bot.calendar),
+            sky: SkyAccount::default(),
         };
         let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
         let server = SimServer::start(addr, settings)
@@ -87,6 +88,7 @@ pub(super) async fn start_in_process(
         scenario,
         clock: clock.clone(),
         calendar: calendar.clone(),
+        sky: SkyAccount::default(),
     };
     SimServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings)
         .await

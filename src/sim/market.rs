@@ -19,6 +19,8 @@ pub struct InstrumentSpec {
     pub symbol: String,
     /// The Upstox instrument key, e.g. `NSE_EQ|INE002A01018` or `NSE_INDEX|Nifty 50`.
     pub key: String,
+    /// HDFC Sky's exchange token (`NSE_2885`, `NSE_INDEX_26000` on its feed); none when the scenario gives none.
+    pub hdfcsky_token: Option<u64>,
     pub previous_close: Decimal,
     pub tick: TickSize,
     /// The first day's opening gap, in percent of the previous close.
@@ -109,6 +111,17 @@ impl Market {
 
     pub fn index_of(&self, key: &str) -> Option<usize> {
         self.specs.iter().position(|s| s.key == key)
+    }
+
+    /// The instrument HDFC Sky names by `token` in the cash segment (`index` false) or the index segment.
+    pub fn index_of_token(&self, token: u64, index: bool) -> Option<usize> {
+        self.specs
+            .iter()
+            .position(|s| s.hdfcsky_token == Some(token) && s.index == index)
+    }
+
+    pub fn len(&self) -> usize {
+        self.specs.len()
     }
 
     pub fn get(&self, index: usize) -> (&InstrumentSpec, &Quote) {
@@ -204,6 +217,7 @@ mod tests {
         vec![InstrumentSpec {
             symbol: "RELIANCE".into(),
             key: "NSE_EQ|INE002A01018".into(),
+            hdfcsky_token: Some(2885),
             previous_close: dec!(1543.2),
             tick: TickSize::new(dec!(0.1)).unwrap(),
             gap_pct: 1.0,

@@ -1,5 +1,6 @@
 //! The market simulator: a real HTTP + WebSocket server on loopback that answers like Upstox (REST v2/v3 and the
-//! Market Data Feed V3), with prices from a seeded scenario on the simulated clock and faults scripted by time.
+//! Market Data Feed V3) and like HDFC Sky (its login, REST and protobuf WebSocket) on the same port, with prices
+//! from a seeded scenario on the simulated clock and faults scripted by time.
 //!
 //! It is the test bed of every integration test and the embedded default that a newcomer runs. One
 //! `SimServer` owns the listener; the handlers share `SimState`, which advances the market to the clock's "now"
@@ -7,6 +8,9 @@
 
 mod faults;
 mod feed_frames;
+mod hdfcsky_feed;
+mod hdfcsky_login;
+mod hdfcsky_rest;
 mod market;
 mod orders;
 mod scenario;
@@ -34,13 +38,40 @@ pub use scenario::{BUILT_IN_SCENARIO, Fault, FaultKind, Scenario, ScenarioError}
 pub const FEED_PATH: &str = "/market-data-feeder/v3/upstox-developer-api/feeds";
 
 pub struct SimSettings {
-    /// The access token the simulator accepts until a scripted `token_expiry`.
+    /// The access token the simulator accepts until a scripted `token_expiry` (on HDFC Sky's API too, where
+    /// it must be a JWT whose `sub` is `sky.client_id`).
     pub token: String,
     /// A token issued by logging in again: accepted before and after any expiry.
     pub renewed_token: Option<String>,
     pub scenario: Scenario,
     pub clock: Clock,
     pub calendar: MarketCalendar,
+    /// The HDFC Sky app and account that its login flow accepts.
+    pub sky: SkyAccount,
+}
+
+/// The simulated HDFC Sky app (API key and secret) and account (username, OTP, PIN, client id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkyAccount {
+    pub api_key: String,
+    pub api_secret: String,
+    pub username: String,
+    pub otp: String,
+    pub pin: String,
+    pub client_id: String,
+}
+
+impl Default for SkyAccount {
+    fn default() -> Self {
+        SkyAccount {
+            api_key: "dalal-sim-api-key".into(),
+            api_secret: "dalal-sim-api-secret".into(),
+            username: "SIM0001".into(),
+            otp: "1234".into(),
+            pin: "2468".into(),
+            client_id: "SIM0001".into(),
+        }
+    }
 }
 
 /// A running simulator. Dropping it stops the server.
@@ -141,6 +172,40 @@ fn router(state: Arc<state::SimState>) -> Router {
             get(upstox_feed::direct_connect),
         )
         .route(FEED_PATH, get(upstox_feed::connect))
+        .route("/oapi/v1/login", get(hdfcsky_login::start))
+        .route(
+            "/oapi/v1/login-channel/validate",
+            post(hdfcsky_login::username),
+        )
+        .route("/oapi/v1/otp/validate", put(hdfcsky_login::otp))
+        .route("/oapi/v1/twofa/validate", post(hdfcsky_login::pin))
+        .route("/oapi/v1/authorise", get(hdfcsky_login::authorise))
+        .route("/oapi/v1/access-token", post(hdfcsky_login::access_token))
+        .route(
+            "/oapi/v1/user/trading_info",
+            get(hdfcsky_rest::trading_info),
+        )
+        .route("/oapi/v1/fetch-ltp", put(hdfcsky_rest::fetch_ltp))
+        .route(
+            "/oapi/v1/orders",
+            get(hdfcsky_rest::order_book)
+                .post(hdfcsky_rest::place_order)
+                .put(hdfcsky_rest::modify_order),
+        )
+        .route(
+            "/oapi/v1/orders/{order_id}",
+            delete(hdfcsky_rest::cancel_order),
+        )
+        .route("/oapi/v1/trades", get(hdfcsky_rest::trades))
+        .route("/oapi/v1/positions", get(hdfcsky_rest::positions))
+        .route(
+            "/api/v1/contract/Compact",
+            get(hdfcsky_rest::security_master),
+        )
+        .route(
+            crate::broker::hdfcsky::SESSION_PATH,
+            get(hdfcsky_feed::session),
+        )
         .fallback(upstox_rest::not_found)
         .layer(axum::middleware::map_response_with_state(
             Arc::clone(&state),

@@ -93,6 +93,9 @@ struct InstrumentEntry {
     id: String,
     #[serde(default)]
     index: bool,
+    /// HDFC Sky's exchange token, for the simulator's HDFC Sky API.
+    #[serde(default)]
+    hdfcsky_token: Option<u64>,
     #[serde(deserialize_with = "crate::config::values::decimal")]
     previous_close: Decimal,
     #[serde(deserialize_with = "crate::config::values::decimal")]
@@ -167,6 +170,7 @@ impl Scenario {
             instruments.push(InstrumentSpec {
                 symbol: e.symbol,
                 key,
+                hdfcsky_token: e.hdfcsky_token,
                 previous_close: e.previous_close,
                 tick,
                 gap_pct: e.gap_pct,

@@ -1,17 +1,17 @@
 //! What the simulator's handlers share: the clock, the market, the order book, the faults and the feed's
 //! one-time codes, behind one lock that is never held across an await.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
-use super::SimSettings;
 use super::faults::FaultBook;
 use super::market::Market;
 use super::orders::OrderBook;
 use super::scenario::FaultKind;
+use super::{SimSettings, SkyAccount};
 use crate::calendar::Clock;
 
 pub struct SimState {
@@ -20,7 +20,21 @@ pub struct SimState {
     pub renewed_token: Option<String>,
     pub addr: SocketAddr,
     pub connection_limit: usize,
+    pub sky: SkyAccount,
     inner: Mutex<Inner>,
+}
+
+/// How far an HDFC Sky login has come, by its token id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkyLoginStep {
+    /// The token id was issued: the username is next.
+    Started,
+    /// The OTP was sent: it is next.
+    OtpSent,
+    /// The OTP matched: the PIN is next.
+    OtpValidated,
+    /// The PIN matched: consent is next.
+    PinValidated,
 }
 
 pub struct Inner {
@@ -31,6 +45,13 @@ pub struct Inner {
     pub unused_codes: HashSet<String>,
     pub open_connections: usize,
     pub codes_issued: u64,
+    /// HDFC Sky logins in progress, by token id.
+    pub sky_logins: HashMap<String, SkyLoginStep>,
+    /// HDFC Sky request tokens not yet exchanged, with the token id they belong to.
+    pub sky_request_tokens: HashMap<String, String>,
+    /// HDFC Sky access tokens issued by the login flow.
+    pub sky_tokens: HashSet<String>,
+    pub sky_issued: u64,
 }
 
 impl SimState {
@@ -43,6 +64,7 @@ impl SimState {
             renewed_token: settings.renewed_token,
             addr,
             connection_limit: scenario.connection_limit,
+            sky: settings.sky,
             inner: Mutex::new(Inner {
                 market: Market::new(scenario.instruments, scenario.seed, settings.calendar, now),
                 book: OrderBook::default(),
@@ -50,6 +72,10 @@ impl SimState {
                 unused_codes: HashSet::new(),
                 open_connections: 0,
                 codes_issued: 0,
+                sky_logins: HashMap::new(),
+                sky_request_tokens: HashMap::new(),
+                sky_tokens: HashSet::new(),
+                sky_issued: 0,
             }),
         }
     }
@@ -66,14 +92,23 @@ impl SimState {
 
     /// Whether `header` (an `Authorization` value) carries an accepted token that has not expired.
     pub fn token_valid(&self, header: Option<&str>) -> bool {
-        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
-            return false;
-        };
+        header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .is_some_and(|token| self.accepts(token))
+    }
+
+    /// Whether `token` is accepted as HDFC Sky sends it: bare, without `Bearer`.
+    pub fn sky_token_valid(&self, token: Option<&str>) -> bool {
+        token.is_some_and(|t| !t.starts_with("Bearer ") && self.accepts(t))
+    }
+
+    fn accepts(&self, token: &str) -> bool {
         if self.renewed_token.as_deref() == Some(token) {
             return true;
         }
         let (inner, now) = self.at_now();
-        token == self.token && inner.faults.active(FaultKind::TokenExpiry, now).is_none()
+        inner.sky_tokens.contains(token)
+            || (token == self.token && inner.faults.active(FaultKind::TokenExpiry, now).is_none())
     }
 
     /// Issues a new one-time feed URL.

@@ -146,6 +146,7 @@ impl SimHarness {
             scenario,
             clock: clock.clone(),
             calendar,
+            sky: dalal::sim::SkyAccount::default(),
         };
         let server = dalal::sim::SimServer::start("127.0.0.1:0".parse().unwrap(), settings)
             .await

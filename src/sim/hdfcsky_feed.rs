@@ -1,0 +1,280 @@
+//! The simulator's HDFC Sky market-data WebSocket, `/wsapi/v1/session`.
+//!
+//! The handshake succeeds only with `?token=<access token>&api_key=<api key>`; `access_token=`, a missing
+//! `api_key`, a header alone or no credentials get 401 "Full authentication is required to access this
+//! resource", as integrators found live. Past three open connections, or in a scripted 403 episode, the answer
+//! is 403. After the upgrade, JSON text frames subscribe and `unSubscribe` (at most 300 scrips), and each
+//! simulated second brings a `GenericDTOList` of what changed: for `ALL` a price packet and a separate depth
+//! packet per instrument (as derivatives' depth and OI arrive apart), or a bare `GenericDTO` heartbeat when
+//! nothing did. Drops, silence and undecodable frames follow the scenario.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use prost::Message as _;
+use rust_decimal::Decimal;
+
+use super::market::{InstrumentSpec, Market, Quote};
+use super::scenario::FaultKind;
+use super::state::SimState;
+use crate::broker::hdfcsky::feed_proto::{
+    GenericDto, GenericDtoList, IndexData, MarketDepthDto, MarketDepthDtoList, MbpData, PacketType,
+};
+use crate::broker::hdfcsky::{
+    FeedRequest, SCRIPS_PER_CONNECTION, ScripId, SkySegment, SubscriptionType,
+};
+use crate::domain::decimal_to_wire as wire;
+
+/// HDFC Sky's documented limit of simultaneous connections per API key.
+pub const SKY_CONNECTION_LIMIT: usize = 3;
+const FULL_AUTHENTICATION: &str = "Full authentication is required to access this resource";
+/// A truncated length-delimited field: neither a list nor a packet decodes from it.
+const NOT_PROTOBUF: &[u8] = b"\x12\xff\xff\xff";
+
+type Shared = State<Arc<SimState>>;
+
+pub async fn session(
+    State(state): Shared,
+    Query(params): Query<HashMap<String, String>>,
+    _headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let unauthorized = || (StatusCode::UNAUTHORIZED, FULL_AUTHENTICATION).into_response();
+    let (Some(token), Some(api_key)) = (params.get("token"), params.get("api_key")) else {
+        return unauthorized();
+    };
+    if params.contains_key("access_token")
+        || *api_key != state.sky.api_key
+        || !state.sky_token_valid(Some(token))
+    {
+        return unauthorized();
+    }
+    let connected_at = {
+        let (mut inner, now) = state.at_now();
+        if inner.faults.refuse_handshake(now) || inner.open_connections >= SKY_CONNECTION_LIMIT {
+            return (StatusCode::FORBIDDEN, "Forbidden").into_response();
+        }
+        inner.open_connections += 1;
+        now
+    };
+    upgrade.on_upgrade(move |socket| async move {
+        serve(socket, &state, connected_at).await;
+        state.at_now().0.open_connections -= 1;
+    })
+}
+
+/// Subscribed market indexes: the type asked for and the quote sequence last sent.
+type Subscribed = HashMap<usize, (SubscriptionType, u64)>;
+
+async fn serve(mut socket: WebSocket, state: &SimState, connected_at: DateTime<Utc>) {
+    let mut subscribed = Subscribed::new();
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(reply) = on_request(state, &mut subscribed, text.as_str()) {
+                        if socket.send(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    let _ = socket.send(Message::Close(frame)).await;
+                    return;
+                }
+                None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+            _ = state.clock.sleep(Duration::from_secs(1)) => {
+                let (frame, drop_now, silent, garbage) = {
+                    let (inner, now) = state.at_now();
+                    let changed: Vec<(usize, SubscriptionType)> = subscribed
+                        .iter_mut()
+                        .filter_map(|(&i, (kind, seq))| {
+                            let quote_seq = inner.market.get(i).1.seq;
+                            (quote_seq != *seq).then(|| {
+                                *seq = quote_seq;
+                                (i, *kind)
+                            })
+                        })
+                        .collect();
+                    (
+                        packets(&inner.market, &changed, now),
+                        inner.faults.drop_due(connected_at, now),
+                        inner.faults.active(FaultKind::Silence, now).is_some(),
+                        inner.faults.active(FaultKind::BadFrame, now).is_some(),
+                    )
+                };
+                if drop_now {
+                    return;
+                }
+                if silent {
+                    continue;
+                }
+                if garbage && socket.send(Message::Binary(NOT_PROTOBUF.to_vec().into())).await.is_err() {
+                    return;
+                }
+                let frame = frame.unwrap_or_else(|| GenericDto {
+                    packet_type: PacketType::Heartbeat as i32,
+                    ..GenericDto::default()
+                }.encode_to_vec());
+                if socket.send(Message::Binary(frame.into())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// A subscribe / unSubscribe / heartbeat frame; the answer is a snapshot of what was added, or an error.
+fn on_request(state: &SimState, subscribed: &mut Subscribed, text: &str) -> Option<Message> {
+    let error = |message: &str| {
+        let body = serde_json::json!({"status": "error", "message": message});
+        Some(Message::Text(body.to_string().into()))
+    };
+    let Ok(request) = serde_json::from_str::<FeedRequest>(text) else {
+        return error("invalid request");
+    };
+    let (inner, now) = state.at_now();
+    let index_of = |scrip: &str| {
+        let scrip: ScripId = scrip.parse().ok()?;
+        match scrip.segment {
+            SkySegment::NseCash => inner.market.index_of_token(scrip.token, false),
+            SkySegment::NseIndex => inner.market.index_of_token(scrip.token, true),
+            _ => None,
+        }
+    };
+    for gone in &request.un_subscribe {
+        if let Some(i) = index_of(&gone.scrip_id) {
+            subscribed.remove(&i);
+        }
+    }
+    let mut added = Vec::new();
+    for wanted in &request.subscribe {
+        let Some(i) = index_of(&wanted.scrip_id) else {
+            continue;
+        };
+        if !subscribed.contains_key(&i) && subscribed.len() >= SCRIPS_PER_CONNECTION {
+            return error("maximum 300 scrips allowed per connection");
+        }
+        subscribed.insert(i, (wanted.kind, inner.market.get(i).1.seq));
+        added.push((i, wanted.kind));
+    }
+    if inner.faults.active(FaultKind::Silence, now).is_some() {
+        return None;
+    }
+    packets(&inner.market, &added, now).map(|frame| Message::Binary(frame.into()))
+}
+
+/// A `GenericDTOList` for `instruments`, or `None` when there are none.
+fn packets(
+    market: &Market,
+    instruments: &[(usize, SubscriptionType)],
+    now: DateTime<Utc>,
+) -> Option<Vec<u8>> {
+    if instruments.is_empty() {
+        return None;
+    }
+    let mut list = Vec::with_capacity(instruments.len() * 2);
+    for &(i, kind) in instruments {
+        let (spec, quote) = market.get(i);
+        let Some(token) = spec.hdfcsky_token else {
+            continue;
+        };
+        let base = GenericDto {
+            instrument_id: i64::try_from(token).unwrap_or_default(),
+            packet_timestamp: now.timestamp_millis(),
+            ..GenericDto::default()
+        };
+        if spec.index {
+            list.push(GenericDto {
+                index_data: Some(index_data(quote, now)),
+                packet_type: PacketType::NseIndex as i32,
+                ..base
+            });
+            continue;
+        }
+        list.push(GenericDto {
+            mbp_data: Some(price_data(quote, kind)),
+            packet_type: PacketType::NseCmAll as i32,
+            ..base.clone()
+        });
+        if kind == SubscriptionType::All {
+            list.push(GenericDto {
+                mbp_data: Some(MbpData {
+                    market_depth_dto_list: Some(depth(spec, quote)),
+                    ..MbpData::default()
+                }),
+                packet_type: PacketType::NseCmAll as i32,
+                ..base
+            });
+        }
+    }
+    Some(
+        GenericDtoList {
+            generic_dto_list: list,
+        }
+        .encode_to_vec(),
+    )
+}
+
+fn index_data(quote: &Quote, now: DateTime<Utc>) -> IndexData {
+    IndexData {
+        index_value: wire(quote.ltp),
+        opening_index: wire(quote.open),
+        high_index_value: wire(quote.high),
+        low_index_value: wire(quote.low),
+        closing_index: wire(quote.cp),
+        packet_time_stamp: now.timestamp_millis(),
+        ..IndexData::default()
+    }
+}
+
+fn price_data(quote: &Quote, kind: SubscriptionType) -> MbpData {
+    let ltp = MbpData {
+        last_traded_price: wire(quote.ltp),
+        // Seconds on the wire here; the client reads seconds and milliseconds alike.
+        last_trade_time: quote.ltt_ms / 1000,
+        closing_price: wire(quote.cp),
+        last_trade_quantity: quote.ltq,
+        ..MbpData::default()
+    };
+    match kind {
+        SubscriptionType::Ltp => ltp,
+        SubscriptionType::All => MbpData {
+            open_price: wire(quote.open),
+            high_price: wire(quote.high),
+            low_price: wire(quote.low),
+            volume_traded_today: quote.volume,
+            ..ltp
+        },
+    }
+}
+
+fn depth(spec: &InstrumentSpec, quote: &Quote) -> MarketDepthDtoList {
+    let tick = spec.tick.value();
+    let level = |n: i64, buy: bool| {
+        let away = tick * Decimal::from(n);
+        MarketDepthDto {
+            quantity: if buy { 100 * n } else { 120 * n },
+            price: wire(if buy {
+                (quote.ltp - away).max(tick)
+            } else {
+                quote.ltp + away
+            }),
+            number_of_orders: n,
+            buy_flag: buy,
+        }
+    };
+    MarketDepthDtoList {
+        market_depth_dto: (1..=5)
+            .flat_map(|n| [level(n, true), level(n, false)])
+            .collect(),
+    }
+}

@@ -1,0 +1,490 @@
+//! The simulator's HDFC Sky trading API: trading info, `fetch-ltp`, orders, books and positions, plus the
+//! public security master. Same paths, envelopes and refusals as HDFC Sky: a browser-like User-Agent and the
+//! `api_key` query parameter on every call, the bare token in `Authorization` (an expired or `Bearer` one gets
+//! the bare 401 `{"error":"invalid credentials"}`), `client_id` on account calls, at most 10 `fetch-ltp` items,
+//! and MARKET / SLM orders refused with 403. Orders go through the same book as the Upstox API.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::market::Market;
+use super::orders::Refusal;
+use super::scenario::FaultKind;
+use super::state::{Inner, SimState};
+use crate::broker::hdfcsky::rest_types::{
+    Envelope, ErrorEnvelope, LtpRequest, LtpResponse, LtpRow, OrderBody, OrderIdData, OrderRow,
+    OrdersData, PositionRow, TradeRow, TradesData, TradingInfo,
+};
+use crate::broker::hdfcsky::{LTP_ITEMS_PER_CALL, TokenClaims};
+use crate::broker::upstox::rest_types::{ModifyOrderBody, OrderData, PlaceOrderBody};
+use crate::config::Secret;
+use crate::domain::decimal_to_wire as to_f64;
+
+type Shared = State<Arc<SimState>>;
+type Params = Query<HashMap<String, String>>;
+
+pub fn sky_error(status: StatusCode, code: i64, message: &str) -> Response {
+    let body = ErrorEnvelope {
+        status: "error".into(),
+        message: message.into(),
+        error_code: Some(code),
+        data: serde_json::json!({}),
+    };
+    (status, Json(body)).into_response()
+}
+
+fn success<T: Serialize>(data: T) -> Response {
+    Json(Envelope::success(data)).into_response()
+}
+
+fn invalid(field: &str) -> Response {
+    sky_error(
+        StatusCode::BAD_REQUEST,
+        44000,
+        &format!("`{field}` is invalid"),
+    )
+}
+
+/// What every HDFC Sky call needs before its token is looked at: a browser's User-Agent and the app's key.
+pub fn app_refused(
+    state: &SimState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Option<Response> {
+    let browser = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.starts_with("Mozilla/"));
+    let key_ok = params.get("api_key") == Some(&state.sky.api_key);
+    (!browser || !key_ok).then(|| sky_error(StatusCode::FORBIDDEN, 40000, "Request forbidden"))
+}
+
+/// The caller's client id, or the refusal: app checks, then the token, then `client_id` where it is wanted.
+fn caller(
+    state: &SimState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    wants_client_id: bool,
+) -> Result<String, Response> {
+    if let Some(refusal) = app_refused(state, headers, params) {
+        return Err(refusal);
+    }
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let expired = || {
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"error": "invalid credentials"})),
+        )
+            .into_response()
+    };
+    if !state.sky_token_valid(token) {
+        return Err(expired());
+    }
+    let client_id = token
+        .and_then(|t| TokenClaims::read(&Secret::new(t)).ok())
+        .map(|c| c.client_id)
+        .ok_or_else(expired)?;
+    if wants_client_id && params.get("client_id") != Some(&client_id) {
+        return Err(invalid("client_id"));
+    }
+    Ok(client_id)
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        sky_error(
+            StatusCode::BAD_REQUEST,
+            44000,
+            &format!("Unable to read request Data: {e}"),
+        )
+    })
+}
+
+pub async fn trading_info(
+    State(state): Shared,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> Response {
+    match caller(&state, &headers, &params, false) {
+        Ok(client_id) => success(TradingInfo {
+            client_id,
+            name: "Simulated Trader".into(),
+            exchanges_subscribed: vec!["NSE".into(), "BSE".into()],
+            products_enabled: vec!["MIS".into(), "CNC".into()],
+            status: "Activated".into(),
+        }),
+        Err(refusal) => refusal,
+    }
+}
+
+pub async fn fetch_ltp(
+    State(state): Shared,
+    Query(params): Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(refusal) = caller(&state, &headers, &params, false) {
+        return refusal;
+    }
+    let request: LtpRequest = match parse(&body) {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
+    };
+    if request.data.len() > LTP_ITEMS_PER_CALL {
+        return sky_error(StatusCode::BAD_REQUEST, 44000, "maximum 10 items allowed");
+    }
+    let (inner, now) = state.at_now();
+    if inner.faults.active(FaultKind::Ltp429, now).is_some() {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "merchantKeyRateLimit - too many requests",
+        )
+            .into_response();
+    }
+    let data = request
+        .data
+        .iter()
+        .filter_map(|item| {
+            // Index rows come back only when asked with NSE_INDEX / BSE_INDEX; with NSE they are left out.
+            let index = match item.exchange.as_str() {
+                "NSE" => false,
+                "NSE_INDEX" => true,
+                _ => return None,
+            };
+            let token: u64 = item.token.parse().ok()?;
+            let (_, quote) = inner.market.get(inner.market.index_of_token(token, index)?);
+            Some(LtpRow {
+                ltp: to_f64(quote.ltp),
+                prev_close: to_f64(quote.cp),
+                exchange: item.exchange.clone(),
+                token,
+            })
+        })
+        .collect();
+    Json(LtpResponse {
+        data,
+        meta: serde_json::json!({"statusCode": "OK", "statusMsg": "OK"}),
+    })
+    .into_response()
+}
+
+/// The book's order request for an HDFC Sky body, or HDFC Sky's refusal of it.
+fn book_request(body: &OrderBody, market: &Market) -> Result<PlaceOrderBody, Response> {
+    if matches!(body.order_type.as_str(), "MARKET" | "SLM") {
+        return Err(sky_error(
+            StatusCode::FORBIDDEN,
+            40000,
+            "algo orders from merchant can only of Limit type",
+        ));
+    }
+    if !matches!(body.order_type.as_str(), "LIMIT" | "SL") {
+        return Err(invalid("order_type"));
+    }
+    let product = match body.product.as_str() {
+        "MIS" => "I",
+        "CNC" | "NRML" => "D",
+        _ => return Err(invalid("product")),
+    };
+    let index = (body.exchange == "NSE")
+        .then(|| market.index_of_token(body.instrument_token.parse().ok()?, false))
+        .flatten()
+        .ok_or_else(|| invalid("instrument_token"))?;
+    Ok(PlaceOrderBody {
+        quantity: body.quantity,
+        product: product.into(),
+        validity: body.validity.clone(),
+        price: body.price,
+        tag: Some(body.user_order_id.to_string()),
+        instrument_token: market.get(index).0.key.clone(),
+        order_type: body.order_type.clone(),
+        transaction_type: body.order_side.clone(),
+        disclosed_quantity: body.disclosed_quantity,
+        trigger_price: body.trigger_price,
+        is_amo: false,
+        slice: false,
+        market_protection: None,
+    })
+}
+
+fn refused(r: Refusal) -> Response {
+    let code = if r.code == "UDAPI100040" {
+        45000
+    } else {
+        44000
+    };
+    sky_error(StatusCode::BAD_REQUEST, code, &r.message)
+}
+
+/// Runs an order call: the caller and its `client_id` in the body checked, the scripted 5xx applied.
+fn order_call(
+    state: &SimState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    body: Option<&OrderBody>,
+    act: impl FnOnce(&mut Inner, chrono::DateTime<chrono::Utc>) -> Result<String, Response>,
+) -> Response {
+    let client_id = match caller(state, headers, params, body.is_none()) {
+        Ok(client_id) => client_id,
+        Err(refusal) => return refusal,
+    };
+    if body.is_some_and(|b| b.client_id != client_id) {
+        return invalid("client_id");
+    }
+    let (mut inner, now) = state.at_now();
+    if inner.faults.active(FaultKind::Order5xx, now).is_some() {
+        return sky_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            45010,
+            "Something went wrong",
+        );
+    }
+    match act(&mut inner, now) {
+        Ok(id) => success(OrderIdData {
+            oms_order_id: id,
+            user_order_id: body
+                .map(|b| b.user_order_id.to_string())
+                .unwrap_or_default(),
+        }),
+        Err(refusal) => refusal,
+    }
+}
+
+pub async fn place_order(
+    State(state): Shared,
+    Query(params): Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body: OrderBody = match parse(&body) {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
+    order_call(&state, &headers, &params, Some(&body), |inner, now| {
+        let request = book_request(&body, &inner.market)?;
+        let Inner { market, book, .. } = inner;
+        book.place(&request, market, now).map_err(refused)
+    })
+}
+
+pub async fn modify_order(
+    State(state): Shared,
+    Query(params): Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body: OrderBody = match parse(&body) {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
+    order_call(&state, &headers, &params, Some(&body), |inner, now| {
+        let request = book_request(&body, &inner.market)?;
+        let modify = ModifyOrderBody {
+            order_id: body
+                .oms_order_id
+                .clone()
+                .ok_or_else(|| invalid("oms_order_id"))?,
+            order_type: request.order_type,
+            price: request.price,
+            trigger_price: request.trigger_price,
+            validity: request.validity,
+            quantity: Some(request.quantity),
+        };
+        let Inner { market, book, .. } = inner;
+        book.modify(&modify, market, now).map_err(refused)
+    })
+}
+
+pub async fn cancel_order(
+    State(state): Shared,
+    Path(order_id): Path<String>,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> Response {
+    order_call(&state, &headers, &params, None, |inner, _| {
+        inner.book.cancel(&order_id).map_err(refused)
+    })
+}
+
+fn sky_status(status: &str) -> &'static str {
+    match status {
+        "open" => "CONFIRMED",
+        "trigger pending" => "TRIGGER_PENDING",
+        "complete" => "COMPLETE",
+        "cancelled" => "CANCELLED",
+        _ => "REJECTED",
+    }
+}
+
+/// HDFC Sky's token for an Upstox key of the simulated market.
+fn token_of(market: &Market, key: &str) -> Option<u64> {
+    market.get(market.index_of(key)?).0.hdfcsky_token
+}
+
+fn order_row(o: OrderData, market: &Market) -> Option<OrderRow> {
+    Some(OrderRow {
+        instrument_token: token_of(market, &o.instrument_token)?.to_string(),
+        user_order_id: o.tag.unwrap_or_default(),
+        trading_symbol: format!("{}-EQ", o.trading_symbol),
+        exchange: o.exchange,
+        order_side: o.transaction_type,
+        order_type: o.order_type,
+        product: if o.product == "I" { "MIS" } else { "CNC" }.into(),
+        validity: o.validity,
+        price: o.price,
+        trigger_price: o.trigger_price,
+        quantity: o.quantity,
+        filled_quantity: o.filled_quantity,
+        remaining_quantity: o.pending_quantity,
+        average_price: o.average_price,
+        order_status: sky_status(&o.status).into(),
+        rejection_reason: o.status_message,
+        order_entry_time: None,
+        oms_order_id: o.order_id,
+    })
+}
+
+pub async fn order_book(
+    State(state): Shared,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refusal) = caller(&state, &headers, &params, true) {
+        return refusal;
+    }
+    let pending = match params.get("type").map(String::as_str) {
+        Some("pending") => true,
+        Some("completed") => false,
+        _ => return invalid("type"),
+    };
+    let (inner, _) = state.at_now();
+    let orders = inner
+        .book
+        .order_rows()
+        .into_iter()
+        .filter(|o| matches!(o.status.as_str(), "open" | "trigger pending") == pending)
+        .filter_map(|o| order_row(o, &inner.market))
+        .collect();
+    success(OrdersData { orders })
+}
+
+pub async fn trades(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Response {
+    if let Err(refusal) = caller(&state, &headers, &params, true) {
+        return refusal;
+    }
+    let (inner, _) = state.at_now();
+    let trades = inner
+        .book
+        .trade_rows()
+        .into_iter()
+        .filter_map(|t| {
+            Some(TradeRow {
+                instrument_token: token_of(&inner.market, &t.instrument_token)?.to_string(),
+                trade_number: t.trade_id,
+                trade_price: t.average_price,
+                trade_quantity: t.quantity,
+                trade_time: None,
+                oms_order_id: t.order_id,
+                trading_symbol: format!("{}-EQ", t.trading_symbol),
+                exchange: t.exchange,
+                order_side: t.transaction_type,
+            })
+        })
+        .collect();
+    success(TradesData { trades })
+}
+
+pub async fn positions(
+    State(state): Shared,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refusal) = caller(&state, &headers, &params, true) {
+        return refusal;
+    }
+    let (inner, _) = state.at_now();
+    let rows: Vec<PositionRow> = inner
+        .book
+        .position_rows(&inner.market)
+        .into_iter()
+        .filter_map(|p| {
+            Some(PositionRow {
+                instrument_token: token_of(&inner.market, &p.instrument_token)?.to_string(),
+                net_quantity: p.quantity,
+                buy_quantity: p.quantity.max(0),
+                sell_quantity: (-p.quantity).max(0),
+                average_buy_price: if p.quantity >= 0 {
+                    p.average_price
+                } else {
+                    0.0
+                },
+                average_sell_price: if p.quantity < 0 { p.average_price } else { 0.0 },
+                realized_mtm: p.realised,
+                ltp: p.last_price,
+                product: if p.product == "I" { "MIS" } else { "CNC" }.into(),
+                exchange: p.exchange,
+                trading_symbol: format!("{}-EQ", p.trading_symbol),
+            })
+        })
+        .collect();
+    success(rows)
+}
+
+/// `GET /api/v1/contract/Compact?info=download`: the scenario's instruments as HDFC Sky's security master, a
+/// deflated `CompactScrip.csv` inside a ZIP.
+pub async fn security_master(State(state): Shared) -> Response {
+    let mut csv = String::from(
+        "exchange_token,trading_symbol,company_name,close_price,expiry,strike,tick_size,lot_size,instrument_name,\
+         option_type,segment,exchange,fin_instrm_pdct_tp_cd,asset_code,settlement_type,isin\n",
+    );
+    {
+        let (inner, _) = state.at_now();
+        for i in 0..inner.market.len() {
+            let (spec, _) = inner.market.get(i);
+            let Some(token) = spec.hdfcsky_token else {
+                continue;
+            };
+            let isin = spec.key.strip_prefix("NSE_EQ|").unwrap_or_default();
+            let (symbol, segment) = if spec.index {
+                (
+                    spec.key.trim_start_matches("NSE_INDEX|").to_string(),
+                    "INDICES",
+                )
+            } else {
+                (format!("{}-EQ", spec.symbol), "EQ")
+            };
+            csv.push_str(&format!(
+                "{token},{symbol},{},{},01-Jan-0001,-0.01,{},1,EQ,,{segment},NSE,STK,,,{isin}\n",
+                spec.symbol, spec.previous_close, spec.tick
+            ));
+        }
+    }
+    let mut zipped = std::io::Cursor::new(Vec::new());
+    let written = (|| -> zip::result::ZipResult<()> {
+        let mut writer = zip::ZipWriter::new(&mut zipped);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        writer.start_file(crate::broker::hdfcsky::security_master::CSV_NAME, options)?;
+        writer.write_all(csv.as_bytes())?;
+        writer.finish()?;
+        Ok(())
+    })();
+    match written {
+        Ok(()) => (
+            [(header::CONTENT_TYPE, "application/zip")],
+            zipped.into_inner(),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
