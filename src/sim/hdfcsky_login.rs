@@ -10,9 +10,9 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 
-use super::hdfcsky_rest::{app_refused, sky_error};
+use super::hdfcsky_rest::{Answer, SkyRefusal, app_checked, sky_error};
 use super::state::{SimState, SkyLoginStep};
 use crate::broker::hdfcsky::rest_types::{
     AccessTokenData, LoginProgress, LoginStart, RequestTokenData, TwoFa, TwoFaQuestion,
@@ -24,11 +24,11 @@ type Params = Query<HashMap<String, String>>;
 
 const CALLBACK: &str = "http://127.0.0.1/dalal-callback";
 
-fn bad(message: &str) -> Response {
+fn bad(message: &str) -> SkyRefusal {
     sky_error(StatusCode::BAD_REQUEST, 44000, message)
 }
 
-fn invalid_attempt() -> Response {
+fn invalid_attempt() -> SkyRefusal {
     sky_error(StatusCode::UNAUTHORIZED, 40000, "invalid login attempt")
 }
 
@@ -43,8 +43,8 @@ fn advance(
     params: &HashMap<String, String>,
     from: SkyLoginStep,
     to: SkyLoginStep,
-    check: impl FnOnce() -> Result<(), Response>,
-) -> Result<String, Response> {
+    check: impl FnOnce() -> Result<(), SkyRefusal>,
+) -> Result<String, SkyRefusal> {
     let token_id = params.get("token_id").cloned().unwrap_or_default();
     let (mut inner, _) = state.at_now();
     match inner.sky_logins.get(&token_id) {
@@ -66,8 +66,8 @@ fn issue(state: &SimState, prefix: &str) -> String {
     )
 }
 
-fn progress(state: &SimState, message: &str, question: Option<&str>) -> Response {
-    Json(LoginProgress {
+fn progress(state: &SimState, message: &str, question: Option<&str>) -> Answer {
+    Ok(Json(LoginProgress {
         name: "Simulated Trader".into(),
         login_id: state.sky.username.clone(),
         message: message.into(),
@@ -78,20 +78,18 @@ fn progress(state: &SimState, message: &str, question: Option<&str>) -> Response
                 .unwrap_or_default(),
         },
     })
-    .into_response()
+    .into_response())
 }
 
-pub async fn start(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Response {
-    if let Some(refusal) = app_refused(&state, &headers, &params) {
-        return refusal;
-    }
+pub async fn start(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
+    app_checked(&state, &headers, &params)?;
     let token_id = issue(&state, "");
     state
         .at_now()
         .0
         .sky_logins
         .insert(token_id.clone(), SkyLoginStep::Started);
-    Json(LoginStart { token_id }).into_response()
+    Ok(Json(LoginStart { token_id }).into_response())
 }
 
 pub async fn username(
@@ -99,28 +97,24 @@ pub async fn username(
     Query(params): Params,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    if let Some(refusal) = app_refused(&state, &headers, &params) {
-        return refusal;
-    }
+) -> Answer {
+    app_checked(&state, &headers, &params)?;
     let check = || match field(&body, "username") {
         Some(name) if name.eq_ignore_ascii_case(&state.sky.username) => Ok(()),
         _ => Err(bad("invalid username")),
     };
-    match advance(
+    advance(
         &state,
         &params,
         SkyLoginStep::Started,
         SkyLoginStep::OtpSent,
         check,
-    ) {
-        Ok(_) => progress(
-            &state,
-            "OTP sent to mobile ******0001 and email s***@example.com",
-            None,
-        ),
-        Err(refusal) => refusal,
-    }
+    )?;
+    progress(
+        &state,
+        "OTP sent to mobile ******0001 and email s***@example.com",
+        None,
+    )
 }
 
 pub async fn otp(
@@ -128,28 +122,24 @@ pub async fn otp(
     Query(params): Params,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    if let Some(refusal) = app_refused(&state, &headers, &params) {
-        return refusal;
-    }
+) -> Answer {
+    app_checked(&state, &headers, &params)?;
     let check = || match field(&body, "otp") {
         Some(otp) if otp == state.sky.otp => Ok(()),
         _ => Err(bad("Invalid OTP")),
     };
-    match advance(
+    advance(
         &state,
         &params,
         SkyLoginStep::OtpSent,
         SkyLoginStep::OtpValidated,
         check,
-    ) {
-        Ok(_) => progress(
-            &state,
-            "OTP validated",
-            Some("Please enter your 4-digit PIN"),
-        ),
-        Err(refusal) => refusal,
-    }
+    )?;
+    progress(
+        &state,
+        "OTP validated",
+        Some("Please enter your 4-digit PIN"),
+    )
 }
 
 pub async fn pin(
@@ -157,10 +147,8 @@ pub async fn pin(
     Query(params): Params,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    if let Some(refusal) = app_refused(&state, &headers, &params) {
-        return refusal;
-    }
+) -> Answer {
+    app_checked(&state, &headers, &params)?;
     let check = || match field(&body, "answer") {
         Some(pin) if pin == state.sky.pin => Ok(()),
         _ => Err(bad("Invalid PIN")),
@@ -179,54 +167,48 @@ pub async fn pin(
                 .0
                 .sky_request_tokens
                 .insert(request_token.clone(), token_id);
-            Json(RequestTokenData {
+            Ok(Json(RequestTokenData {
                 request_token,
                 callback_url: CALLBACK.into(),
                 authorised: false,
             })
-            .into_response()
+            .into_response())
         }
-        Err(refusal) => refusal,
+        Err(refusal) => Err(refusal),
     }
 }
 
 /// Step 5: consent, which replaces the request token with a new one.
-pub async fn authorise(
-    State(state): Shared,
-    Query(params): Params,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(refusal) = app_refused(&state, &headers, &params) {
-        return refusal;
-    }
+pub async fn authorise(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
+    app_checked(&state, &headers, &params)?;
     let token_id = params.get("token_id").cloned().unwrap_or_default();
     let request_token = params.get("request_token").cloned().unwrap_or_default();
     {
         let (inner, _) = state.at_now();
         if inner.sky_logins.get(&token_id) != Some(&SkyLoginStep::PinValidated) {
-            return invalid_attempt();
+            return Err(invalid_attempt());
         }
         if inner.sky_request_tokens.get(&request_token) != Some(&token_id) {
-            return bad("invalid request_token");
+            return Err(bad("invalid request_token"));
         }
     }
     if !params
         .get("consent")
         .is_some_and(|c| c.eq_ignore_ascii_case("true"))
     {
-        return bad("consent is required to authorise the app");
+        return Err(bad("consent is required to authorise the app"));
     }
     let fresh = issue(&state, "r2");
     let (mut inner, _) = state.at_now();
     inner.sky_request_tokens.remove(&request_token);
     inner.sky_logins.remove(&token_id);
     inner.sky_request_tokens.insert(fresh.clone(), token_id);
-    Json(RequestTokenData {
+    Ok(Json(RequestTokenData {
         request_token: fresh,
         callback_url: CALLBACK.into(),
         authorised: true,
     })
-    .into_response()
+    .into_response())
 }
 
 /// Step 6 (and the end of the browser login): the request token and the API secret, under `apiSecret`.
@@ -235,22 +217,26 @@ pub async fn access_token(
     Query(params): Params,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    if let Some(refusal) = app_refused(&state, &headers, &params) {
-        return refusal;
-    }
+) -> Answer {
+    app_checked(&state, &headers, &params)?;
     match field(&body, "apiSecret") {
         Some(secret) if secret == state.sky.api_secret => {}
-        Some(_) => return sky_error(StatusCode::UNAUTHORIZED, 40000, "Request Unauthorised"),
-        None => return bad("`apiSecret` is required"),
+        Some(_) => {
+            return Err(sky_error(
+                StatusCode::UNAUTHORIZED,
+                40000,
+                "Request Unauthorised",
+            ));
+        }
+        None => return Err(bad("`apiSecret` is required")),
     }
     let request_token = params.get("request_token").cloned().unwrap_or_default();
     let (mut inner, now) = state.at_now();
     if inner.sky_request_tokens.remove(&request_token).is_none() {
-        return invalid_attempt();
+        return Err(invalid_attempt());
     }
     inner.sky_issued += 1;
     let access_token = unsigned_token(&state.sky.client_id, now, inner.sky_issued);
     inner.sky_tokens.insert(access_token.clone());
-    Json(AccessTokenData { access_token }).into_response()
+    Ok(Json(AccessTokenData { access_token }).into_response())
 }

@@ -32,21 +32,66 @@ use crate::domain::decimal_to_wire as to_f64;
 type Shared = State<Arc<SimState>>;
 type Params = Query<HashMap<String, String>>;
 
-pub fn sky_error(status: StatusCode, code: i64, message: &str) -> Response {
-    let body = ErrorEnvelope {
-        status: "error".into(),
+/// A refusal, in whichever of HDFC Sky's shapes it takes. Small, so handlers can return it with `?`.
+#[derive(Debug)]
+pub enum SkyRefusal {
+    /// `{"status":"error","message":…,"error_code":…,"data":{}}`.
+    Envelope {
+        status: StatusCode,
+        code: i64,
+        message: String,
+    },
+    /// An expired or unknown token: HTTP 401 `{"error":"invalid credentials"}`, with no `status` field.
+    InvalidCredentials,
+    /// Too many requests, as the chart and quote services answer them: plain text.
+    RateLimited,
+}
+
+impl IntoResponse for SkyRefusal {
+    fn into_response(self) -> Response {
+        match self {
+            SkyRefusal::Envelope {
+                status,
+                code,
+                message,
+            } => {
+                let body = ErrorEnvelope {
+                    status: "error".into(),
+                    message,
+                    error_code: Some(code),
+                    data: serde_json::json!({}),
+                };
+                (status, Json(body)).into_response()
+            }
+            SkyRefusal::InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                Json(serde_json::json!({"error": "invalid credentials"})),
+            )
+                .into_response(),
+            SkyRefusal::RateLimited => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "merchantKeyRateLimit - too many requests",
+            )
+                .into_response(),
+        }
+    }
+}
+
+pub type Answer = Result<Response, SkyRefusal>;
+
+pub fn sky_error(status: StatusCode, code: i64, message: &str) -> SkyRefusal {
+    SkyRefusal::Envelope {
+        status,
+        code,
         message: message.into(),
-        error_code: Some(code),
-        data: serde_json::json!({}),
-    };
-    (status, Json(body)).into_response()
+    }
 }
 
-fn success<T: Serialize>(data: T) -> Response {
-    Json(Envelope::success(data)).into_response()
+fn success<T: Serialize>(data: T) -> Answer {
+    Ok(Json(Envelope::success(data)).into_response())
 }
 
-fn invalid(field: &str) -> Response {
+fn invalid(field: &str) -> SkyRefusal {
     sky_error(
         StatusCode::BAD_REQUEST,
         44000,
@@ -55,17 +100,21 @@ fn invalid(field: &str) -> Response {
 }
 
 /// What every HDFC Sky call needs before its token is looked at: a browser's User-Agent and the app's key.
-pub fn app_refused(
+pub fn app_checked(
     state: &SimState,
     headers: &HeaderMap,
     params: &HashMap<String, String>,
-) -> Option<Response> {
+) -> Result<(), SkyRefusal> {
     let browser = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ua| ua.starts_with("Mozilla/"));
     let key_ok = params.get("api_key") == Some(&state.sky.api_key);
-    (!browser || !key_ok).then(|| sky_error(StatusCode::FORBIDDEN, 40000, "Request forbidden"))
+    if browser && key_ok {
+        Ok(())
+    } else {
+        Err(sky_error(StatusCode::FORBIDDEN, 40000, "Request forbidden"))
+    }
 }
 
 /// The caller's client id, or the refusal: app checks, then the token, then `client_id` where it is wanted.
@@ -74,34 +123,25 @@ fn caller(
     headers: &HeaderMap,
     params: &HashMap<String, String>,
     wants_client_id: bool,
-) -> Result<String, Response> {
-    if let Some(refusal) = app_refused(state, headers, params) {
-        return Err(refusal);
-    }
+) -> Result<String, SkyRefusal> {
+    app_checked(state, headers, params)?;
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let expired = || {
-        (
-            StatusCode::UNAUTHORIZED,
-            Json(serde_json::json!({"error": "invalid credentials"})),
-        )
-            .into_response()
-    };
     if !state.sky_token_valid(token) {
-        return Err(expired());
+        return Err(SkyRefusal::InvalidCredentials);
     }
     let client_id = token
         .and_then(|t| TokenClaims::read(&Secret::new(t)).ok())
         .map(|c| c.client_id)
-        .ok_or_else(expired)?;
+        .ok_or(SkyRefusal::InvalidCredentials)?;
     if wants_client_id && params.get("client_id") != Some(&client_id) {
         return Err(invalid("client_id"));
     }
     Ok(client_id)
 }
 
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, SkyRefusal> {
     serde_json::from_slice(body).map_err(|e| {
         sky_error(
             StatusCode::BAD_REQUEST,
@@ -115,17 +155,15 @@ pub async fn trading_info(
     State(state): Shared,
     Query(params): Params,
     headers: HeaderMap,
-) -> Response {
-    match caller(&state, &headers, &params, false) {
-        Ok(client_id) => success(TradingInfo {
-            client_id,
-            name: "Simulated Trader".into(),
-            exchanges_subscribed: vec!["NSE".into(), "BSE".into()],
-            products_enabled: vec!["MIS".into(), "CNC".into()],
-            status: "Activated".into(),
-        }),
-        Err(refusal) => refusal,
-    }
+) -> Answer {
+    let client_id = caller(&state, &headers, &params, false)?;
+    success(TradingInfo {
+        client_id,
+        name: "Simulated Trader".into(),
+        exchanges_subscribed: vec!["NSE".into(), "BSE".into()],
+        products_enabled: vec!["MIS".into(), "CNC".into()],
+        status: "Activated".into(),
+    })
 }
 
 pub async fn fetch_ltp(
@@ -133,24 +171,19 @@ pub async fn fetch_ltp(
     Query(params): Params,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    if let Err(refusal) = caller(&state, &headers, &params, false) {
-        return refusal;
-    }
-    let request: LtpRequest = match parse(&body) {
-        Ok(request) => request,
-        Err(refusal) => return refusal,
-    };
+) -> Answer {
+    caller(&state, &headers, &params, false)?;
+    let request: LtpRequest = parse(&body)?;
     if request.data.len() > LTP_ITEMS_PER_CALL {
-        return sky_error(StatusCode::BAD_REQUEST, 44000, "maximum 10 items allowed");
+        return Err(sky_error(
+            StatusCode::BAD_REQUEST,
+            44000,
+            "maximum 10 items allowed",
+        ));
     }
     let (inner, now) = state.at_now();
     if inner.faults.active(FaultKind::Ltp429, now).is_some() {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            "merchantKeyRateLimit - too many requests",
-        )
-            .into_response();
+        return Err(SkyRefusal::RateLimited);
     }
     let data = request
         .data
@@ -172,15 +205,15 @@ pub async fn fetch_ltp(
             })
         })
         .collect();
-    Json(LtpResponse {
+    Ok(Json(LtpResponse {
         data,
         meta: serde_json::json!({"statusCode": "OK", "statusMsg": "OK"}),
     })
-    .into_response()
+    .into_response())
 }
 
 /// The book's order request for an HDFC Sky body, or HDFC Sky's refusal of it.
-fn book_request(body: &OrderBody, market: &Market) -> Result<PlaceOrderBody, Response> {
+fn book_request(body: &OrderBody, market: &Market) -> Result<PlaceOrderBody, SkyRefusal> {
     if matches!(body.order_type.as_str(), "MARKET" | "SLM") {
         return Err(sky_error(
             StatusCode::FORBIDDEN,
@@ -217,7 +250,7 @@ fn book_request(body: &OrderBody, market: &Market) -> Result<PlaceOrderBody, Res
     })
 }
 
-fn refused(r: Refusal) -> Response {
+fn refused(r: Refusal) -> SkyRefusal {
     let code = if r.code == "UDAPI100040" {
         45000
     } else {
@@ -232,32 +265,27 @@ fn order_call(
     headers: &HeaderMap,
     params: &HashMap<String, String>,
     body: Option<&OrderBody>,
-    act: impl FnOnce(&mut Inner, chrono::DateTime<chrono::Utc>) -> Result<String, Response>,
-) -> Response {
-    let client_id = match caller(state, headers, params, body.is_none()) {
-        Ok(client_id) => client_id,
-        Err(refusal) => return refusal,
-    };
+    act: impl FnOnce(&mut Inner, chrono::DateTime<chrono::Utc>) -> Result<String, SkyRefusal>,
+) -> Answer {
+    let client_id = caller(state, headers, params, body.is_none())?;
     if body.is_some_and(|b| b.client_id != client_id) {
-        return invalid("client_id");
+        return Err(invalid("client_id"));
     }
     let (mut inner, now) = state.at_now();
     if inner.faults.active(FaultKind::Order5xx, now).is_some() {
-        return sky_error(
+        return Err(sky_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             45010,
             "Something went wrong",
-        );
+        ));
     }
-    match act(&mut inner, now) {
-        Ok(id) => success(OrderIdData {
-            oms_order_id: id,
-            user_order_id: body
-                .map(|b| b.user_order_id.to_string())
-                .unwrap_or_default(),
-        }),
-        Err(refusal) => refusal,
-    }
+    let id = act(&mut inner, now)?;
+    success(OrderIdData {
+        oms_order_id: id,
+        user_order_id: body
+            .map(|b| b.user_order_id.to_string())
+            .unwrap_or_default(),
+    })
 }
 
 pub async fn place_order(
@@ -265,11 +293,8 @@ pub async fn place_order(
     Query(params): Params,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let body: OrderBody = match parse(&body) {
-        Ok(body) => body,
-        Err(refusal) => return refusal,
-    };
+) -> Answer {
+    let body: OrderBody = parse(&body)?;
     order_call(&state, &headers, &params, Some(&body), |inner, now| {
         let request = book_request(&body, &inner.market)?;
         let Inner { market, book, .. } = inner;
@@ -282,11 +307,8 @@ pub async fn modify_order(
     Query(params): Params,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let body: OrderBody = match parse(&body) {
-        Ok(body) => body,
-        Err(refusal) => return refusal,
-    };
+) -> Answer {
+    let body: OrderBody = parse(&body)?;
     order_call(&state, &headers, &params, Some(&body), |inner, now| {
         let request = book_request(&body, &inner.market)?;
         let modify = ModifyOrderBody {
@@ -310,7 +332,7 @@ pub async fn cancel_order(
     Path(order_id): Path<String>,
     Query(params): Params,
     headers: HeaderMap,
-) -> Response {
+) -> Answer {
     order_call(&state, &headers, &params, None, |inner, _| {
         inner.book.cancel(&order_id).map_err(refused)
     })
@@ -354,18 +376,12 @@ fn order_row(o: OrderData, market: &Market) -> Option<OrderRow> {
     })
 }
 
-pub async fn order_book(
-    State(state): Shared,
-    Query(params): Params,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(refusal) = caller(&state, &headers, &params, true) {
-        return refusal;
-    }
+pub async fn order_book(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
+    caller(&state, &headers, &params, true)?;
     let pending = match params.get("type").map(String::as_str) {
         Some("pending") => true,
         Some("completed") => false,
-        _ => return invalid("type"),
+        _ => return Err(invalid("type")),
     };
     let (inner, _) = state.at_now();
     let orders = inner
@@ -378,10 +394,8 @@ pub async fn order_book(
     success(OrdersData { orders })
 }
 
-pub async fn trades(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Response {
-    if let Err(refusal) = caller(&state, &headers, &params, true) {
-        return refusal;
-    }
+pub async fn trades(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
+    caller(&state, &headers, &params, true)?;
     let (inner, _) = state.at_now();
     let trades = inner
         .book
@@ -404,14 +418,8 @@ pub async fn trades(State(state): Shared, Query(params): Params, headers: Header
     success(TradesData { trades })
 }
 
-pub async fn positions(
-    State(state): Shared,
-    Query(params): Params,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(refusal) = caller(&state, &headers, &params, true) {
-        return refusal;
-    }
+pub async fn positions(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
+    caller(&state, &headers, &params, true)?;
     let (inner, _) = state.at_now();
     let rows: Vec<PositionRow> = inner
         .book
