@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::report::Check;
-use crate::broker::upstox::{FeedEvent, FeedMode, UpstoxFeedSocket, UpstoxRest};
-use crate::broker::{BrokerError, ErrorClass};
+use crate::broker::upstox::{FeedEvent, FeedMode, UpstoxFeedSocket, UpstoxRest, UpstoxStream};
+use crate::broker::{BrokerError, ErrorClass, FeedStream, StreamEvent};
 use crate::calendar::Clock;
 use crate::config::Secret;
 
@@ -41,7 +41,7 @@ fn login_remedy() -> String {
         .into()
 }
 
-fn outcome(check: Check) -> ProbeOutcome {
+pub(super) fn outcome(check: Check) -> ProbeOutcome {
     ProbeOutcome {
         check,
         server_time: None,
@@ -116,7 +116,6 @@ async fn connected(
             "another connection may have replaced this one; close other sessions of this account",
         ));
     }
-    let keys: Vec<&str> = keys.iter().take(5).map(String::as_str).collect();
     if !in_session || keys.is_empty() {
         socket.close().await;
         return ProbeOutcome {
@@ -134,30 +133,44 @@ async fn connected(
             server_time,
         };
     }
-    if let Err(e) = socket.subscribe(FeedMode::Ltpc, &keys).await {
-        socket.close().await;
-        return outcome(Check::fail(
+    let mut stream = UpstoxStream::new(socket, FeedMode::Ltpc);
+    let check = first_price(&mut stream, keys, clock, settings, handshake_ms).await;
+    stream.close().await;
+    ProbeOutcome { check, server_time }
+}
+
+/// Subscribes to a few of `keys` and waits for the first price: a connection that takes subscriptions and
+/// sends nothing is the silent feed that leaves bots blind.
+pub async fn first_price<S: FeedStream>(
+    stream: &mut S,
+    keys: &[String],
+    clock: &Clock,
+    settings: &ProbeSettings,
+    handshake_ms: u128,
+) -> Check {
+    let keys: Vec<String> = keys.iter().take(5).cloned().collect();
+    if let Err(e) = stream.subscribe(&keys).await {
+        return Check::fail(
             NAME,
             format!("connected, but the subscription could not be sent: {e}"),
             "retry; if it persists the connection is being cut right after the handshake",
-        ));
+        );
     }
     let asked = Instant::now();
     let deadline =
         clock.now() + chrono::TimeDelta::from_std(settings.price_timeout).unwrap_or_default();
     let priced = loop {
         let event = tokio::select! {
-            event = socket.next_event() => event,
+            event = stream.next_event() => event,
             _ = clock.sleep_until(deadline) => break false,
         };
         match event {
-            FeedEvent::Frame(frame) if !frame.ticks.is_empty() => break true,
-            FeedEvent::Closed(_) => break false,
+            StreamEvent::Prices(_) => break true,
+            StreamEvent::Closed(_) => break false,
             _ => {}
         }
     };
-    socket.close().await;
-    let check = if priced {
+    if priced {
         Check::pass(
             NAME,
             format!(
@@ -174,10 +187,9 @@ async fn connected(
                 keys.len(),
                 settings.price_timeout.as_secs()
             ),
-            "dalal falls back to polling after feed.stall_timeout_ms; if it persists, report the time to Upstox",
+            "dalal falls back to polling after feed.stall_timeout_ms; if it persists, report the time to the broker",
         )
-    };
-    ProbeOutcome { check, server_time }
+    }
 }
 
 /// A refused handshake, classified; a 403 gets a second handshake on a fresh URL.

@@ -4,6 +4,7 @@
 //! permissions. Read-only: it never places an order.
 
 mod feed_probe;
+mod hdfcsky_probe;
 mod report;
 
 use std::path::Path;
@@ -11,18 +12,36 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::broker::ErrorClass;
+use crate::broker::hdfcsky::HdfcSkyRest;
 use crate::broker::upstox::UpstoxRest;
+use crate::broker::{BrokerError, ErrorClass, LtpQuote, Profile};
 use crate::calendar::{Clock, EquityClass, MarketCalendar, to_ist};
 use crate::config::{BrokerName, Config, Mode, Secret};
 use crate::journal::{JournalEntry, Store};
 
-pub use feed_probe::ProbeSettings;
+pub use feed_probe::{ProbeOutcome, ProbeSettings};
 pub use report::{Check, DoctorReport, Verdict};
 
 /// A clock further off than this makes time rules and staleness checks unreliable.
 const CLOCK_WARN_MS: i64 = 1_000;
 const CLOCK_FAIL_MS: i64 = 5_000;
+
+/// The broker under examination, through its own client.
+pub enum DoctorTarget<'a> {
+    Upstox { rest: &'a UpstoxRest, token: Secret },
+    HdfcSky { rest: &'a HdfcSkyRest },
+}
+
+/// What the broker-specific checks found.
+struct BrokerFindings {
+    /// The broker's HTTP `Date`, with the local time the answer arrived.
+    http_date: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    token: Check,
+    ltp: Check,
+    /// The exchange status as the broker reports it, for brokers that have the call.
+    status: Option<Check>,
+    feed: ProbeOutcome,
+}
 
 /// Everything the checks look at.
 pub struct DoctorInputs<'a> {
@@ -30,8 +49,7 @@ pub struct DoctorInputs<'a> {
     pub config: Result<&'a Config, String>,
     pub config_path: &'a Path,
     pub clock: Clock,
-    pub rest: &'a UpstoxRest,
-    pub token: Secret,
+    pub broker: DoctorTarget<'a>,
     /// The broker's instrument keys of the universe.
     pub keys: Vec<String>,
     /// The journal to search for order refusals, if there is one.
@@ -66,31 +84,15 @@ pub async fn diagnose(broker: &str, inputs: DoctorInputs<'_>) -> DoctorReport {
     let in_session = calendar
         .as_ref()
         .is_some_and(|c| c.is_continuous(clock.now(), EquityClass::CashOnly));
-    let http_date = inputs.rest.server_date().await;
-    let received = clock.now();
-    let token = token_check(inputs.rest).await;
-    let ltp = ltp_check(inputs.rest, &inputs.keys).await;
-    let status = match inputs.rest.market_status("NSE").await {
-        Ok(status) => Check::pass("market status", format!("NSE: {status}")),
-        Err(e) => Check::warn(
-            "market status",
-            format!("the market-status endpoint failed: {e}"),
-            "not needed for trading; dalal keeps its own calendar",
-        ),
+    let found = match &inputs.broker {
+        DoctorTarget::Upstox { rest, token } => {
+            upstox_findings(rest, token, &inputs.keys, clock, in_session, &inputs.probe).await
+        }
+        DoctorTarget::HdfcSky { rest } => {
+            hdfcsky_probe::findings(rest, &inputs.keys, clock, in_session, &inputs.probe).await
+        }
     };
-    let feed = feed_probe::probe(
-        inputs.rest,
-        &inputs.token,
-        &inputs.keys,
-        clock,
-        in_session,
-        &inputs.probe,
-    )
-    .await;
-    let clock_check = clock_check(
-        http_date.ok().flatten().map(|d| (d, received)),
-        feed.server_time,
-    );
+    let clock_check = clock_check(found.http_date, found.feed.server_time);
     let calendar_check = match &calendar {
         Some(calendar) => calendar_check(calendar, clock.now()),
         None => Check::warn(
@@ -105,16 +107,17 @@ pub async fn diagnose(broker: &str, inputs: DoctorInputs<'_>) -> DoctorReport {
     );
     DoctorReport {
         broker: broker.to_string(),
-        checks: vec![
+        checks: [
             config_check,
             clock_check,
             calendar_check,
-            token,
-            ltp,
-            status,
-            feed.check,
-            orders,
-        ],
+            found.token,
+            found.ltp,
+        ]
+        .into_iter()
+        .chain(found.status)
+        .chain([found.feed.check, orders])
+        .collect(),
     }
 }
 
@@ -173,9 +176,53 @@ fn calendar_check(calendar: &MarketCalendar, now: DateTime<Utc>) -> Check {
     )
 }
 
-async fn token_check(rest: &UpstoxRest) -> Check {
+async fn upstox_findings(
+    rest: &UpstoxRest,
+    token: &Secret,
+    keys: &[String],
+    clock: &Clock,
+    in_session: bool,
+    probe: &ProbeSettings,
+) -> BrokerFindings {
+    let http_date = rest
+        .server_date()
+        .await
+        .ok()
+        .flatten()
+        .map(|d| (d, clock.now()));
+    let token_check = token_check(
+        rest.profile().await,
+        "log in again (Upstox tokens expire at 03:30 IST every day) and set UPSTOX_ACCESS_TOKEN or the token file",
+        "the app or account is not allowed this call: check the app's status in the Upstox developer console",
+    );
+    let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let ltp = ltp_check(
+        rest.ltp(&wanted).await,
+        keys.len(),
+        "check the ISINs (instrument keys) of the missing instruments in dalal.toml",
+    );
+    let status = match rest.market_status("NSE").await {
+        Ok(status) => Check::pass("market status", format!("NSE: {status}")),
+        Err(e) => Check::warn(
+            "market status",
+            format!("the market-status endpoint failed: {e}"),
+            "not needed for trading; dalal keeps its own calendar",
+        ),
+    };
+    let feed = feed_probe::probe(rest, token, keys, clock, in_session, probe).await;
+    BrokerFindings {
+        http_date,
+        token: token_check,
+        ltp,
+        status: Some(status),
+        feed,
+    }
+}
+
+/// The profile call's verdict; `relogin` and `not_allowed` are the broker's remedies for 401 and 403.
+fn token_check(profile: Result<Profile, BrokerError>, relogin: &str, not_allowed: &str) -> Check {
     const NAME: &str = "token";
-    match rest.profile().await {
+    match profile {
         Ok(profile) => Check::pass(
             NAME,
             format!("profile 200: {} ({})", profile.user_id, profile.broker),
@@ -183,40 +230,37 @@ async fn token_check(rest: &UpstoxRest) -> Check {
         Err(e) if e.class == ErrorClass::Auth => Check::fail(
             NAME,
             format!("profile 401: the token is expired or wrong ({e})"),
-            "log in again (Upstox tokens expire at 03:30 IST every day) and set UPSTOX_ACCESS_TOKEN or the token file",
+            relogin,
         ),
-        Err(e) if e.class == ErrorClass::Forbidden => Check::fail(
-            NAME,
-            format!("profile 403: {e}"),
-            "the app or account is not allowed this call: check the app's status in the Upstox developer console",
-        ),
+        Err(e) if e.class == ErrorClass::Forbidden => {
+            Check::fail(NAME, format!("profile 403: {e}"), not_allowed)
+        }
         Err(e) => Check::fail(
             NAME,
             format!("profile failed: {e}"),
-            "check the network and Upstox's status",
+            "check the network and the broker's status",
         ),
     }
 }
 
-async fn ltp_check(rest: &UpstoxRest, keys: &[String]) -> Check {
+/// The polled prices' verdict for `expected` instruments; `missing_hint` says where their keys come from.
+fn ltp_check(
+    quotes: Result<Vec<LtpQuote>, BrokerError>,
+    expected: usize,
+    missing_hint: &str,
+) -> Check {
     const NAME: &str = "ltp";
-    let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
-    match rest.ltp(&wanted).await {
+    match quotes {
         Ok(quotes) => {
             let closes = quotes.iter().filter(|q| q.previous_close.is_some()).count();
             let evidence = format!(
-                "{} of {} instruments priced, {closes} with a previous close",
+                "{} of {expected} instruments priced, {closes} with a previous close",
                 quotes.len(),
-                keys.len()
             );
-            if quotes.len() == keys.len() && closes == keys.len() {
+            if quotes.len() == expected && closes == expected {
                 Check::pass(NAME, evidence)
             } else {
-                Check::warn(
-                    NAME,
-                    evidence,
-                    "check the ISINs (instrument keys) of the missing instruments in dalal.toml",
-                )
+                Check::warn(NAME, evidence, missing_hint)
             }
         }
         Err(e) if e.class == ErrorClass::RateLimited => Check::fail(

@@ -30,6 +30,13 @@ pub struct UpstoxStream {
     mode: FeedMode,
 }
 
+impl UpstoxStream {
+    /// A stream over a connected socket, subscribing in `mode`.
+    pub fn new(socket: UpstoxFeedSocket, mode: FeedMode) -> Self {
+        UpstoxStream { socket, mode }
+    }
+}
+
 fn price_update(tick: FeedTick) -> PriceUpdate {
     PriceUpdate {
         last_trade_time: tick.last_trade_time(),
@@ -69,10 +76,7 @@ impl FeedBroker for UpstoxFeedBroker {
     async fn connect(&self) -> Result<UpstoxStream, BrokerError> {
         let url = self.rest.authorize_feed().await?;
         let socket = UpstoxFeedSocket::connect(&url).await?;
-        Ok(UpstoxStream {
-            socket,
-            mode: self.mode,
-        })
+        Ok(UpstoxStream::new(socket, self.mode))
     }
 
     async fn poll(&self, keys: &[String]) -> Result<Vec<PriceUpdate>, BrokerError> {
