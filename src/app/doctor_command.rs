@@ -1,6 +1,6 @@
-//! `dalal doctor`: runs the doctor's checks against the configured broker, the in-process simulator, or any
-//! Upstox-compatible host (`--base-url`, e.g. a running `dalal sim`), and exits 0 (all pass), 1 (warnings) or
-//! 2 (a failure).
+//! `dalal doctor`: runs the doctor's checks against the configured broker (Upstox or HDFC Sky), the in-process
+//! simulator through either API, or another host speaking one (`--base-url`, e.g. a running `dalal sim`), and
+//! exits 0 (all pass), 1 (warnings) or 2 (a failure).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,12 +9,15 @@ use anyhow::Context;
 use chrono::NaiveDateTime;
 use url::Url;
 
+use super::broker_reach::{BrokerReach, SimApi};
+use super::hdfcsky_setup;
 use super::sim_clock_args::{parse_ist_datetime, start_or};
 use super::upstox_setup::{rest_client, upstox_tokens};
-use crate::broker::upstox::{RestSettings, UpstoxHosts};
+use crate::broker::RestSettings;
+use crate::broker::upstox::UpstoxHosts;
 use crate::calendar::{Clock, MarketCalendar, SimulatedClock};
-use crate::config::{BrokerName, Config, Secret, TokenSource};
-use crate::doctor::{self, Check, DoctorInputs, DoctorReport};
+use crate::config::{BrokerName, Config};
+use crate::doctor::{self, Check, DoctorInputs, DoctorReport, DoctorTarget};
 use crate::sim::Scenario;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -35,12 +38,15 @@ pub struct DoctorArgs {
     pub json: bool,
     #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
     pub config: PathBuf,
-    /// With Upstox: a file holding the access token (mode 600); else UPSTOX_ACCESS_TOKEN.
+    /// A file holding the access token (mode 600); else UPSTOX_ACCESS_TOKEN or HDFCSKY_ACCESS_TOKEN.
     #[arg(long, env = "DALAL_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
-    /// With Upstox: another host speaking Upstox's API, such as a running `dalal sim`.
+    /// Another host speaking the broker's API, such as a running `dalal sim` (or HDFC Sky's UAT host).
     #[arg(long)]
     pub base_url: Option<Url>,
+    /// With the simulator: which broker's API to diagnose it through.
+    #[arg(long, value_enum, default_value_t = SimApi::Upstox)]
+    pub sim_api: SimApi,
     /// With the simulator: a scenario file whose faults the doctor should find.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
@@ -48,8 +54,6 @@ pub struct DoctorArgs {
     #[arg(long, value_parser = parse_ist_datetime)]
     pub start: Option<NaiveDateTime>,
 }
-
-const SIM_TOKEN: &str = "dalal-doctor-sim-token";
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let loaded = Config::load(&args.config);
@@ -78,17 +82,7 @@ async fn examine(
 ) -> anyhow::Result<DoctorReport> {
     let bot = loaded.as_ref().ok().map(|c| &c.bot);
     let calendar = MarketCalendar::new(bot.map(|b| b.calendar.clone()).unwrap_or_default());
-    let (clock, hosts, tokens, _sim, name) = match broker {
-        DoctorBroker::Hdfcsky => {
-            return Ok(DoctorReport {
-                broker: "hdfcsky".into(),
-                checks: vec![Check::fail(
-                    "broker",
-                    "HDFC Sky is not supported by this version of dalal",
-                    "use --broker upstox or --broker sim",
-                )],
-            });
-        }
+    let (clock, reach, _sim, name) = match broker {
         DoctorBroker::Sim => {
             let scenario = match &args.scenario {
                 Some(path) => Scenario::load(path)?,
@@ -98,17 +92,11 @@ async fn examine(
             let clock: Clock = SimulatedClock::new(start, 1.0)
                 .context("the simulator's clock")?
                 .into();
-            let sim = super::sim_command::start_in_process(&clock, &calendar, SIM_TOKEN, scenario)
-                .await?;
-            let hosts = UpstoxHosts::single(sim.base_url());
+            let (sim, reach) =
+                super::sim_command::start_in_process(&clock, &calendar, scenario, args.sim_api)
+                    .await?;
             let name = format!("the built-in simulator at {}", sim.base_url());
-            (
-                clock,
-                hosts,
-                TokenSource::Fixed(Secret::new(SIM_TOKEN)),
-                Some(sim),
-                name,
-            )
+            (clock, reach, Some(sim), name)
         }
         DoctorBroker::Upstox => {
             let hosts = args
@@ -117,32 +105,82 @@ async fn examine(
                 .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
             let name = format!("Upstox at {}", hosts.api);
             let tokens = upstox_tokens(args.token_file.as_ref())?;
-            (Clock::System, hosts, tokens, None, name)
+            (
+                Clock::System,
+                BrokerReach::Upstox { hosts, tokens },
+                None,
+                name,
+            )
+        }
+        DoctorBroker::Hdfcsky => {
+            let base = hdfcsky_setup::host(args.base_url.as_ref());
+            let name = format!("HDFC Sky at {base}");
+            let (api_key, tokens) = hdfcsky_setup::credentials(args.token_file.as_ref())?;
+            let reach = BrokerReach::HdfcSky {
+                base,
+                api_key,
+                tokens,
+            };
+            (Clock::System, reach, None, name)
         }
     };
-    let token = tokens.read().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let settings = RestSettings {
-        read_attempts: 1,
-        ..RestSettings::default()
-    };
-    let rest = rest_client(hosts, &tokens, settings)?;
-    let keys = bot
-        .map(|b| {
-            super::upstox_setup::upstox_keys(b, |_| true)
-                .map(|k| k.into_keys().collect::<Vec<_>>())
-                .unwrap_or_default()
-        })
-        .unwrap_or_default();
     let journal = bot.map(super::journal_command::journal_path);
-    let inputs = DoctorInputs {
-        config: loaded.as_ref().map_err(|e| e.to_string()),
-        config_path: &args.config,
-        clock,
-        rest: &rest,
-        token,
-        keys,
-        journal: journal.as_deref().filter(|p| p.exists()),
-        probe: doctor::default_probe_settings(),
-    };
-    Ok(doctor::diagnose(&name, inputs).await)
+    let config = loaded.as_ref().map_err(|e| e.to_string());
+    let journal = journal.as_deref().filter(|p| p.exists());
+    let probe = doctor::default_probe_settings();
+    match reach {
+        BrokerReach::Upstox { hosts, tokens } => {
+            let token = tokens.read().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let settings = RestSettings::default().single_attempt();
+            let rest = rest_client(hosts, &tokens, settings)?;
+            let keys = bot
+                .and_then(|b| super::upstox_setup::upstox_keys(b, |_| true).ok())
+                .map(|k| k.into_keys().collect())
+                .unwrap_or_default();
+            let inputs = DoctorInputs {
+                config,
+                config_path: &args.config,
+                clock,
+                broker: DoctorTarget::Upstox { rest: &rest, token },
+                keys,
+                journal,
+                probe,
+            };
+            Ok(doctor::diagnose(&name, inputs).await)
+        }
+        BrokerReach::HdfcSky {
+            base,
+            api_key,
+            tokens,
+        } => {
+            let settings = RestSettings::hdfcsky().single_attempt();
+            let rest = match hdfcsky_setup::rest_client(base, api_key, &tokens, settings) {
+                Ok(rest) => rest,
+                Err(e) => {
+                    return Ok(DoctorReport {
+                        broker: name,
+                        checks: vec![Check::fail(
+                            "token",
+                            format!("{e:#}"),
+                            "log in again with `dalal login hdfcsky` and point --token-file at the file it writes",
+                        )],
+                    });
+                }
+            };
+            let keys = bot
+                .and_then(|b| hdfcsky_setup::scrip_keys(b).ok())
+                .map(|k| k.into_keys().collect())
+                .unwrap_or_default();
+            let inputs = DoctorInputs {
+                config,
+                config_path: &args.config,
+                clock,
+                broker: DoctorTarget::HdfcSky { rest: &rest },
+                keys,
+                journal,
+                probe,
+            };
+            Ok(doctor::diagnose(&name, inputs).await)
+        }
+    }
 }

@@ -12,11 +12,12 @@ use anyhow::{Context, bail};
 use chrono::TimeDelta;
 use tokio::sync::{mpsc, watch};
 
+use super::broker_reach::{BrokerReach, SimApi};
 use super::sim_clock_args::SimClockArgs;
 use super::upstox_setup::{feed_rest_client, upstox_keys, upstox_tokens};
 use crate::broker::upstox::{FeedMode, UpstoxFeedBroker, UpstoxHosts};
 use crate::calendar::{Clock, MarketCalendar, ist_instant, to_ist};
-use crate::config::{BotConfig, Secret, TokenSource};
+use crate::config::BotConfig;
 use crate::domain::{InstrumentId, TickSource};
 use crate::feed::{FailoverFeed, FeedOutput, FeedStats, FeedTimings};
 use crate::sim::Scenario;
@@ -47,8 +48,6 @@ pub struct FeedArgs {
     #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
     pub config: PathBuf,
 }
-
-const SIM_TOKEN: &str = "dalal-feed-sim-token";
 
 pub fn run(args: FeedArgs) -> anyhow::Result<ExitCode> {
     let bot = match BotConfig::load(&args.config) {
@@ -91,26 +90,23 @@ async fn watch_feed(
     let (clock, rest, tokens, _sim) = match args.broker {
         FeedBrokerChoice::Sim => {
             let (clock, start) = args.clock.clock(|| default_sim_start(&calendar))?;
-            let sim = super::sim_command::start_in_process(
+            let (sim, reach) = super::sim_command::start_in_process(
                 &clock,
                 &calendar,
-                SIM_TOKEN,
                 Scenario::built_in(),
+                SimApi::Upstox,
             )
             .await?;
+            let BrokerReach::Upstox { hosts, tokens } = reach else {
+                bail!("the simulator was started without its Upstox API");
+            };
             println!(
                 "feed: the built-in simulator at {}, clock from {} IST at {}x",
                 sim.base_url(),
                 to_ist(start).format("%Y-%m-%d %H:%M:%S"),
                 args.clock.speed
             );
-            let tokens = TokenSource::Fixed(Secret::new(SIM_TOKEN));
-            (
-                clock,
-                feed_rest_client(UpstoxHosts::single(sim.base_url()), &tokens)?,
-                tokens,
-                Some(sim),
-            )
+            (clock, feed_rest_client(hosts, &tokens)?, tokens, Some(sim))
         }
         FeedBrokerChoice::Upstox => {
             let tokens = upstox_tokens(args.token_file.as_ref())?;

@@ -2,14 +2,17 @@
 //!
 //! Commands appear here when they work end to end, not before.
 
+mod broker_reach;
 mod calendar_command;
 mod check_config_command;
 mod decode_command;
 mod doctor_command;
 mod feed_command;
+mod hdfcsky_setup;
 mod health_command;
 mod journal_command;
 mod logging;
+mod login_command;
 mod run_command;
 mod sim_clock_args;
 mod sim_command;
@@ -69,8 +72,10 @@ pub enum Command {
     Journal(journal_command::JournalArgs),
     /// Watch the failover feed: live prices with source and age, and every feed state change with its reason.
     Feed(feed_command::FeedArgs),
-    /// Run the market simulator: Upstox's REST API and V3 feed on loopback, with a seeded scenario.
+    /// Run the market simulator: Upstox's and HDFC Sky's REST APIs and feeds on loopback, with a seeded scenario.
     Sim(sim_command::SimArgs),
+    /// Log in to HDFC Sky (OTP and PIN at the terminal, or --browser) and write the access token file.
+    Login(login_command::LoginArgs),
     /// Print captured feed frames as normalized JSON (instrument key, price, trade time, quantity, previous close).
     Decode {
         /// The wire format of the frames.
@@ -94,6 +99,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor_command::run(args),
         Command::Journal(args) => journal_command::run(args),
         Command::Sim(args) => sim_command::run(args),
+        Command::Login(args) => login_command::run(args),
         Command::Feed(args) => feed_command::run(args),
     }
 }

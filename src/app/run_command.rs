@@ -3,26 +3,29 @@
 //! on the wall clock until stopped. The status endpoint, the terminal status line and the signal handling live
 //! here; the day itself is `runner::DayRunner`.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::{NaiveDateTime, NaiveTime, TimeDelta};
 use rust_decimal::Decimal;
 use tokio::sync::watch;
 
+use super::broker_reach::{BrokerReach, SimApi};
+use super::hdfcsky_setup;
 use super::sim_clock_args::{parse_ist_datetime, start_or};
 use super::status_line;
-use super::upstox_setup::{feed_rest_client, rest_client, upstox_keys, upstox_tokens};
-use crate::broker::upstox::{
-    FeedMode, RestSettings, UpstoxAccount, UpstoxFeedBroker, UpstoxHosts, UpstoxOrders,
-};
-use crate::broker::{AccountBroker, FeedBroker, OrderBroker};
+use super::upstox_setup::{rest_client, upstox_keys, upstox_tokens};
+use crate::broker::hdfcsky::{HdfcSkyAccount, HdfcSkyFeedBroker, HdfcSkyOrders, SubscriptionType};
+use crate::broker::upstox::{FeedMode, UpstoxAccount, UpstoxFeedBroker, UpstoxHosts, UpstoxOrders};
+use crate::broker::{AccountBroker, FeedBroker, OrderBroker, RestSettings};
 use crate::calendar::{Clock, DayPlan, MarketCalendar, SimulatedClock, ist_instant, to_ist};
-use crate::config::{BrokerName, Config, Mode, Secret, TokenSource};
+use crate::config::{BrokerName, Config, Mode};
+use crate::domain::InstrumentId;
 use crate::execution::PaperBroker;
 use crate::journal::{JournalWriter, Store};
 use crate::review;
@@ -45,17 +48,21 @@ pub struct RunArgs {
     /// before the pre-open of the next trading day.
     #[arg(long, value_parser = parse_ist_datetime)]
     pub start: Option<NaiveDateTime>,
-    /// With Upstox: a file holding the access token (mode 600), re-read before each open and on 401; else
-    /// UPSTOX_ACCESS_TOKEN.
+    /// With a broker: a file holding the access token (mode 600; `dalal login hdfcsky` writes one), re-read
+    /// before each open and on 401; else UPSTOX_ACCESS_TOKEN or HDFCSKY_ACCESS_TOKEN.
     #[arg(long, env = "DALAL_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
+    /// With a broker: another host speaking its API (HDFC Sky's UAT host, or a running `dalal sim`).
+    #[arg(long)]
+    pub base_url: Option<url::Url>,
+    /// With the simulator: which broker's API dalal trades it through (both are served).
+    #[arg(long, value_enum, default_value_t = SimApi::Upstox)]
+    pub sim_api: SimApi,
     /// Where the status endpoint listens, over `status.listen` in dalal.toml (a container sets 0.0.0.0:8686).
     #[arg(long, env = "DALAL_STATUS_LISTEN")]
     pub status_listen: Option<SocketAddr>,
 }
 
-/// The token the embedded simulator accepts: it never leaves this process.
-const SIM_TOKEN: &str = "dalal-embedded-sim-token";
 /// Paper slippage on market-type orders, in basis points.
 const PAPER_SLIPPAGE_BPS: u32 = 5;
 
@@ -76,11 +83,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(run_days(args, config))
 }
 
-/// Where one run's pieces come from: the clock, the broker's hosts and token, and the journal.
+/// Where one run's pieces come from: the clock and the journal (the broker is reached through a
+/// `BrokerReach`).
 struct Setup {
     clock: Clock,
-    hosts: UpstoxHosts,
-    tokens: TokenSource,
     journal_path: PathBuf,
     days: Option<u32>,
 }
@@ -88,37 +94,94 @@ struct Setup {
 async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
     let calendar = MarketCalendar::new(config.bot.calendar.clone());
     let mut _sim = None;
-    let setup = match config.bot.broker {
-        BrokerName::Sim => {
-            let (setup, sim) = embedded_simulator(&args, &config, &calendar).await?;
-            _sim = Some(sim);
-            setup
-        }
-        BrokerName::Upstox => Setup {
-            clock: Clock::System,
-            hosts: UpstoxHosts::production(),
-            tokens: upstox_tokens(args.token_file.as_ref())?,
-            journal_path: config.bot.journal_path.clone(),
-            days: args.days,
-        },
-        BrokerName::HdfcSky => bail!(
-            "broker = \"hdfcsky\" in {} is not supported by `dalal run` yet: use \"upstox\", or \"sim\" to \
-             paper-trade against the built-in simulator",
-            config.bot.path.display()
-        ),
+    let live_setup = || Setup {
+        clock: Clock::System,
+        journal_path: config.bot.journal_path.clone(),
+        days: args.days,
     };
-    let keys = upstox_keys(&config.bot, |_| true)?;
-    let feed = Arc::new(UpstoxFeedBroker::new(
-        feed_rest_client(setup.hosts.clone(), &setup.tokens)?,
-        setup.tokens.clone(),
-        FeedMode::Ltpc,
-    ));
-    let rest = Arc::new(rest_client(
-        setup.hosts.clone(),
-        &setup.tokens,
-        RestSettings::default(),
-    )?);
-    let account = Arc::new(UpstoxAccount::new(Arc::clone(&rest), setup.tokens.clone()));
+    let (setup, reach) = match config.bot.broker {
+        BrokerName::Sim => {
+            let (setup, sim, reach) = embedded_simulator(&args, &config, &calendar).await?;
+            _sim = Some(sim);
+            (setup, reach)
+        }
+        BrokerName::Upstox => {
+            let hosts = args
+                .base_url
+                .clone()
+                .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
+            let tokens = upstox_tokens(args.token_file.as_ref())?;
+            (live_setup(), BrokerReach::Upstox { hosts, tokens })
+        }
+        BrokerName::HdfcSky => {
+            let (api_key, tokens) = hdfcsky_setup::credentials(args.token_file.as_ref())?;
+            let reach = BrokerReach::HdfcSky {
+                base: hdfcsky_setup::host(args.base_url.as_ref()),
+                api_key,
+                tokens,
+            };
+            (live_setup(), reach)
+        }
+    };
+    let config_path = args.config;
+    // The simulator's market runs `speed` times faster than the wall clock that request budgets count in.
+    let speed = match config.bot.broker {
+        BrokerName::Sim => args.speed,
+        _ => 1.0,
+    };
+    match reach {
+        BrokerReach::Upstox { hosts, tokens } => {
+            let keys = upstox_keys(&config.bot, |_| true)?;
+            let settings = RestSettings::default().for_speed(speed);
+            let feed = Arc::new(UpstoxFeedBroker::new(
+                rest_client(hosts.clone(), &tokens, settings.clone().single_attempt())?,
+                tokens.clone(),
+                FeedMode::Ltpc,
+            ));
+            let rest = Arc::new(rest_client(hosts, &tokens, settings)?);
+            let account = Arc::new(UpstoxAccount::new(Arc::clone(&rest), tokens));
+            let orders = UpstoxOrders::for_universe(rest, &config.bot.universe);
+            launch(config_path, config, setup, feed, account, orders, keys).await
+        }
+        BrokerReach::HdfcSky {
+            base,
+            api_key,
+            tokens,
+        } => {
+            let keys = hdfcsky_setup::scrip_keys(&config.bot)?;
+            let settings = RestSettings::hdfcsky().for_speed(speed);
+            let feed_rest = hdfcsky_setup::rest_client(
+                base.clone(),
+                api_key.clone(),
+                &tokens,
+                settings.clone().single_attempt(),
+            )?;
+            let feed = Arc::new(HdfcSkyFeedBroker::new(
+                Arc::new(feed_rest),
+                tokens.clone(),
+                SubscriptionType::All,
+            ));
+            let rest = Arc::new(hdfcsky_setup::rest_client(
+                base, api_key, &tokens, settings,
+            )?);
+            let account = Arc::new(HdfcSkyAccount::new(Arc::clone(&rest), tokens));
+            let orders =
+                HdfcSkyOrders::for_universe(rest, &config.bot.universe, setup.clock.clone());
+            launch(config_path, config, setup, feed, account, orders, keys).await
+        }
+    }
+}
+
+/// The day with paper fills, or with `live_orders` when the config says `mode = "live"`.
+async fn launch<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
+    config_path: PathBuf,
+    config: Config,
+    setup: Setup,
+    feed: Arc<F>,
+    account: Arc<A>,
+    live_orders: O,
+    keys: HashMap<String, InstrumentId>,
+) -> anyhow::Result<ExitCode> {
     match config.bot.mode {
         Mode::Paper => {
             let paper = Arc::new(PaperBroker::new(Decimal::from(PAPER_SLIPPAGE_BPS)));
@@ -129,17 +192,17 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
                 paper: Some(paper),
                 keys,
             };
-            drive(args.config, config, setup, brokers).await
+            drive(config_path, config, setup, brokers).await
         }
         Mode::Live => {
             let brokers = RunnerBrokers {
                 feed,
-                orders: Arc::new(UpstoxOrders::for_universe(rest, &config.bot.universe)),
+                orders: Arc::new(live_orders),
                 account,
                 paper: None,
                 keys,
             };
-            drive(args.config, config, setup, brokers).await
+            drive(config_path, config, setup, brokers).await
         }
     }
 }
@@ -150,7 +213,7 @@ async fn embedded_simulator(
     args: &RunArgs,
     config: &Config,
     calendar: &MarketCalendar,
-) -> anyhow::Result<(Setup, SimServer)> {
+) -> anyhow::Result<(Setup, SimServer, BrokerReach)> {
     let start = start_or(args.start, || {
         let date = next_session_day(calendar, Clock::System.now())
             .context("the calendar has no trading day ahead")?;
@@ -163,13 +226,18 @@ async fn embedded_simulator(
     let clock: Clock = SimulatedClock::new(start, args.speed)
         .context("--speed")?
         .into();
-    let sim =
-        super::sim_command::start_in_process(&clock, calendar, SIM_TOKEN, Scenario::built_in())
+    let (sim, reach) =
+        super::sim_command::start_in_process(&clock, calendar, Scenario::built_in(), args.sim_api)
             .await?;
     let journal_path = super::journal_command::journal_path(&config.bot);
     remove_journal(&journal_path)?;
+    let api = match args.sim_api {
+        SimApi::Upstox => "Upstox",
+        SimApi::Hdfcsky => "HDFC Sky",
+    };
     println!(
-        "dalal: no broker configured (broker = \"sim\"): paper-trading the built-in simulator at {}",
+        "dalal: no broker configured (broker = \"sim\"): paper-trading the built-in simulator at {} through its \
+         {api} API",
         sim.base_url()
     );
     println!(
@@ -180,12 +248,10 @@ async fn embedded_simulator(
     );
     let setup = Setup {
         clock,
-        hosts: UpstoxHosts::single(sim.base_url()),
-        tokens: TokenSource::Fixed(Secret::new(SIM_TOKEN)),
         journal_path,
         days: Some(args.days.unwrap_or(1)),
     };
-    Ok((setup, sim))
+    Ok((setup, sim, reach))
 }
 
 fn remove_journal(path: &Path) -> anyhow::Result<()> {

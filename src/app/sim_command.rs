@@ -1,5 +1,5 @@
 //! `dalal sim`: the market simulator as a standalone server, for trying a client, the official SDKs or `dalal
-//! doctor` against something that answers like Upstox.
+//! doctor` against something that answers like Upstox or, with `--broker hdfcsky`, like HDFC Sky.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,19 +7,26 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use super::broker_reach::{BrokerReach, SimApi};
 use super::sim_clock_args::SimClockArgs;
+use crate::broker::hdfcsky::unsigned_token;
 use crate::calendar::{Clock, IST, MarketCalendar};
 use crate::config::BotConfig;
 use crate::sim::{Scenario, SimServer, SimSettings, SkyAccount};
 
 #[derive(Debug, clap::Args)]
 pub struct SimArgs {
+    /// Which broker's API to introduce: both are served on the port, this picks what is printed and the
+    /// default token's form.
+    #[arg(long, value_enum, default_value_t = SimApi::Upstox)]
+    pub broker: SimApi,
     /// Port on 127.0.0.1 to listen on; 0 picks a free one.
     #[arg(long, default_value_t = 8787)]
     pub port: u16,
-    /// The access token the simulator accepts (anything else gets 401 UDAPI100050).
-    #[arg(long, default_value = "dalal-sim-token")]
-    pub token: String,
+    /// The access token the simulator accepts (anything else gets 401); by default one in HDFC Sky's form (a
+    /// JWT), which Upstox clients take as well.
+    #[arg(long)]
+    pub token: Option<String>,
     /// A scenario file (TOML); the built-in one when left out.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
@@ -46,8 +53,9 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     let (clock, start) = args.clock.clock(|| Clock::System.now())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        let token = args.token.clone().unwrap_or_else(|| embedded_token(&clock));
         let settings = SimSettings {
-            token: args.token.clone(),
+            token: token.clone(),
             renewed_token: None,
             scenario,
             clock,
@@ -58,8 +66,34 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         let server = SimServer::start(addr, settings)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
-        println!("simulator: {} (REST and the V3 feed)", server.base_url());
-        println!("token:     {}", args.token);
+        let sky = SkyAccount::default();
+        match args.broker {
+            SimApi::Upstox => {
+                println!(
+                    "simulator: {} (Upstox REST and the V3 feed)",
+                    server.base_url()
+                );
+            }
+            SimApi::Hdfcsky => {
+                println!(
+                    "simulator: {} (HDFC Sky REST, login and {})",
+                    server.base_url(),
+                    crate::broker::hdfcsky::SESSION_PATH
+                );
+                println!(
+                    "app:       HDFCSKY_API_KEY={} HDFCSKY_API_SECRET={}",
+                    sky.api_key, sky.api_secret
+                );
+                println!(
+                    "login:     dalal login hdfcsky --base-url {} --username {} (OTP {}, PIN {})",
+                    server.base_url(),
+                    sky.username,
+                    sky.otp,
+                    sky.pin
+                );
+            }
+        }
+        println!("token:     {token}");
         println!(
             "clock:     starts {} IST, {}x real time",
             start.with_timezone(&IST).format("%Y-%m-%d %H:%M:%S"),
@@ -74,23 +108,32 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// A token the simulator accepts from either API: HDFC Sky's form (a JWT naming the simulated client), which
+/// Upstox clients send as an opaque Bearer token.
+fn embedded_token(clock: &Clock) -> String {
+    unsigned_token(&SkyAccount::default().client_id, clock.now(), 0)
+}
+
 /// A simulator on a free loopback port, inside this process: what `dalal run`, `dalal feed` and `dalal doctor`
-/// use when no broker is configured. `token` is the only one it accepts.
+/// use when no broker is configured, and how to reach it through `api`.
 pub(super) async fn start_in_process(
     clock: &Clock,
     calendar: &MarketCalendar,
-    token: &str,
     scenario: Scenario,
-) -> anyhow::Result<SimServer> {
+    api: SimApi,
+) -> anyhow::Result<(SimServer, BrokerReach)> {
+    let token = embedded_token(clock);
     let settings = SimSettings {
-        token: token.into(),
+        token: token.clone(),
         renewed_token: None,
         scenario,
         clock: clock.clone(),
         calendar: calendar.clone(),
         sky: SkyAccount::default(),
     };
-    SimServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings)
+    let server = SimServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings)
         .await
-        .context("cannot start the simulator on 127.0.0.1")
+        .context("cannot start the simulator on 127.0.0.1")?;
+    let reach = BrokerReach::simulator(&server, api, &token);
+    Ok((server, reach))
 }

@@ -30,11 +30,7 @@ pub fn upstox_tokens(token_file: Option<&PathBuf>) -> anyhow::Result<TokenSource
 /// A client for the feed: one attempt per read, because the feed has its own backoff and must not sleep on
 /// real time underneath it.
 pub fn feed_rest_client(hosts: UpstoxHosts, tokens: &TokenSource) -> anyhow::Result<UpstoxRest> {
-    let settings = RestSettings {
-        read_attempts: 1,
-        ..RestSettings::default()
-    };
-    rest_client(hosts, tokens, settings)
+    rest_client(hosts, tokens, RestSettings::default().single_attempt())
 }
 
 pub fn rest_client(

@@ -44,6 +44,22 @@ impl RestSettings {
         }
     }
 
+    /// Budgets for a broker whose clock runs `speed` times faster than the wall clock (the simulator's): the
+    /// limiter counts wall-clock time, so the same requests per simulated second need `speed` times the room.
+    pub fn for_speed(self, speed: f64) -> Self {
+        let scale = |n: u32| (f64::from(n) * speed.max(1.0)).min(f64::from(u32::MAX)) as u32;
+        let budget = |b: RateBudget| RateBudget {
+            per_second: scale(b.per_second),
+            per_minute: scale(b.per_minute),
+            per_30_minutes: scale(b.per_30_minutes),
+        };
+        RestSettings {
+            standard_budget: budget(self.standard_budget),
+            order_budget: budget(self.order_budget),
+            ..self
+        }
+    }
+
     /// One attempt per read: for a feed, which has its own backoff and must not sleep on real time beneath it.
     pub fn single_attempt(self) -> Self {
         RestSettings {

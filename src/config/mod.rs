@@ -25,9 +25,9 @@ pub use bot::{
 };
 pub use charges::ChargeRates;
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
-pub use secrets::{Secret, Secrets, secret_variables};
+pub use secrets::{Secret, Secrets, secret_variable, secret_variables};
 pub use strategy::{Direction, EntryTrigger, SizingRule, StopRule, StrategyConfig};
-pub use token_source::{TokenSource, TokenWatch};
+pub use token_source::{TokenSource, TokenWatch, write_token_file};
 
 use source::TomlFile;
 

@@ -70,15 +70,16 @@ fn credentials_of(broker: BrokerName) -> &'static [Credential] {
                 required: true,
                 what: "the API key of your HDFC Sky app",
             },
+            // Usually in the token file that `dalal login hdfcsky` writes (`--token-file`) instead.
             Credential {
                 variable: "HDFCSKY_ACCESS_TOKEN",
-                required: true,
-                what: "the access token from HDFC Sky's login flow",
+                required: false,
+                what: "the access token from HDFC Sky's login flow, unless dalal reads it from a token file",
             },
             Credential {
                 variable: "HDFCSKY_API_SECRET",
                 required: false,
-                what: "the API secret of your HDFC Sky app",
+                what: "the API secret of your HDFC Sky app, for `dalal login hdfcsky`",
             },
         ],
     }
@@ -146,6 +147,22 @@ impl Secrets {
             Err(missing)
         }
     }
+}
+
+/// One variable from `env`, else from the `.env` file at `dotenv` (which must be private): for a credential
+/// that one command needs and the broker's others do not, such as the API secret of a login.
+pub fn secret_variable(
+    variable: &str,
+    env: impl Fn(&str) -> Option<String>,
+    dotenv: &Path,
+) -> Result<Option<Secret>, ConfigError> {
+    let value = match env(variable) {
+        Some(value) => Some(value),
+        None => read_dotenv(dotenv)?.remove(variable),
+    };
+    Ok(value
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| Secret::new(v.trim())))
 }
 
 fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {

@@ -77,6 +77,36 @@ impl TokenWatch {
     }
 }
 
+/// Writes a token file readable by its owner only, replacing the old one at once (a temporary file renamed
+/// over it), so a running bot that re-reads it never sees half a token.
+pub fn write_token_file(path: &Path, token: &Secret) -> Result<(), ConfigError> {
+    let failed = |e: std::io::Error| ConfigError {
+        kind: ConfigErrorKind::Unreadable,
+        file: path.to_path_buf(),
+        key: None,
+        line: None,
+        problem: format!("cannot write the token file: {e}"),
+        fix: "choose a token file in a folder you can write to (--token-file)".into(),
+    };
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(failed)?;
+    }
+    let partial = path.with_extension("partial");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&partial).map_err(failed)?;
+    use std::io::Write;
+    file.write_all(token.expose().as_bytes()).map_err(failed)?;
+    file.write_all(b"\n").map_err(failed)?;
+    file.sync_all().map_err(failed)?;
+    std::fs::rename(&partial, path).map_err(failed)
+}
+
 fn missing(file: &Path, key: &str) -> ConfigError {
     ConfigError {
         kind: ConfigErrorKind::MissingSecret,
@@ -85,5 +115,26 @@ fn missing(file: &Path, key: &str) -> ConfigError {
         line: None,
         problem: "no access token is there".into(),
         fix: "log in again and store the new access token".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_token_file_is_private_and_reads_back() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("tokens/hdfcsky.token");
+        write_token_file(&path, &Secret::new("first")).unwrap();
+        write_token_file(&path, &Secret::new("second")).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let read = TokenSource::File(path).read().unwrap();
+        assert_eq!(read.expose(), "second");
     }
 }

@@ -32,7 +32,15 @@ pub struct HdfcSkyStream {
     kind: SubscriptionType,
 }
 
-fn scrips(keys: &[String]) -> Result<Vec<ScripId>, BrokerError> {
+impl HdfcSkyStream {
+    /// A stream over a connected socket, subscribing with `kind`.
+    pub fn new(socket: SkyFeedSocket, kind: SubscriptionType) -> Self {
+        HdfcSkyStream { socket, kind }
+    }
+}
+
+/// The scrip ids behind instrument keys.
+pub fn scrips(keys: &[String]) -> Result<Vec<ScripId>, BrokerError> {
     keys.iter()
         .map(|k| {
             k.parse().map_err(|e: super::scrip::ScripIdError| {
@@ -63,10 +71,7 @@ impl FeedBroker for HdfcSkyFeedBroker {
         let token = self.rest.token();
         let url = session_url(self.rest.base(), &token, self.rest.api_key())?;
         let socket = SkyFeedSocket::connect(&url, Some(&token)).await?;
-        Ok(HdfcSkyStream {
-            socket,
-            kind: self.kind,
-        })
+        Ok(HdfcSkyStream::new(socket, self.kind))
     }
 
     async fn poll(&self, keys: &[String]) -> Result<Vec<PriceUpdate>, BrokerError> {

@@ -109,6 +109,11 @@ impl SkyFeedSocket {
         })
     }
 
+    /// Everything merged so far for `scrip`: depth and OI as well as the price.
+    pub fn quote(&self, scrip: &ScripId) -> Option<&super::feed_decode::MergedQuote> {
+        self.book.get(scrip)
+    }
+
     /// Subscribes in frames of at most 100 scrips; refuses to go past 300 on this connection.
     pub async fn subscribe(
         &mut self,

@@ -21,7 +21,7 @@ mod wire_convert;
 
 pub use access_token::{TokenClaims, unsigned_token};
 pub use account_adapter::HdfcSkyAccount;
-pub use feed_adapter::{HdfcSkyFeedBroker, HdfcSkyStream};
+pub use feed_adapter::{HdfcSkyFeedBroker, HdfcSkyStream, scrips};
 pub use feed_decode::{
     Applied, DepthLevel, MergedQuote, QuoteBook, SkyDecodeError, decode_packets,
 };
