@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use dalal::broker::upstox::{RestSettings, UpstoxFeedSocket};
 use dalal::config::{Config, Secret};
-use dalal::doctor::{self, DoctorInputs, DoctorReport, ProbeSettings, Verdict};
+use dalal::doctor::{self, DoctorInputs, DoctorReport, DoctorTarget, ProbeSettings, Verdict};
 use dalal::sim::Scenario;
 
 use crate::support::{SIM_TOKEN, SimHarness, ist, quiet_scenario, scenario_with, shipped_config};
@@ -42,8 +42,10 @@ async fn diagnose_with_journal(
         config: Ok(&config),
         config_path: &shipped_config(),
         clock: sim.clock.clone(),
-        rest: &rest,
-        token: Secret::new(token),
+        broker: DoctorTarget::Upstox {
+            rest: &rest,
+            token: Secret::new(token),
+        },
         keys,
         journal,
         probe: ProbeSettings {

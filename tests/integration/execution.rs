@@ -54,7 +54,7 @@ fn entry_at(price: Decimal) -> ApprovedOrder {
 }
 
 /// The engine that decided `entry_at(price)`, with protective stops on or off, and its entry.
-fn engine_with_entry(price: Decimal, protective_stop: bool) -> (Engine, ApprovedOrder) {
+pub(crate) fn engine_with_entry(price: Decimal, protective_stop: bool) -> (Engine, ApprovedOrder) {
     let mut strategy: StrategyConfig =
         toml::from_str(include_str!("../../strategies/continuation.toml")).unwrap();
     strategy.exit.protective_stop = protective_stop;

@@ -117,9 +117,10 @@ pub struct SimHarness {
     pub clock: dalal::calendar::Clock,
 }
 
-pub const SIM_TOKEN: &str = "sim-token-for-tests";
+/// In HDFC Sky's form, a JWT whose `sub` is the simulated client: Upstox clients send it as an opaque token.
+pub const SIM_TOKEN: &str = "eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJTSU0wMDAxIiwicHVycG9zZSI6InRlc3RzIn0.sim-token-for-tests";
 /// The token a trader gets by logging in again after `SIM_TOKEN` expired.
-pub const RENEWED_TOKEN: &str = "sim-token-renewed";
+pub const RENEWED_TOKEN: &str = "eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJTSU0wMDAxIiwicHVycG9zZSI6InJlbmV3ZWQifQ.sim-token-renewed";
 
 impl SimHarness {
     pub async fn start(
@@ -152,6 +153,18 @@ impl SimHarness {
             .await
             .unwrap();
         SimHarness { server, clock }
+    }
+
+    /// An HDFC Sky client of the simulator, with the simulated app's API key.
+    pub fn sky_rest(&self, token: &str) -> dalal::broker::hdfcsky::HdfcSkyRest {
+        let settings = dalal::broker::RestSettings::hdfcsky().single_attempt();
+        dalal::broker::hdfcsky::HdfcSkyRest::new(
+            self.server.base_url(),
+            dalal::config::Secret::new(dalal::sim::SkyAccount::default().api_key),
+            dalal::config::Secret::new(token),
+            settings,
+        )
+        .unwrap()
     }
 
     pub fn rest(&self, token: &str) -> dalal::broker::upstox::UpstoxRest {
