@@ -14,9 +14,10 @@ use super::hdfcsky_setup;
 use super::sim_clock_args::{parse_ist_datetime, start_or};
 use super::upstox_setup::{rest_client, upstox_tokens};
 use crate::broker::RestSettings;
-use crate::broker::upstox::UpstoxHosts;
+use crate::broker::hdfcsky::HdfcSkyRest;
+use crate::broker::upstox::{UpstoxHosts, UpstoxRest};
 use crate::calendar::{Clock, MarketCalendar, SimulatedClock};
-use crate::config::{BrokerName, Config};
+use crate::config::{BrokerName, Config, Secret};
 use crate::doctor::{self, Check, DoctorInputs, DoctorReport, DoctorTarget};
 use crate::sim::Scenario;
 
@@ -125,28 +126,18 @@ async fn examine(
         }
     };
     let journal = bot.map(super::journal_command::journal_path);
-    let config = loaded.as_ref().map_err(|e| e.to_string());
-    let journal = journal.as_deref().filter(|p| p.exists());
-    let probe = doctor::default_probe_settings();
-    match reach {
+    let (client, keys): (Client, Vec<String>) = match reach {
         BrokerReach::Upstox { hosts, tokens } => {
             let token = tokens.read().map_err(|e| anyhow::anyhow!("{e}"))?;
             let settings = RestSettings::default().single_attempt();
-            let rest = rest_client(hosts, &tokens, settings)?;
             let keys = bot
                 .and_then(|b| super::upstox_setup::upstox_keys(b, |_| true).ok())
                 .map(|k| k.into_keys().collect())
                 .unwrap_or_default();
-            let inputs = DoctorInputs {
-                config,
-                config_path: &args.config,
-                clock,
-                broker: DoctorTarget::Upstox { rest: &rest, token },
+            (
+                Client::Upstox(rest_client(hosts, &tokens, settings)?, token),
                 keys,
-                journal,
-                probe,
-            };
-            Ok(doctor::diagnose(&name, inputs).await)
+            )
         }
         BrokerReach::HdfcSky {
             base,
@@ -171,16 +162,30 @@ async fn examine(
                 .and_then(|b| hdfcsky_setup::scrip_keys(b).ok())
                 .map(|k| k.into_keys().collect())
                 .unwrap_or_default();
-            let inputs = DoctorInputs {
-                config,
-                config_path: &args.config,
-                clock,
-                broker: DoctorTarget::HdfcSky { rest: &rest },
-                keys,
-                journal,
-                probe,
-            };
-            Ok(doctor::diagnose(&name, inputs).await)
+            (Client::HdfcSky(rest), keys)
         }
-    }
+    };
+    let broker = match &client {
+        Client::Upstox(rest, token) => DoctorTarget::Upstox {
+            rest,
+            token: token.clone(),
+        },
+        Client::HdfcSky(rest) => DoctorTarget::HdfcSky { rest },
+    };
+    let inputs = DoctorInputs {
+        config: loaded.as_ref().map_err(|e| e.to_string()),
+        config_path: &args.config,
+        clock,
+        broker,
+        keys,
+        journal: journal.as_deref().filter(|p| p.exists()),
+        probe: doctor::default_probe_settings(),
+    };
+    Ok(doctor::diagnose(&name, inputs).await)
+}
+
+/// The client the checks borrow.
+enum Client {
+    Upstox(UpstoxRest, Secret),
+    HdfcSky(HdfcSkyRest),
 }

@@ -9,7 +9,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::BrokerError;
+use super::{BrokerError, LtpQuote};
 
 /// One instrument's price as a broker reported it, streamed or polled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,19 @@ pub struct PriceUpdate {
     pub last_trade_time: Option<DateTime<Utc>>,
     pub last_quantity: Option<u64>,
     pub previous_close: Option<Decimal>,
+}
+
+impl From<LtpQuote> for PriceUpdate {
+    /// A polled price: no trade time, since the LTP calls give none.
+    fn from(q: LtpQuote) -> Self {
+        PriceUpdate {
+            last_quantity: u64::try_from(q.last_quantity).ok().filter(|n| *n > 0),
+            instrument_key: q.instrument_key,
+            last_price: q.last_price,
+            last_trade_time: None,
+            previous_close: q.previous_close,
+        }
+    }
 }
 
 /// What an open streaming connection produced.

@@ -100,6 +100,33 @@ fn retryable(e: &BrokerError) -> bool {
     matches!(e.class, ErrorClass::RateLimited | ErrorClass::Transient)
 }
 
+/// Sends `request` and reads its whole answer: the HTTP status and the body, whatever the status.
+pub(crate) async fn exchange(
+    request: reqwest::RequestBuilder,
+    endpoint: &str,
+) -> Result<(u16, bytes::Bytes), BrokerError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| transport_error(&e, endpoint))?;
+    let status = response.status().as_u16();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| transport_error(&e, endpoint))?;
+    Ok((status, body))
+}
+
+/// The broker's clock from an answer's `Date` header (whole seconds), for measuring this machine's offset.
+pub(crate) fn date_header(response: &reqwest::Response) -> Option<chrono::DateTime<chrono::Utc>> {
+    response
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+        .map(|d| d.to_utc())
+}
+
 /// A failed request as a broker error that keeps only the kind of failure: reqwest's message may repeat the URL.
 pub(crate) fn transport_error(e: &reqwest::Error, endpoint: &str) -> BrokerError {
     let kind = if e.is_timeout() {

@@ -10,6 +10,7 @@ mod order_sink;
 mod rate_limit;
 mod reports;
 pub mod upstox;
+mod ws_handshake;
 
 pub use account::AccountBroker;
 pub use error::{BrokerError, ErrorClass};

@@ -7,6 +7,44 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::scenario::{Fault, FaultKind};
 use crate::calendar::{ist_instant, to_ist};
 
+/// A truncated length-delimited field: no feed frame of either broker decodes from it.
+pub const NOT_PROTOBUF: &[u8] = b"\x12\xff\xff\xff";
+
+/// What the scripted faults do to an open feed connection at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedFaults {
+    /// Gone without a close frame, as a network drop looks to the client.
+    pub dropped: bool,
+    /// Nothing at all is sent: no data, no heartbeat, no ping.
+    pub silent: bool,
+    /// A frame that is not protobuf goes out too.
+    pub garbage: bool,
+}
+
+/// Sends one second's `message` on a feed connection as the faults allow; false when the connection is over.
+pub async fn send_second(
+    socket: &mut axum::extract::ws::WebSocket,
+    faults: FeedFaults,
+    message: axum::extract::ws::Message,
+) -> bool {
+    use axum::extract::ws::Message;
+    if faults.dropped {
+        return false;
+    }
+    if faults.silent {
+        return true;
+    }
+    if faults.garbage
+        && socket
+            .send(Message::Binary(NOT_PROTOBUF.to_vec().into()))
+            .await
+            .is_err()
+    {
+        return false;
+    }
+    socket.send(message).await.is_ok()
+}
+
 pub struct FaultBook {
     faults: Vec<Fault>,
     /// Handshakes refused so far by a counted 403 episode, per fault and day.
@@ -47,6 +85,15 @@ impl FaultBook {
             .or_insert(0);
         *used += 1;
         *used <= limit
+    }
+
+    /// The faults on a feed connection opened at `connected_at`, at `now`.
+    pub fn on_feed(&self, connected_at: DateTime<Utc>, now: DateTime<Utc>) -> FeedFaults {
+        FeedFaults {
+            dropped: self.drop_due(connected_at, now),
+            silent: self.active(FaultKind::Silence, now).is_some(),
+            garbage: self.active(FaultKind::BadFrame, now).is_some(),
+        }
     }
 
     /// Whether a connection opened at `since` meets a scripted drop by `now`.

@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use prost::Message as _;
 use rust_decimal::Decimal;
 
+use super::faults::send_second;
 use super::market::{InstrumentSpec, Market, Quote};
 use super::scenario::FaultKind;
 use super::state::SimState;
@@ -34,8 +35,6 @@ use crate::domain::decimal_to_wire as wire;
 /// HDFC Sky's documented limit of simultaneous connections per API key.
 pub const SKY_CONNECTION_LIMIT: usize = 3;
 const FULL_AUTHENTICATION: &str = "Full authentication is required to access this resource";
-/// A truncated length-delimited field: neither a list nor a packet decodes from it.
-const NOT_PROTOBUF: &[u8] = b"\x12\xff\xff\xff";
 
 type Shared = State<Arc<SimState>>;
 
@@ -92,39 +91,16 @@ async fn serve(mut socket: WebSocket, state: &SimState, connected_at: DateTime<U
                 Some(Ok(_)) => {}
             },
             _ = state.clock.sleep(Duration::from_secs(1)) => {
-                let (frame, drop_now, silent, garbage) = {
+                let (frame, faults) = {
                     let (inner, now) = state.at_now();
-                    let changed: Vec<(usize, SubscriptionType)> = subscribed
-                        .iter_mut()
-                        .filter_map(|(&i, (kind, seq))| {
-                            let quote_seq = inner.market.get(i).1.seq;
-                            (quote_seq != *seq).then(|| {
-                                *seq = quote_seq;
-                                (i, *kind)
-                            })
-                        })
-                        .collect();
-                    (
-                        packets(&inner.market, &changed, now),
-                        inner.faults.drop_due(connected_at, now),
-                        inner.faults.active(FaultKind::Silence, now).is_some(),
-                        inner.faults.active(FaultKind::BadFrame, now).is_some(),
-                    )
+                    let changed = inner.market.changed(&mut subscribed);
+                    (packets(&inner.market, &changed, now), inner.faults.on_feed(connected_at, now))
                 };
-                if drop_now {
-                    return;
-                }
-                if silent {
-                    continue;
-                }
-                if garbage && socket.send(Message::Binary(NOT_PROTOBUF.to_vec().into())).await.is_err() {
-                    return;
-                }
                 let frame = frame.unwrap_or_else(|| GenericDto {
                     packet_type: PacketType::Heartbeat as i32,
                     ..GenericDto::default()
                 }.encode_to_vec());
-                if socket.send(Message::Binary(frame.into())).await.is_err() {
+                if !send_second(&mut socket, faults, Message::Binary(frame.into())).await {
                     return;
                 }
             }

@@ -37,23 +37,36 @@ fn field(body: &Bytes, name: &str) -> Option<String> {
     value.get(name)?.as_str().map(str::to_string)
 }
 
-/// Moves the login of `token_id` from `from` to `to`, when it is at `from` and `check` passes.
+/// One answer of the login (username, OTP or PIN): the step the login must be at and moves to, the body's
+/// field that holds the answer, what accepts it, and the refusal of a wrong one.
+struct Answered<'a> {
+    from: SkyLoginStep,
+    to: SkyLoginStep,
+    field: &'a str,
+    right: &'a dyn Fn(&str) -> bool,
+    wrong: &'a str,
+}
+
+/// Checks the app, the login's step and the answer, then moves the login on; returns its token id.
 fn advance(
     state: &SimState,
     params: &HashMap<String, String>,
-    from: SkyLoginStep,
-    to: SkyLoginStep,
-    check: impl FnOnce() -> Result<(), SkyRefusal>,
+    headers: &HeaderMap,
+    body: &Bytes,
+    step: Answered<'_>,
 ) -> Result<String, SkyRefusal> {
+    app_checked(state, headers, params)?;
     let token_id = params.get("token_id").cloned().unwrap_or_default();
     let (mut inner, _) = state.at_now();
     match inner.sky_logins.get(&token_id) {
         None => return Err(invalid_attempt()),
-        Some(step) if *step != from => return Err(bad("login steps out of order: start again")),
+        Some(at) if *at != step.from => return Err(bad("login steps out of order: start again")),
         Some(_) => {}
     }
-    check()?;
-    inner.sky_logins.insert(token_id.clone(), to);
+    if !field(body, step.field).is_some_and(|answer| (step.right)(&answer)) {
+        return Err(bad(step.wrong));
+    }
+    inner.sky_logins.insert(token_id.clone(), step.to);
     Ok(token_id)
 }
 
@@ -98,18 +111,14 @@ pub async fn username(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    app_checked(&state, &headers, &params)?;
-    let check = || match field(&body, "username") {
-        Some(name) if name.eq_ignore_ascii_case(&state.sky.username) => Ok(()),
-        _ => Err(bad("invalid username")),
+    let step = Answered {
+        from: SkyLoginStep::Started,
+        to: SkyLoginStep::OtpSent,
+        field: "username",
+        right: &|name| name.eq_ignore_ascii_case(&state.sky.username),
+        wrong: "invalid username",
     };
-    advance(
-        &state,
-        &params,
-        SkyLoginStep::Started,
-        SkyLoginStep::OtpSent,
-        check,
-    )?;
+    advance(&state, &params, &headers, &body, step)?;
     progress(
         &state,
         "OTP sent to mobile ******0001 and email s***@example.com",
@@ -123,18 +132,14 @@ pub async fn otp(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    app_checked(&state, &headers, &params)?;
-    let check = || match field(&body, "otp") {
-        Some(otp) if otp == state.sky.otp => Ok(()),
-        _ => Err(bad("Invalid OTP")),
+    let step = Answered {
+        from: SkyLoginStep::OtpSent,
+        to: SkyLoginStep::OtpValidated,
+        field: "otp",
+        right: &|otp| otp == state.sky.otp,
+        wrong: "Invalid OTP",
     };
-    advance(
-        &state,
-        &params,
-        SkyLoginStep::OtpSent,
-        SkyLoginStep::OtpValidated,
-        check,
-    )?;
+    advance(&state, &params, &headers, &body, step)?;
     progress(
         &state,
         "OTP validated",
@@ -148,34 +153,26 @@ pub async fn pin(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    app_checked(&state, &headers, &params)?;
-    let check = || match field(&body, "answer") {
-        Some(pin) if pin == state.sky.pin => Ok(()),
-        _ => Err(bad("Invalid PIN")),
+    let step = Answered {
+        from: SkyLoginStep::OtpValidated,
+        to: SkyLoginStep::PinValidated,
+        field: "answer",
+        right: &|pin| pin == state.sky.pin,
+        wrong: "Invalid PIN",
     };
-    match advance(
-        &state,
-        &params,
-        SkyLoginStep::OtpValidated,
-        SkyLoginStep::PinValidated,
-        check,
-    ) {
-        Ok(token_id) => {
-            let request_token = issue(&state, "r1");
-            state
-                .at_now()
-                .0
-                .sky_request_tokens
-                .insert(request_token.clone(), token_id);
-            Ok(Json(RequestTokenData {
-                request_token,
-                callback_url: CALLBACK.into(),
-                authorised: false,
-            })
-            .into_response())
-        }
-        Err(refusal) => Err(refusal),
-    }
+    let token_id = advance(&state, &params, &headers, &body, step)?;
+    let request_token = issue(&state, "r1");
+    state
+        .at_now()
+        .0
+        .sky_request_tokens
+        .insert(request_token.clone(), token_id);
+    Ok(Json(RequestTokenData {
+        request_token,
+        callback_url: CALLBACK.into(),
+        authorised: false,
+    })
+    .into_response())
 }
 
 /// Step 5: consent, which replaces the request token with a new one.

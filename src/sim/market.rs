@@ -120,6 +120,24 @@ impl Market {
             .position(|s| s.hdfcsky_token == Some(token) && s.index == index)
     }
 
+    /// The subscriptions (market index → mode and the quote sequence last sent) whose quote changed since,
+    /// marked as sent.
+    pub fn changed<M: Copy>(
+        &self,
+        subscribed: &mut std::collections::HashMap<usize, (M, u64)>,
+    ) -> Vec<(usize, M)> {
+        subscribed
+            .iter_mut()
+            .filter_map(|(&i, (mode, seq))| {
+                let quote_seq = self.quotes[i].seq;
+                (quote_seq != *seq).then(|| {
+                    *seq = quote_seq;
+                    (i, *mode)
+                })
+            })
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.specs.len()
     }

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
+use super::faults::send_second;
 use super::feed_frames;
 use super::scenario::FaultKind;
 use super::state::SimState;
@@ -21,9 +22,6 @@ use crate::broker::upstox::rest_types::{AuthorizeData, Envelope};
 use crate::broker::upstox::{FeedMethod, FeedMode, FeedRequest};
 
 type Shared = State<Arc<SimState>>;
-
-/// A truncated length-delimited field: no `FeedResponse` decodes from it.
-const NOT_PROTOBUF: &[u8] = b"\x12\xff\xff\xff";
 
 pub async fn authorize(State(state): Shared, headers: HeaderMap) -> Response {
     if let Some(refusal) = token_refused(&state, &headers) {
@@ -100,40 +98,18 @@ async fn session(mut socket: WebSocket, state: &SimState, connected_at: DateTime
                 Some(Ok(_)) => {}
             },
             _ = state.clock.sleep(Duration::from_secs(1)) => {
-                let (frame, drop_now, silent, garbage) = {
+                let (frame, faults) = {
                     let (inner, now) = state.at_now();
-                    let drop_now = inner.faults.drop_due(connected_at, now);
-                    let silent = inner.faults.active(FaultKind::Silence, now).is_some();
-                    let garbage = inner.faults.active(FaultKind::BadFrame, now).is_some();
-                    let changed: Vec<(usize, FeedMode)> = subscribed
-                        .iter_mut()
-                        .filter_map(|(&i, (mode, seq))| {
-                            let quote_seq = inner.market.get(i).1.seq;
-                            (quote_seq != *seq).then(|| {
-                                *seq = quote_seq;
-                                (i, *mode)
-                            })
-                        })
-                        .collect();
+                    let changed = inner.market.changed(&mut subscribed);
                     let frame = feed_frames::feeds(&inner.market, &changed, FrameType::LiveFeed, now);
-                    (frame, drop_now, silent, garbage)
+                    (frame, inner.faults.on_feed(connected_at, now))
                 };
-                if drop_now {
-                    // Gone without a close frame, as a network drop looks to the client.
-                    return;
-                }
-                if silent {
-                    continue;
-                }
-                if garbage && socket.send(Message::Binary(NOT_PROTOBUF.to_vec().into())).await.is_err() {
-                    return;
-                }
                 // A second without data is an idle connection, which the server pings.
                 let message = match frame {
                     Some(frame) => Message::Binary(frame.into()),
                     None => Message::Ping(Vec::new().into()),
                 };
-                if socket.send(message).await.is_err() {
+                if !send_second(&mut socket, faults, message).await {
                     return;
                 }
             }

@@ -24,7 +24,7 @@ const INSTRUMENTS: [(&str, &str); 4] = [
     ("NSE_EQ|INE467B01029", "TCS"),
 ];
 
-fn timings() -> FeedTimings {
+pub(crate) fn timings() -> FeedTimings {
     FeedTimings {
         poll_interval: Duration::from_secs(1),
         stall_timeout: Duration::from_secs(3),

@@ -11,8 +11,14 @@ use dalal::journal::{JournalEntry, Recorded, Store};
 use crate::support::{ConfigTree, ist};
 
 fn start_run(tree: &ConfigTree, start: &str, speed: &str) -> Child {
+    start_run_with(tree, &["--start", start, "--speed", speed])
+}
+
+/// `dalal run` with `args` on the config tree, its status endpoint on a free port.
+pub(crate) fn start_run_with(tree: &ConfigTree, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_dalal"))
-        .args(["run", "--start", start, "--speed", speed])
+        .arg("run")
+        .args(args)
         .arg("--config")
         .arg(tree.config())
         .args(["--status-listen", "127.0.0.1:0"])
@@ -25,7 +31,7 @@ fn start_run(tree: &ConfigTree, start: &str, speed: &str) -> Child {
         .expect("the dalal binary runs")
 }
 
-fn wait_with_limit(mut child: Child, limit: Duration) -> (Option<i32>, String, String) {
+pub(crate) fn wait_with_limit(mut child: Child, limit: Duration) -> (Option<i32>, String, String) {
     let deadline = Instant::now() + limit;
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
@@ -42,7 +48,7 @@ fn wait_with_limit(mut child: Child, limit: Duration) -> (Option<i32>, String, S
     )
 }
 
-fn sim_journal(tree: &ConfigTree) -> Vec<Recorded> {
+pub(crate) fn sim_journal(tree: &ConfigTree) -> Vec<Recorded> {
     let path = tree.root().join("data/sim-journal.sqlite");
     if !Path::new(&path).exists() {
         return Vec::new();

@@ -76,16 +76,7 @@ impl FeedBroker for HdfcSkyFeedBroker {
 
     async fn poll(&self, keys: &[String]) -> Result<Vec<PriceUpdate>, BrokerError> {
         let quotes = self.rest.fetch_ltp(&scrips(keys)?).await?;
-        Ok(quotes
-            .into_iter()
-            .map(|q| PriceUpdate {
-                instrument_key: q.instrument_key,
-                last_price: q.last_price,
-                last_trade_time: None,
-                last_quantity: None,
-                previous_close: q.previous_close,
-            })
-            .collect())
+        Ok(quotes.into_iter().map(PriceUpdate::from).collect())
     }
 
     fn poll_batch_size(&self) -> usize {

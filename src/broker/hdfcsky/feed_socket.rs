@@ -20,7 +20,7 @@ use url::Url;
 use super::feed_decode::{Applied, QuoteBook, decode_packets};
 use super::rest_client::USER_AGENT;
 use super::scrip::ScripId;
-use crate::broker::{BrokerError, ErrorClass, StreamEvent};
+use crate::broker::{BrokerError, ErrorClass, StreamEvent, ws_handshake};
 use crate::config::Secret;
 
 const ENDPOINT: &str = "HDFC Sky market data feed";
@@ -274,49 +274,25 @@ fn on_text(text: &str) -> Option<StreamEvent> {
 }
 
 fn handshake_error(e: tungstenite::Error) -> BrokerError {
-    match e {
-        tungstenite::Error::Http(response) => {
-            let status = response.status().as_u16();
-            let body = response
-                .body()
-                .as_deref()
-                .map(|b| {
-                    String::from_utf8_lossy(b)
-                        .chars()
-                        .take(160)
-                        .collect::<String>()
-                })
-                .filter(|b| !b.trim().is_empty());
-            let said = body.map_or(String::new(), |b| format!(" (\"{}\")", b.trim()));
-            let message = match status {
-                401 => format!(
-                    "the handshake was refused with 401{said}: the token or API key is wrong or expired, or \
-                     they were not sent as ?token=…&api_key=…"
-                ),
-                403 => format!(
-                    "the handshake was refused with 403{said}: three connections already open for this API key, or the account is not enabled for the feed"
-                ),
-                300..=399 => format!(
-                    "the handshake answered a {status} redirect{said}: use wss://, not ws://"
-                ),
-                other => format!("the handshake was refused with HTTP {other}{said}"),
-            };
-            BrokerError {
-                class: match status {
-                    300..=399 => ErrorClass::Rejected,
-                    other => ErrorClass::from_status(other),
-                },
-                code: None,
-                status: Some(status),
-                endpoint: ENDPOINT.into(),
-                message,
+    ws_handshake::handshake_error(e, ENDPOINT, |status, said| {
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(" (\"{said}\")")
+        };
+        match status {
+            401 => format!(
+                "the handshake was refused with 401{said}: the token or API key is wrong or expired, or they \
+                 were not sent as ?token=…&api_key=…"
+            ),
+            403 => format!(
+                "the handshake was refused with 403{said}: three connections already open for this API key, or \
+                 the account is not enabled for the feed"
+            ),
+            300..=399 => {
+                format!("the handshake answered a {status} redirect{said}: use wss://, not ws://")
             }
+            other => format!("the handshake was refused with HTTP {other}{said}"),
         }
-        // tungstenite's other errors name a failure, never the URL.
-        other => BrokerError::new(
-            ErrorClass::Transient,
-            ENDPOINT,
-            format!("cannot connect: {other}"),
-        ),
-    }
+    })
 }

@@ -21,7 +21,7 @@ use super::rest_types::{
 };
 use super::scrip::ScripId;
 use super::wire_convert::trade_report;
-use crate::broker::http_policy::{read_with_retries, transport_error};
+use crate::broker::http_policy::{date_header, exchange, read_with_retries, transport_error};
 use crate::broker::{
     BrokerError, ErrorClass, LtpQuote, Profile, RateLimit, RestSettings, TradeReport,
 };
@@ -160,12 +160,7 @@ impl HdfcSkyRest {
             .send()
             .await
             .map_err(|e| transport_error(&e, endpoint))?;
-        Ok(response
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-            .map(|d| d.to_utc()))
+        Ok(date_header(&response))
     }
 
     /// Places an order; its `client_id` is filled in here. Returns the OMS order id.
@@ -305,15 +300,7 @@ pub(super) async fn send_raw<T: DeserializeOwned>(
     request: RequestBuilder,
     endpoint: &str,
 ) -> Result<T, BrokerError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| transport_error(&e, endpoint))?;
-    let status = response.status().as_u16();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(&e, endpoint))?;
+    let (status, body) = exchange(request, endpoint).await?;
     if !(200..300).contains(&status) {
         return Err(classify(status, &body, endpoint));
     }

@@ -2,7 +2,7 @@
 //! `https://hdfcsky.com/api/v1/contract/Compact?info=download`. dalal reads the cash and index rows it needs
 //! into instruments: exchange token, trading symbol (series suffix stripped), tick and lot size.
 //!
-//! `dalal instruments hdfcsky` uses it to fill in `hdfcsky_token` for a universe; rows that do not parse are
+//! `dalal instruments hdfcsky` uses it to find the `hdfcsky_token` of a universe; rows that do not parse are
 //! counted and skipped, never fatal, because one odd contract must not hide the rest.
 
 use std::io::{Cursor, Read};

@@ -82,16 +82,7 @@ impl FeedBroker for UpstoxFeedBroker {
     async fn poll(&self, keys: &[String]) -> Result<Vec<PriceUpdate>, BrokerError> {
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let quotes = self.rest.ltp(&keys).await?;
-        Ok(quotes
-            .into_iter()
-            .map(|q| PriceUpdate {
-                instrument_key: q.instrument_key,
-                last_price: q.last_price,
-                last_trade_time: None,
-                last_quantity: u64::try_from(q.last_quantity).ok().filter(|n| *n > 0),
-                previous_close: q.previous_close,
-            })
-            .collect())
+        Ok(quotes.into_iter().map(PriceUpdate::from).collect())
     }
 
     fn poll_batch_size(&self) -> usize {

@@ -17,7 +17,7 @@ use url::Url;
 use super::feed_frame::{FeedDecodeError, FeedFrame};
 use super::feed_request::{FeedMethod, FeedMode, FeedRequest};
 use super::rest_client::USER_AGENT;
-use crate::broker::{BrokerError, ErrorClass};
+use crate::broker::{BrokerError, ErrorClass, ws_handshake};
 use crate::config::Secret;
 
 const ENDPOINT: &str = "market data feed";
@@ -169,33 +169,14 @@ impl UpstoxFeedSocket {
 }
 
 fn handshake_error(e: tungstenite::Error) -> BrokerError {
-    match e {
-        tungstenite::Error::Http(response) => {
-            let status = response.status().as_u16();
-            let class = match status {
-                300..=399 => ErrorClass::Rejected,
-                other => ErrorClass::from_status(other),
-            };
-            let message = match status {
-                401 => "the handshake was refused with 401: the token is wrong or expired".to_string(),
-                403 => "the handshake was refused with 403: a reused one-time URL, another connection still open, \
-                        or the plan does not include the feed"
-                    .to_string(),
-                300..=399 => format!("the handshake answered a {status} redirect that was not followed"),
-                other => format!("the handshake was refused with HTTP {other}"),
-            };
-            BrokerError {
-                class,
-                code: None,
-                status: Some(status),
-                endpoint: ENDPOINT.into(),
-                message,
-            }
-        }
-        other => BrokerError::new(
-            ErrorClass::Transient,
-            ENDPOINT,
-            format!("cannot connect: {other}"),
-        ),
+    ws_handshake::handshake_error(e, ENDPOINT, |status, _| {
+        match status {
+        401 => "the handshake was refused with 401: the token is wrong or expired".to_string(),
+        403 => "the handshake was refused with 403: a reused one-time URL, another connection still open, \
+                or the plan does not include the feed"
+            .to_string(),
+        300..=399 => format!("the handshake answered a {status} redirect that was not followed"),
+        other => format!("the handshake was refused with HTTP {other}"),
     }
+    })
 }

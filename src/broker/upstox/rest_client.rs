@@ -20,7 +20,9 @@ use super::rest_types::{
     ProfileData, TradeData,
 };
 use super::wire_convert::{order_report, position_report, price, trade_report};
-use crate::broker::http_policy::{body_snippet, read_with_retries, transport_error};
+use crate::broker::http_policy::{
+    body_snippet, date_header, exchange, read_with_retries, transport_error,
+};
 use crate::broker::{
     BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateLimit,
     RestSettings, TradeReport,
@@ -158,12 +160,7 @@ impl UpstoxRest {
             .send()
             .await
             .map_err(|e| transport_error(&e, endpoint))?;
-        Ok(response
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-            .map(|d| d.to_utc()))
+        Ok(date_header(&response))
     }
 
     pub fn hosts(&self) -> &UpstoxHosts {
@@ -353,15 +350,7 @@ async fn send<T: DeserializeOwned>(
     request: RequestBuilder,
     endpoint: &str,
 ) -> Result<T, BrokerError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| transport_error(&e, endpoint))?;
-    let status = response.status().as_u16();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(&e, endpoint))?;
+    let (status, body) = exchange(request, endpoint).await?;
     if (200..300).contains(&status) {
         return serde_json::from_slice::<Envelope<T>>(&body)
             .map(|envelope| envelope.data)
