@@ -10,6 +10,7 @@ mod doctor_command;
 mod feed_command;
 mod hdfcsky_setup;
 mod health_command;
+mod instruments_command;
 mod journal_command;
 mod logging;
 mod login_command;
@@ -74,6 +75,8 @@ pub enum Command {
     Feed(feed_command::FeedArgs),
     /// Run the market simulator: Upstox's and HDFC Sky's REST APIs and feeds on loopback, with a seeded scenario.
     Sim(sim_command::SimArgs),
+    /// Look up the universe's HDFC Sky exchange tokens in its security master and print the hdfcsky_token lines.
+    Instruments(instruments_command::InstrumentsArgs),
     /// Log in to HDFC Sky (OTP and PIN at the terminal, or --browser) and write the access token file.
     Login(login_command::LoginArgs),
     /// Print captured feed frames as normalized JSON (instrument key, price, trade time, quantity, previous close).
@@ -100,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Journal(args) => journal_command::run(args),
         Command::Sim(args) => sim_command::run(args),
         Command::Login(args) => login_command::run(args),
+        Command::Instruments(args) => instruments_command::run(args),
         Command::Feed(args) => feed_command::run(args),
     }
 }

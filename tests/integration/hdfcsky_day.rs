@@ -12,8 +12,8 @@ use dalal::broker::RestSettings;
 use dalal::broker::hdfcsky::{HdfcSkyFeedBroker, SubscriptionType};
 use dalal::config::{Secret, TokenSource};
 use dalal::domain::{Exchange, InstrumentId, TickSource};
-use dalal::feed::{FailoverFeed, FallbackReason, FeedOutput, FeedState, FeedTimings};
-use dalal::journal::{JournalEntry, Store};
+use dalal::feed::{FailoverFeed, FallbackReason, FeedOutput, FeedState};
+use dalal::journal::JournalEntry;
 use dalal::sim::SkyAccount;
 use tokio::sync::{mpsc, watch};
 
@@ -49,14 +49,7 @@ async fn failover_outputs(sim: &SimHarness, until: DateTime<Utc>) -> Vec<FeedOut
             )
         })
         .collect();
-    let timings = FeedTimings {
-        poll_interval: Duration::from_secs(1),
-        stall_timeout: Duration::from_secs(3),
-        reconnect_min: Duration::from_millis(500),
-        reconnect_max: Duration::from_secs(30),
-        probe_min: Duration::from_secs(5),
-        probe_max: Duration::from_secs(300),
-    };
+    let timings = crate::failover::timings();
     let (tx, mut rx) = mpsc::channel(4096);
     let feed = FailoverFeed::new(
         broker,
@@ -202,37 +195,22 @@ fn short_hdfcsky_day() -> ConfigTree {
 #[test]
 fn a_paper_day_of_dalal_run_trades_through_the_hdfcsky_api() {
     let tree = short_hdfcsky_day();
-    let out = Command::new(env!("CARGO_BIN_EXE_dalal"))
-        .args([
-            "run",
-            "--sim-api",
-            "hdfcsky",
-            "--start",
-            "2026-11-23T09:14",
-            "--speed",
-            "60",
-        ])
-        .arg("--config")
-        .arg(tree.config())
-        .args(["--status-listen", "127.0.0.1:0"])
-        .current_dir(tree.root())
-        .env_remove("DALAL_CONFIG")
-        .env_remove("DALAL_STATUS_LISTEN")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = [
+        "--sim-api",
+        "hdfcsky",
+        "--start",
+        "2026-11-23T09:14",
+        "--speed",
+        "60",
+    ];
+    let child = crate::run_command::start_run_with(&tree, &args);
+    let (code, stdout, stderr) =
+        crate::run_command::wait_with_limit(child, Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("through its HDFC Sky API"), "{stdout}");
     assert!(stdout.contains("pre-open checks: 4 passed"), "{stdout}");
 
-    let journal = Store::open(&tree.root().join("data/sim-journal.sqlite"))
-        .and_then(|s| s.between(ist(2026, 11, 23, 0, 0, 0), ist(2026, 11, 24, 0, 0, 0)))
-        .unwrap();
+    let journal = crate::run_command::sim_journal(&tree);
     let count = |kind: &str| journal.iter().filter(|r| r.entry.kind() == kind).count();
     assert!(
         count("fill") >= 2,
@@ -412,4 +390,43 @@ fn the_doctor_finds_a_silent_hdfcsky_feed_in_market_hours() {
             .contains("the feed is silent"),
         "{websocket}"
     );
+}
+
+#[test]
+fn the_universe_tokens_come_from_the_security_master() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = on_this_clock(&runtime, scenario_with(""));
+    let tree = ConfigTree::shipped();
+    tree.append(
+        "config/dalal.toml",
+        "[[universe]]\nsymbol = \"NOSUCH\"\nisin = \"INE002A01018\"\nhdfcsky_token = \"1\"",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_dalal"))
+        .args(["instruments", "hdfcsky", "--base-url"])
+        .arg(sim.server.base_url().as_str())
+        .arg("--config")
+        .arg(tree.config())
+        .env_remove("DALAL_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "one symbol is not in the master: {stdout}"
+    );
+    assert!(stdout.contains("NSE:RELIANCE     hdfcsky_token = \"2885\"   # RELIANCE-EQ, tick 0.1, lot 1, ISIN INE002A01018"), "{stdout}");
+    let shipped = std::fs::read_to_string(tree.config()).unwrap();
+    for line in stdout.lines().filter(|l| l.contains("hdfcsky_token")) {
+        let token = line.split('"').nth(1).unwrap();
+        assert!(
+            shipped.contains(&format!("hdfcsky_token = \"{token}\"")),
+            "{line}"
+        );
+    }
+    assert_eq!(stdout.matches("hdfcsky_token").count(), 8);
+    assert!(stdout.contains("not in the master: NSE:NOSUCH"), "{stdout}");
 }

@@ -1,0 +1,140 @@
+//! `dalal instruments hdfcsky`: the HDFC Sky exchange tokens of the universe, looked up in HDFC Sky's security
+//! master (a public ZIP, downloaded, or a file given), printed as the `hdfcsky_token` lines dalal.toml needs.
+//!
+//! It reads only the universe's symbols from dalal.toml, so it works before the tokens are there (when the
+//! full config check would refuse `broker = "hdfcsky"` for want of them).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use url::Url;
+
+use crate::broker::hdfcsky::security_master::{self, MasterInstrument};
+use crate::broker::hdfcsky::{SkySegment, USER_AGENT};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MasterBroker {
+    Hdfcsky,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InstrumentsArgs {
+    #[arg(value_enum)]
+    pub broker: MasterBroker,
+    /// A security-master ZIP downloaded already; without it the master is downloaded.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Another host serving the master at /api/v1/contract/Compact, such as a running `dalal sim`.
+    #[arg(long)]
+    pub base_url: Option<Url>,
+    #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
+    pub config: PathBuf,
+}
+
+pub fn run(args: InstrumentsArgs) -> anyhow::Result<ExitCode> {
+    let MasterBroker::Hdfcsky = args.broker;
+    let wanted = universe_symbols(&args.config)?;
+    let zipped = match &args.file {
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+        }
+        None => download(args.base_url.as_ref())?,
+    };
+    let (instruments, skipped) = security_master::parse_zip(&zipped)?;
+    let by_symbol: HashMap<(&str, &str), &MasterInstrument> = instruments
+        .iter()
+        .filter_map(|i| {
+            let exchange = match i.scrip.segment {
+                SkySegment::NseCash => "NSE",
+                SkySegment::BseCash => "BSE",
+                _ => return None,
+            };
+            Some(((exchange, i.symbol.as_str()), i))
+        })
+        .collect();
+    println!(
+        "HDFC Sky security master: {} cash and index instruments ({skipped} unreadable rows skipped)",
+        instruments.len()
+    );
+    let mut missing = Vec::new();
+    for (exchange, symbol) in &wanted {
+        match by_symbol.get(&(exchange.as_str(), symbol.as_str())) {
+            Some(found) => println!(
+                "{exchange}:{symbol:<12} hdfcsky_token = \"{}\"   # {}, tick {}, lot {}{}",
+                found.scrip.token,
+                found.trading_symbol,
+                found.tick_size,
+                found.lot_size,
+                if found.isin.is_empty() {
+                    String::new()
+                } else {
+                    format!(", ISIN {}", found.isin)
+                }
+            ),
+            None => missing.push(format!("{exchange}:{symbol}")),
+        }
+    }
+    if missing.is_empty() {
+        println!(
+            "all {} instruments of {} found",
+            wanted.len(),
+            args.config.display()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "not in the master: {} (use the exchange's symbol without its series, e.g. RELIANCE for RELIANCE-EQ)",
+            missing.join(", ")
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// (exchange, symbol) of each `[[universe]]` entry, read without the rest of the config's checks.
+fn universe_symbols(config: &PathBuf) -> anyhow::Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(config)
+        .with_context(|| format!("cannot read {}", config.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", config.display()))?;
+    let entries = table
+        .get("universe")
+        .and_then(|u| u.as_array())
+        .with_context(|| format!("{} has no [[universe]] entries", config.display()))?;
+    Ok(entries
+        .iter()
+        .filter_map(|e| {
+            let symbol = e.get("symbol")?.as_str()?.to_string();
+            let exchange = e
+                .get("exchange")
+                .and_then(|x| x.as_str())
+                .unwrap_or("NSE")
+                .to_ascii_uppercase();
+            Some((exchange, symbol))
+        })
+        .collect())
+}
+
+fn download(base_url: Option<&Url>) -> anyhow::Result<Vec<u8>> {
+    let url = match base_url {
+        Some(base) => base.join("/api/v1/contract/Compact?info=download")?,
+        None => Url::parse(security_master::DOWNLOAD_URL)?,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let response = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .build()?
+            .get(url.clone())
+            .send()
+            .await
+            .with_context(|| format!("cannot download the security master from {url}"))?;
+        let status = response.status();
+        anyhow::ensure!(
+            status.is_success(),
+            "the security master download answered HTTP {status}"
+        );
+        Ok(response.bytes().await?.to_vec())
+    })
+}
