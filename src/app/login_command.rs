@@ -33,8 +33,9 @@ pub struct LoginArgs {
     /// Where to write the access token (mode 600); point `dalal run --token-file` at it.
     #[arg(long, env = "DALAL_TOKEN_FILE", default_value = "data/hdfcsky.token")]
     pub token_file: PathBuf,
-    /// Another host speaking HDFC Sky's API: the UAT host, or a running `dalal sim --broker hdfcsky`. The
-    /// whole login must use one host: a token from one is refused by the other.
+    /// Another host speaking HDFC Sky's API: the UAT host (https://uat-developer.hdfcsky.com), or a running
+    /// `dalal sim --broker hdfcsky`. The whole login must use one host: a token from one is refused by the
+    /// other.
     #[arg(long)]
     pub base_url: Option<Url>,
     /// Log in on HDFC Sky's own pages in a browser: dalal prints the URL and asks for the request token (or

@@ -315,3 +315,27 @@ async fn fills_are_seen_by_polling_the_order_book_and_tags_survive_a_restart() {
     assert_eq!(positions[0].instrument_key, "NSE_2885");
     assert_eq!(positions[0].net_quantity, i64::from(fill.quantity));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_takes_at_most_300_scrips() {
+    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    let url = session_url(&sim.server.base_url(), &Secret::new(SIM_TOKEN), &api_key()).unwrap();
+    let mut socket = SkyFeedSocket::connect(&url, None).await.unwrap();
+    let first: Vec<ScripId> = (1..=250).map(|t| scrip(&format!("NSE_{t}"))).collect();
+    socket
+        .subscribe(&first, SubscriptionType::Ltp)
+        .await
+        .unwrap();
+    let more: Vec<ScripId> = (251..=301).map(|t| scrip(&format!("NSE_{t}"))).collect();
+    let e = socket
+        .subscribe(&more, SubscriptionType::Ltp)
+        .await
+        .unwrap_err();
+    assert_eq!(e.class, ErrorClass::Rejected);
+    assert!(e.message.contains("at most 300"), "{e}");
+    socket
+        .subscribe(&more[..50], SubscriptionType::Ltp)
+        .await
+        .expect("exactly 300 fit");
+    socket.close().await;
+}

@@ -133,12 +133,8 @@ impl SkyFeedSocket {
             ));
         }
         self.book.want(scrips);
-        for chunk in scrips.chunks(SCRIPS_PER_FRAME) {
-            let request = FeedRequest {
-                subscribe: requests(chunk, kind),
-                ..FeedRequest::default()
-            };
-            self.send(&request).await?;
+        for frame in frames(scrips, kind, Action::Subscribe) {
+            self.send(&frame).await?;
         }
         Ok(())
     }
@@ -150,12 +146,8 @@ impl SkyFeedSocket {
         kind: SubscriptionType,
     ) -> Result<(), BrokerError> {
         self.book.unwant(scrips);
-        for chunk in scrips.chunks(SCRIPS_PER_FRAME) {
-            let request = FeedRequest {
-                un_subscribe: requests(chunk, kind),
-                ..FeedRequest::default()
-            };
-            self.send(&request).await?;
+        for frame in frames(scrips, kind, Action::Unsubscribe) {
+            self.send(&frame).await?;
         }
         Ok(())
     }
@@ -233,12 +225,34 @@ impl SkyFeedSocket {
     }
 }
 
-fn requests(scrips: &[ScripId], kind: SubscriptionType) -> Vec<ScripRequest> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Subscribe,
+    Unsubscribe,
+}
+
+/// The frames that (un)subscribe `scrips`, at most 100 scrips each.
+fn frames(scrips: &[ScripId], kind: SubscriptionType, action: Action) -> Vec<FeedRequest> {
     scrips
-        .iter()
-        .map(|s| ScripRequest {
-            scrip_id: s.to_string(),
-            kind,
+        .chunks(SCRIPS_PER_FRAME)
+        .map(|chunk| {
+            let scrips = chunk
+                .iter()
+                .map(|s| ScripRequest {
+                    scrip_id: s.to_string(),
+                    kind,
+                })
+                .collect();
+            match action {
+                Action::Subscribe => FeedRequest {
+                    subscribe: scrips,
+                    ..FeedRequest::default()
+                },
+                Action::Unsubscribe => FeedRequest {
+                    un_subscribe: scrips,
+                    ..FeedRequest::default()
+                },
+            }
         })
         .collect()
 }
@@ -295,4 +309,40 @@ fn handshake_error(e: tungstenite::Error) -> BrokerError {
             other => format!("the handshake was refused with HTTP {other}{said}"),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_carry_at_most_100_scrips_and_unsubscribe_has_a_capital_s() {
+        let scrips: Vec<ScripId> = (1..=250)
+            .map(|t| format!("NSE_{t}").parse().unwrap())
+            .collect();
+        let sizes: Vec<usize> = frames(&scrips, SubscriptionType::All, Action::Subscribe)
+            .iter()
+            .map(|f| f.subscribe.len())
+            .collect();
+        assert_eq!(sizes, [100, 100, 50]);
+        let gone = frames(&scrips[..1], SubscriptionType::Ltp, Action::Unsubscribe);
+        assert_eq!(
+            serde_json::to_string(&gone[0]).unwrap(),
+            r#"{"heart_beat":false,"unSubscribe":[{"scripId":"NSE_1","type":"LTP"}]}"#
+        );
+        let beat = FeedRequest {
+            heart_beat: true,
+            ..FeedRequest::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&beat).unwrap(),
+            r#"{"heart_beat":true}"#
+        );
+        let index: ScripId = "NSE_INDEX_26000".parse().unwrap();
+        let all = frames(&[index], SubscriptionType::All, Action::Subscribe);
+        assert_eq!(
+            serde_json::to_string(&all[0]).unwrap(),
+            r#"{"heart_beat":false,"subscribe":[{"scripId":"NSE_INDEX_26000","type":"ALL"}]}"#
+        );
+    }
 }

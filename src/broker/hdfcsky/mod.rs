@@ -31,7 +31,6 @@ pub use feed_socket::{
 };
 pub use login::{LoginError, LoginPrompt, SkyLogin};
 pub use order_adapter::{HdfcSkyOrders, protected_limit};
-pub use order_number::user_order_id;
-pub use rest_client::{HdfcSkyRest, LTP_ITEMS_PER_CALL, PRODUCTION, UAT, USER_AGENT};
+pub use rest_client::{HdfcSkyRest, LTP_ITEMS_PER_CALL, PRODUCTION, USER_AGENT};
 pub use rest_errors::classify;
 pub use scrip::{ScripId, ScripIdError, SkySegment};

@@ -36,7 +36,6 @@ pub const USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWeb
                               Chrome/123.0.0.0 Safari/537.36";
 
 pub const PRODUCTION: &str = "https://developer.hdfcsky.com";
-pub const UAT: &str = "https://uat-developer.hdfcsky.com";
 
 /// The token with the client id read out of it: they change together.
 struct Session {
@@ -55,7 +54,7 @@ pub struct HdfcSkyRest {
 }
 
 impl HdfcSkyRest {
-    /// A client for one host (`PRODUCTION`, `UAT`, or a simulator), with the app's API key and a login's token.
+    /// A client for one host (`PRODUCTION`, the UAT host, or a simulator), with the app's API key and a login's token.
     pub fn new(
         base: Url,
         api_key: Secret,
