@@ -166,9 +166,12 @@ async fn refused(rest: &HdfcSkyRest, first: &BrokerError) -> Check {
                 Err(e) => Check::fail(
                     NAME,
                     format!(
-                        "403 on two handshakes while the token is accepted (second: {e}); the causes, likeliest \
-                         first: three connections already open for this API key (another dalal, a notebook, \
-                         another platform using the same app), or the account is not enabled for the feed"
+                        "403 on two handshakes while the token is accepted (the second: {}); the causes, \
+                         likeliest first: three connections already open for this API key (another dalal, a \
+                         notebook, another platform using the same app), or the account is not enabled for the \
+                         feed",
+                        e.status
+                            .map_or_else(|| e.to_string(), |s| format!("HTTP {s}"))
                     ),
                     "close other sessions using this API key and run doctor again; if it persists, ask HDFC Sky \
                      with the time of this check",
