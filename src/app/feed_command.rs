@@ -1,4 +1,5 @@
-//! `dalal feed`: watch the failover feed work before trusting the bot with money. Prints every price with its
+//! `dalal feed`: watch the failover feed work before trusting the bot with money, on the simulator (through
+//! either broker's API), Upstox or HDFC Sky. Prints every price with its
 //! source and age, and every change of the feed's state with its reason; Ctrl-C (or `--duration`) ends it with
 //! the feed's counters.
 
@@ -13,9 +14,12 @@ use chrono::TimeDelta;
 use tokio::sync::{mpsc, watch};
 
 use super::broker_reach::{BrokerReach, SimApi};
+use super::hdfcsky_setup;
 use super::sim_clock_args::SimClockArgs;
-use super::upstox_setup::{feed_rest_client, upstox_keys, upstox_tokens};
+use super::upstox_setup::{rest_client, upstox_keys, upstox_tokens};
+use crate::broker::hdfcsky::{HdfcSkyFeedBroker, SubscriptionType};
 use crate::broker::upstox::{FeedMode, UpstoxFeedBroker, UpstoxHosts};
+use crate::broker::{FeedBroker, RestSettings};
 use crate::calendar::{Clock, MarketCalendar, ist_instant, to_ist};
 use crate::config::BotConfig;
 use crate::domain::{InstrumentId, TickSource};
@@ -27,6 +31,7 @@ pub enum FeedBrokerChoice {
     /// The built-in simulator, started in this process.
     Sim,
     Upstox,
+    Hdfcsky,
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,9 +47,16 @@ pub struct FeedArgs {
     /// The simulator's clock; it starts now in market hours, else half a minute before the next open.
     #[command(flatten)]
     pub clock: SimClockArgs,
-    /// With Upstox: a file holding the access token (mode 600), re-read on 401; else UPSTOX_ACCESS_TOKEN.
+    /// With a broker: a file holding the access token (mode 600), re-read on 401; else UPSTOX_ACCESS_TOKEN or
+    /// HDFCSKY_ACCESS_TOKEN.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// With a broker: another host speaking its API (HDFC Sky's UAT host, or a running `dalal sim`).
+    #[arg(long)]
+    pub base_url: Option<url::Url>,
+    /// With the simulator: which broker's API the feed reaches it through.
+    #[arg(long, value_enum, default_value_t = SimApi::Upstox)]
+    pub sim_api: SimApi,
     #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
     pub config: PathBuf,
 }
@@ -57,17 +69,8 @@ pub fn run(args: FeedArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let watched = watched_instruments(&bot, &args.instruments)?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(watch_feed(args, bot, watched))
-}
-
-/// Broker key → instrument, for the symbols asked for.
-fn watched_instruments(
-    bot: &BotConfig,
-    symbols: &[String],
-) -> anyhow::Result<HashMap<String, InstrumentId>> {
-    if let Some(unknown) = symbols
+    if let Some(unknown) = args
+        .instruments
         .iter()
         .find(|s| !bot.universe.iter().any(|i| &i.id.symbol == *s))
     {
@@ -76,84 +79,133 @@ fn watched_instruments(
             bot.path.display()
         );
     }
-    upstox_keys(bot, |symbol| {
-        symbols.is_empty() || symbols.iter().any(|s| s == symbol)
-    })
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(watch_feed(args, bot))
 }
 
-async fn watch_feed(
-    args: FeedArgs,
-    bot: BotConfig,
-    watched: HashMap<String, InstrumentId>,
-) -> anyhow::Result<ExitCode> {
+async fn watch_feed(args: FeedArgs, bot: BotConfig) -> anyhow::Result<ExitCode> {
     let calendar = MarketCalendar::new(bot.calendar.clone());
-    let (clock, rest, tokens, _sim) = match args.broker {
+    let (clock, reach, _sim) = match args.broker {
         FeedBrokerChoice::Sim => {
             let (clock, start) = args.clock.clock(|| default_sim_start(&calendar))?;
             let (sim, reach) = super::sim_command::start_in_process(
                 &clock,
                 &calendar,
                 Scenario::built_in(),
-                SimApi::Upstox,
+                args.sim_api,
             )
             .await?;
-            let BrokerReach::Upstox { hosts, tokens } = reach else {
-                bail!("the simulator was started without its Upstox API");
-            };
             println!(
                 "feed: the built-in simulator at {}, clock from {} IST at {}x",
                 sim.base_url(),
                 to_ist(start).format("%Y-%m-%d %H:%M:%S"),
                 args.clock.speed
             );
-            (clock, feed_rest_client(hosts, &tokens)?, tokens, Some(sim))
+            (clock, reach, Some(sim))
         }
         FeedBrokerChoice::Upstox => {
+            let hosts = args
+                .base_url
+                .clone()
+                .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
             let tokens = upstox_tokens(args.token_file.as_ref())?;
-            (
-                Clock::System,
-                feed_rest_client(UpstoxHosts::production(), &tokens)?,
+            (Clock::System, BrokerReach::Upstox { hosts, tokens }, None)
+        }
+        FeedBrokerChoice::Hdfcsky => {
+            let (api_key, tokens) = hdfcsky_setup::credentials(args.token_file.as_ref())?;
+            let reach = BrokerReach::HdfcSky {
+                base: hdfcsky_setup::host(args.base_url.as_ref()),
+                api_key,
                 tokens,
-                None,
-            )
+            };
+            (Clock::System, reach, None)
         }
     };
-    let broker = Arc::new(UpstoxFeedBroker::new(rest, tokens, FeedMode::Ltpc));
-    let (tx, mut rx) = mpsc::channel(1024);
-    let feed = FailoverFeed::new(
-        broker,
-        clock.clone(),
+    let wanted =
+        |id: &InstrumentId| args.instruments.is_empty() || args.instruments.contains(&id.symbol);
+    let speed = if args.broker == FeedBrokerChoice::Sim {
+        args.clock.speed
+    } else {
+        1.0
+    };
+    let watch = Watch {
+        clock,
         calendar,
-        FeedTimings::from(&bot.feed),
-        watched,
-        tx,
-    );
-    let stats = feed.stats();
-    let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(feed.run(stopped));
-    let deadline = args
-        .duration
-        .map(|s| clock.now() + TimeDelta::seconds(s as i64));
-    loop {
-        let until_deadline = async {
-            match deadline {
-                Some(at) => clock.sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            output = rx.recv() => match output {
-                Some(output) => print_output(&output, &clock),
-                None => break,
-            },
-            _ = until_deadline => break,
-            _ = tokio::signal::ctrl_c() => break,
+        timings: FeedTimings::from(&bot.feed),
+        duration: args.duration,
+    };
+    match reach {
+        BrokerReach::Upstox { hosts, tokens } => {
+            let mut keys = upstox_keys(&bot, |_| true)?;
+            keys.retain(|_, id| wanted(id));
+            let settings = RestSettings::default().for_speed(speed).single_attempt();
+            let rest = rest_client(hosts, &tokens, settings)?;
+            let broker = Arc::new(UpstoxFeedBroker::new(rest, tokens, FeedMode::Ltpc));
+            watch.run(broker, keys).await
+        }
+        BrokerReach::HdfcSky {
+            base,
+            api_key,
+            tokens,
+        } => {
+            let mut keys = hdfcsky_setup::scrip_keys(&bot)?;
+            keys.retain(|_, id| wanted(id));
+            let settings = RestSettings::hdfcsky().for_speed(speed).single_attempt();
+            let rest = hdfcsky_setup::rest_client(base, api_key, &tokens, settings)?;
+            let broker = Arc::new(HdfcSkyFeedBroker::new(
+                Arc::new(rest),
+                tokens,
+                SubscriptionType::Ltp,
+            ));
+            watch.run(broker, keys).await
         }
     }
-    let _ = stop.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
-    print_summary(&stats.lock().unwrap_or_else(|p| p.into_inner()));
-    Ok(ExitCode::SUCCESS)
+}
+
+/// A failover feed to print, whichever broker it reads.
+struct Watch {
+    clock: Clock,
+    calendar: MarketCalendar,
+    timings: FeedTimings,
+    duration: Option<u64>,
+}
+
+impl Watch {
+    async fn run<B: FeedBroker>(
+        self,
+        broker: Arc<B>,
+        keys: HashMap<String, InstrumentId>,
+    ) -> anyhow::Result<ExitCode> {
+        let clock = self.clock;
+        let (tx, mut rx) = mpsc::channel(1024);
+        let feed = FailoverFeed::new(broker, clock.clone(), self.calendar, self.timings, keys, tx);
+        let stats = feed.stats();
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(feed.run(stopped));
+        let deadline = self
+            .duration
+            .map(|s| clock.now() + TimeDelta::seconds(s as i64));
+        loop {
+            let until_deadline = async {
+                match deadline {
+                    Some(at) => clock.sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                output = rx.recv() => match output {
+                    Some(output) => print_output(&output, &clock),
+                    None => break,
+                },
+                _ = until_deadline => break,
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        let _ = stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        print_summary(&stats.lock().unwrap_or_else(|p| p.into_inner()));
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 /// Now if the market is trading, else half a minute before the next open.

@@ -1,5 +1,5 @@
 //! Reaching Upstox (or the simulator that speaks like it) from a command: where the token comes from, the REST
-//! clients for the feed and for orders, and the instrument keys of the universe.
+//! client, and the instrument keys of the universe.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,12 +25,6 @@ pub fn upstox_tokens(token_file: Option<&PathBuf>) -> anyhow::Result<TokenSource
             Ok(TokenSource::Env("UPSTOX_ACCESS_TOKEN".into()))
         }
     }
-}
-
-/// A client for the feed: one attempt per read, because the feed has its own backoff and must not sleep on
-/// real time underneath it.
-pub fn feed_rest_client(hosts: UpstoxHosts, tokens: &TokenSource) -> anyhow::Result<UpstoxRest> {
-    rest_client(hosts, tokens, RestSettings::default().single_attempt())
 }
 
 pub fn rest_client(

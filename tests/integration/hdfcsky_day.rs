@@ -430,3 +430,38 @@ fn the_universe_tokens_come_from_the_security_master() {
     assert_eq!(stdout.matches("hdfcsky_token").count(), 8);
     assert!(stdout.contains("not in the master: NSE:NOSUCH"), "{stdout}");
 }
+
+#[test]
+fn dalal_feed_streams_through_the_hdfcsky_api_and_polls_through_a_403() {
+    let out = Command::new(env!("CARGO_BIN_EXE_dalal"))
+        .args([
+            "feed",
+            "--sim-api",
+            "hdfcsky",
+            "--start",
+            "2026-11-23T09:59:50",
+        ])
+        .args(["--speed", "30", "--duration", "30", "--instruments", "SBIN"])
+        .current_dir(crate::support::repo_root())
+        .env_remove("DALAL_CONFIG")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sources = |source: &str| {
+        text.lines()
+            .filter(|l| l.contains("SBIN") && l.contains(source))
+            .count()
+    };
+    assert!(sources(" stream ") >= 3, "streamed before 10:00: {text}");
+    assert!(
+        text.contains("feed: polling (WebSocket handshake refused with 403)"),
+        "{text}"
+    );
+    assert!(sources(" poll ") >= 10, "polled through the 403: {text}");
+    assert!(!text.contains("INFY"), "only the instrument asked for");
+}
