@@ -6,7 +6,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::domain::Side;
+use crate::domain::{Product, Side};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
@@ -81,7 +81,8 @@ pub struct TradeReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PositionReport {
     pub instrument_key: String,
-    pub product: String,
+    /// Intraday or carried; each broker maps its own product codes (Upstox `I`, HDFC Sky `MIS`).
+    pub product: Product,
     /// Positive long, negative short.
     pub net_quantity: i64,
     pub average_price: Decimal,

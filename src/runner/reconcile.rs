@@ -273,7 +273,7 @@ fn compare_positions(
     out: &mut Reconciled,
 ) {
     let mut held: BTreeMap<InstrumentId, i64> = BTreeMap::new();
-    for position in positions.iter().filter(|p| p.product == "I") {
+    for position in positions.iter().filter(|p| p.product == Product::Intraday) {
         match keys.get(&position.instrument_key) {
             Some(id) => *held.entry(id.clone()).or_default() += position.net_quantity,
             None if position.net_quantity != 0 => out.actions.push(format!(
@@ -415,7 +415,7 @@ mod tests {
     fn position(key: &str, quantity: i64) -> PositionReport {
         PositionReport {
             instrument_key: key.into(),
-            product: "I".into(),
+            product: Product::Intraday,
             net_quantity: quantity,
             average_price: dec!(1560.5),
             last_price: dec!(1561),

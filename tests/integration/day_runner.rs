@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, Utc};
 use dalal::broker::OrderBroker;
+use dalal::broker::hdfcsky::{
+    HdfcSkyAccount, HdfcSkyFeedBroker, HdfcSkyOrders, ScripId, SubscriptionType,
+};
 use dalal::broker::upstox::{
     FeedMode, RestSettings, UpstoxAccount, UpstoxFeedBroker, UpstoxOrders,
 };
@@ -113,6 +116,13 @@ impl RunningDay {
         reports
     }
 
+    /// The process dies: no wind-down, no close report; what it journaled stays.
+    pub async fn abort(self) {
+        self.task.abort();
+        let _ = self.task.await;
+        self.writer.close().unwrap();
+    }
+
     fn entries(&self) -> Vec<Recorded> {
         journal_entries(&self.journal)
     }
@@ -125,6 +135,13 @@ pub fn journal_entries(path: &Path) -> Vec<Recorded> {
         .unwrap()
 }
 
+/// Which of the simulator's APIs a runner trades through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Upstox,
+    HdfcSky,
+}
+
 /// Starts a runner against `sim`: paper fills, or the simulator's own matching as a live broker. The account
 /// checks use `account_token`.
 pub fn start_runner(
@@ -133,25 +150,68 @@ pub fn start_runner(
     paper: bool,
     account_token: &str,
 ) -> RunningDay {
+    start_runner_via(sim, config, paper, account_token, Api::Upstox)
+}
+
+/// `start_runner` through `api`.
+pub fn start_runner_via(
+    sim: &SimHarness,
+    config: Config,
+    paper: bool,
+    account_token: &str,
+    api: Api,
+) -> RunningDay {
+    let account_tokens = TokenSource::Fixed(Secret::new(account_token));
+    let feed_tokens = TokenSource::Fixed(Secret::new(SIM_TOKEN));
+    match api {
+        Api::Upstox => {
+            let feed = Arc::new(UpstoxFeedBroker::new(
+                sim.rest_with(SIM_TOKEN, RestSettings::default().single_attempt()),
+                feed_tokens,
+                FeedMode::Ltpc,
+            ));
+            let rest = Arc::new(sim.rest(account_token));
+            let account = Arc::new(UpstoxAccount::new(Arc::clone(&rest), account_tokens));
+            let orders = UpstoxOrders::for_universe(rest, &config.bot.universe);
+            let keys = upstox_keys(&config);
+            launch(sim, config, paper, feed, account, orders, keys)
+        }
+        Api::HdfcSky => {
+            let feed = Arc::new(HdfcSkyFeedBroker::new(
+                Arc::new(sim.sky_rest(SIM_TOKEN)),
+                feed_tokens,
+                SubscriptionType::All,
+            ));
+            let rest = Arc::new(sim.sky_rest(account_token));
+            let account = Arc::new(HdfcSkyAccount::new(Arc::clone(&rest), account_tokens));
+            let orders = HdfcSkyOrders::for_universe(rest, &config.bot.universe, sim.clock.clone());
+            let keys = config
+                .bot
+                .universe
+                .iter()
+                .map(|i| (ScripId::of(i).unwrap().to_string(), i.id.clone()))
+                .collect();
+            launch(sim, config, paper, feed, account, orders, keys)
+        }
+    }
+}
+
+fn launch<F, A, O>(
+    sim: &SimHarness,
+    config: Config,
+    paper: bool,
+    feed: Arc<F>,
+    account: Arc<A>,
+    live_orders: O,
+    keys: HashMap<String, InstrumentId>,
+) -> RunningDay
+where
+    F: dalal::broker::FeedBroker,
+    O: OrderBroker,
+    A: dalal::broker::AccountBroker,
+{
     let journal = config.bot.journal_path.clone();
     let writer = JournalWriter::open(&journal, paper).unwrap();
-    let keys = upstox_keys(&config);
-    let feed = Arc::new(UpstoxFeedBroker::new(
-        sim.rest_with(
-            SIM_TOKEN,
-            RestSettings {
-                read_attempts: 1,
-                ..RestSettings::default()
-            },
-        ),
-        TokenSource::Fixed(Secret::new(SIM_TOKEN)),
-        FeedMode::Ltpc,
-    ));
-    let rest = Arc::new(sim.rest(account_token));
-    let account = Arc::new(UpstoxAccount::new(
-        Arc::clone(&rest),
-        TokenSource::Fixed(Secret::new(account_token)),
-    ));
     let board = StatusBoard::new(Duration::from_millis(3_000));
     let (stop, stopped) = watch::channel(false);
     let options = RunnerOptions {
@@ -172,7 +232,7 @@ pub fn start_runner(
     } else {
         let brokers = RunnerBrokers {
             feed,
-            orders: Arc::new(UpstoxOrders::for_universe(rest, &config.bot.universe)),
+            orders: Arc::new(live_orders),
             account,
             paper: None,
             keys,
@@ -215,7 +275,7 @@ where
 }
 
 /// Waits (in real time, at most `limit`) until `condition` holds.
-async fn wait_for(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+pub async fn wait_for(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + limit;
     while !condition() {
         assert!(
@@ -359,10 +419,7 @@ async fn a_restart_mid_position_re_arms_the_stop_and_never_enters_twice() {
         first.entries().iter().any(|r| r.entry.kind() == "fill")
     })
     .await;
-    // The process dies: no wind-down, no close report.
-    first.task.abort();
-    let _ = first.task.await;
-    first.writer.close().unwrap();
+    first.abort().await;
     let died_at = sim.clock.now();
     let before = journal_entries(&journal);
 

@@ -465,3 +465,67 @@ fn dalal_feed_streams_through_the_hdfcsky_api_and_polls_through_a_403() {
     assert!(sources(" poll ") >= 10, "polled through the 403: {text}");
     assert!(!text.contains("INFY"), "only the instrument asked for");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_hdfcsky_day_survives_a_restart_with_only_limit_and_sl_orders_at_the_broker() {
+    use crate::day_runner::{
+        Api, journal_entries, short_day_config, short_day_sim, start_runner_via, wait_for,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.sqlite");
+    let mut config = short_day_config(&journal);
+    // The shipped exits: stops, targets and trails, so exits happen as the market moves.
+    config.strategy.exit = dalal::config::Config::load(&crate::support::shipped_config())
+        .unwrap()
+        .strategy
+        .exit;
+    let sim = short_day_sim(&config, scenario_with(""), (9, 14), 60.0).await;
+    let first = start_runner_via(&sim, config.clone(), false, SIM_TOKEN, Api::HdfcSky);
+    wait_for(Duration::from_secs(60), "a filled entry", || {
+        journal_entries(&journal)
+            .iter()
+            .any(|r| r.entry.kind() == "fill")
+    })
+    .await;
+    // The process dies; the next one finds its orders in HDFC Sky's book by their user_order_id.
+    first.abort().await;
+    let before = journal_entries(&journal).last().unwrap().seq;
+
+    let reports = start_runner_via(&sim, config, false, SIM_TOKEN, Api::HdfcSky)
+        .finish()
+        .await;
+    let after: Vec<_> = journal_entries(&journal)
+        .into_iter()
+        .filter(|r| r.seq > before)
+        .collect();
+    assert!(reports[0].trading_enabled, "{:?}", reports[0].checks);
+    let re_armed = after.iter().any(|r| {
+        matches!(&r.entry, JournalEntry::Reconciliation { detail, .. } if detail.starts_with("re-armed"))
+    });
+    assert!(
+        re_armed,
+        "the open position was found and its stop re-armed"
+    );
+    assert!(
+        after.iter().any(|r| r.entry.kind() == "trade"),
+        "round trips journaled"
+    );
+
+    let rest = sim.sky_rest(SIM_TOKEN);
+    let book = rest.order_rows().await.unwrap();
+    assert!(!book.is_empty());
+    assert!(
+        book.iter()
+            .all(|o| o.order_type == "LIMIT" || o.order_type == "SL"),
+        "an API key sends no MARKET or SLM: {:?}",
+        book.iter().map(|o| &o.order_type).collect::<Vec<_>>()
+    );
+    let numbers: std::collections::HashSet<&str> =
+        book.iter().map(|o| o.user_order_id.as_str()).collect();
+    assert_eq!(numbers.len(), book.len(), "one user_order_id per order");
+    let positions = rest.position_rows().await.unwrap();
+    assert!(
+        positions.iter().all(|p| p.net_quantity == 0),
+        "flat after the close"
+    );
+}

@@ -7,7 +7,7 @@ use super::scrip::ScripId;
 use crate::broker::{
     BrokerError, ErrorClass, OrderReport, OrderState, PositionReport, TradeReport,
 };
-use crate::domain::{Side, decimal_from_wire};
+use crate::domain::{Product, Side, decimal_from_wire};
 
 fn price(value: f64, endpoint: &str) -> Result<Decimal, BrokerError> {
     decimal_from_wire(value)
@@ -105,7 +105,12 @@ pub fn position_report(row: PositionRow) -> Result<PositionReport, BrokerError> 
     let last_price = price(row.ltp, endpoint)?;
     Ok(PositionReport {
         instrument_key: scrip_of(&row.exchange, &row.instrument_token, endpoint)?.to_string(),
-        product: row.product,
+        // MIS is intraday; CNC and NRML are carried.
+        product: if row.product.eq_ignore_ascii_case("MIS") {
+            Product::Intraday
+        } else {
+            Product::Delivery
+        },
         net_quantity: row.net_quantity,
         unrealized_pnl: if row.net_quantity == 0 {
             Decimal::ZERO

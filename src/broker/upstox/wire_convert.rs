@@ -7,7 +7,7 @@ use super::rest_types::{OrderData, PositionData, TradeData};
 use crate::broker::{
     BrokerError, ErrorClass, OrderReport, OrderState, PositionReport, TradeReport,
 };
-use crate::domain::{Side, decimal_from_wire};
+use crate::domain::{Product, Side, decimal_from_wire};
 
 pub(crate) fn price(value: f64, endpoint: &str) -> Result<Decimal, BrokerError> {
     decimal_from_wire(value)
@@ -78,7 +78,11 @@ pub(crate) fn position_report(row: PositionData) -> Result<PositionReport, Broke
         realized_pnl: price(row.realised, ENDPOINT)?,
         unrealized_pnl: price(row.unrealised, ENDPOINT)?,
         instrument_key: row.instrument_token,
-        product: row.product,
+        product: if row.product == "I" {
+            Product::Intraday
+        } else {
+            Product::Delivery
+        },
         net_quantity: row.quantity,
     })
 }
