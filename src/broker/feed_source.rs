@@ -1,8 +1,8 @@
 //! What the failover feed needs from a broker, and nothing more: a fresh streaming connection on demand, a
 //! polled last price for a batch of instruments, and a way to pick up a refreshed token.
 //!
-//! Upstox implements it now; HDFC Sky plugs into the same traits. Prices cross this boundary as
-//! `PriceUpdate`s keyed by the broker's instrument key, already in exact decimals.
+//! Upstox and HDFC Sky implement them. Prices cross this boundary as `PriceUpdate`s keyed by the broker's
+//! instrument key, already in exact decimals.
 
 use std::future::Future;
 

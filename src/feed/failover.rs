@@ -367,8 +367,9 @@ impl<B: FeedBroker> FailoverFeed<B> {
                         error = %e,
                         next_probe_in = ?wait,
                         "WebSocket refused with 403; polling LTP meanwhile. Likely causes: a one-time URL used \
-                         twice, another connection still open on this token, a plan without the feed, or a \
-                         request without a User-Agent. Run `dalal doctor` to tell which."
+                         twice (Upstox), another connection still open on this token or API key (HDFC Sky \
+                         allows 3), a plan without the feed, or a request without a User-Agent. Run `dalal \
+                         doctor` to tell which."
                     );
                 }
                 run.connect_at = Some(now + delta(wait));
@@ -404,7 +405,7 @@ impl<B: FeedBroker> FailoverFeed<B> {
         tracing::error!(
             error = %e,
             "401 from the broker and no new token: prices are no longer fresh. Log in again (Upstox tokens \
-             expire at 03:30 IST); dalal checks for a new token every 30 s."
+             expire at 03:30 IST; HDFC Sky: `dalal login hdfcsky`); dalal checks for a new token every 30 s."
         );
         if let Some(stream) = run.stream.take() {
             stream.close().await;

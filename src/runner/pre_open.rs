@@ -89,8 +89,8 @@ pub async fn check_token<A: AccountBroker>(account: &A) -> CheckResult {
         Err(e) if e.class == ErrorClass::Auth => CheckResult::fail(
             NAME,
             format!("refused: {e}"),
-            "log in again and put the new access token where dalal reads it (Upstox tokens expire at \
-             03:30 IST every day); dalal re-reads it every minute",
+            "log in again (Upstox tokens expire at 03:30 IST every day; HDFC Sky: `dalal login hdfcsky`) and \
+             put the new access token where dalal reads it; dalal re-reads it every minute",
         ),
         Err(e) => CheckResult::fail(
             NAME,
