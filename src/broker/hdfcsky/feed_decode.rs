@@ -126,6 +126,10 @@ impl QuoteBook {
         }
     }
 
+    pub fn is_wanted(&self, scrip: &ScripId) -> bool {
+        self.wanted.contains(scrip)
+    }
+
     pub fn wanted(&self) -> usize {
         self.wanted.len()
     }

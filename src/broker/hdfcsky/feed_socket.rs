@@ -102,10 +102,14 @@ impl SkyFeedSocket {
         let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
             .map_err(handshake_error)?;
+        let mut heartbeat =
+            tokio::time::interval_at(Instant::now() + HEARTBEAT_EVERY, HEARTBEAT_EVERY);
+        // One beat after a pause in reading, not a burst of the ones missed.
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Ok(SkyFeedSocket {
             ws,
             book: QuoteBook::default(),
-            heartbeat: tokio::time::interval_at(Instant::now() + HEARTBEAT_EVERY, HEARTBEAT_EVERY),
+            heartbeat,
         })
     }
 
@@ -120,7 +124,8 @@ impl SkyFeedSocket {
         scrips: &[ScripId],
         kind: SubscriptionType,
     ) -> Result<(), BrokerError> {
-        if self.book.wanted() + scrips.len() > SCRIPS_PER_CONNECTION {
+        let new = scrips.iter().filter(|s| !self.book.is_wanted(s)).count();
+        if self.book.wanted() + new > SCRIPS_PER_CONNECTION {
             return Err(BrokerError::new(
                 ErrorClass::Rejected,
                 ENDPOINT,
@@ -128,7 +133,7 @@ impl SkyFeedSocket {
                     "HDFC Sky serves at most {SCRIPS_PER_CONNECTION} instruments on one connection; {} are \
                      subscribed and {} more were asked for: trim the universe",
                     self.book.wanted(),
-                    scrips.len()
+                    new
                 ),
             ));
         }
