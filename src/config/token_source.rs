@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::error::{ConfigError, ConfigErrorKind};
-use super::secrets::{Secret, check_private};
+use super::secrets::{Secret, check_private, secret_variable};
 
 #[derive(Debug, Clone)]
 pub enum TokenSource {
-    /// An environment variable, read again each time (a container's env does not change, a dev shell's may).
+    /// An environment variable, else the same name in the private `.env` of the working directory, read again
+    /// each time (a container's env does not change, a dev shell's or a `.env` may).
     Env(String),
     /// A file holding the token alone, which must not be readable by other users.
     File(PathBuf),
@@ -21,11 +22,10 @@ impl TokenSource {
     pub fn read(&self) -> Result<Secret, ConfigError> {
         match self {
             TokenSource::Fixed(secret) => Ok(secret.clone()),
-            TokenSource::Env(variable) => std::env::var(variable)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| Secret::new(v.trim()))
-                .ok_or_else(|| missing(Path::new("environment"), variable)),
+            TokenSource::Env(variable) => {
+                secret_variable(variable, |k| std::env::var(k).ok(), Path::new(".env"))?
+                    .ok_or_else(|| missing(Path::new("environment or .env"), variable))
+            }
             TokenSource::File(path) => {
                 check_private(path)?;
                 let text = std::fs::read_to_string(path).map_err(|e| ConfigError {

@@ -529,3 +529,43 @@ async fn a_live_hdfcsky_day_survives_a_restart_with_only_limit_and_sl_orders_at_
         "flat after the close"
     );
 }
+
+#[test]
+fn the_key_and_token_may_sit_in_a_private_dotenv_instead_of_the_environment() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = on_this_clock(&runtime, scenario_with(""));
+    let folder = tempfile::tempdir().unwrap();
+    let dotenv = folder.path().join(".env");
+    std::fs::write(
+        &dotenv,
+        format!(
+            "HDFCSKY_API_KEY={}\nHDFCSKY_ACCESS_TOKEN={SIM_TOKEN}\n",
+            SkyAccount::default().api_key
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dotenv, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_dalal"))
+        .args(["doctor", "--broker", "hdfcsky", "--json", "--base-url"])
+        .arg(sim.server.base_url().as_str())
+        .arg("--config")
+        .arg(crate::support::shipped_config())
+        .current_dir(folder.path())
+        .env_remove("DALAL_CONFIG")
+        .env_remove("DALAL_TOKEN_FILE")
+        .env_remove("HDFCSKY_API_KEY")
+        .env_remove("HDFCSKY_ACCESS_TOKEN")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(check(&report, "token")["verdict"], "pass", "{report:#}");
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+}
