@@ -22,15 +22,13 @@ mod wire_convert;
 pub use access_token::{TokenClaims, unsigned_token};
 pub use account_adapter::HdfcSkyAccount;
 pub use feed_adapter::{HdfcSkyFeedBroker, HdfcSkyStream, scrips};
-pub use feed_decode::{
-    Applied, DepthLevel, MergedQuote, QuoteBook, SkyDecodeError, decode_packets,
-};
+pub use feed_decode::{Applied, DepthLevel, MergedQuote, QuoteBook, decode_packets};
 pub use feed_socket::{
-    FeedRequest, HEARTBEAT_EVERY, SCRIPS_PER_CONNECTION, SCRIPS_PER_FRAME, SESSION_PATH,
-    ScripRequest, SkyFeedSocket, SubscriptionType, session_url,
+    FeedRequest, SCRIPS_PER_CONNECTION, SESSION_PATH, ScripRequest, SkyFeedSocket,
+    SubscriptionType, session_url,
 };
 pub use login::{LoginError, LoginPrompt, SkyLogin};
 pub use order_adapter::{HdfcSkyOrders, protected_limit};
 pub use rest_client::{HdfcSkyRest, LTP_ITEMS_PER_CALL, PRODUCTION, USER_AGENT};
 pub use rest_errors::classify;
-pub use scrip::{ScripId, ScripIdError, SkySegment};
+pub use scrip::{ScripId, SkySegment};
