@@ -1,10 +1,45 @@
-//! A WebSocket handshake that failed, as a broker error: the HTTP status classified like any other answer (a
-//! redirect that was not followed is `Rejected`), the broker's own words on why, and never the URL, which can
-//! carry a credential.
+//! The WebSocket handshake as every broker's feed socket makes it: the `ws(s)://` URL for a REST host, the
+//! request with the broker's User-Agent (both brokers' edges refuse requests without one), and a refusal as a
+//! broker error: the HTTP status classified like any other answer (a redirect that was not followed is
+//! `Rejected`), the broker's own words on why, and never the URL, which can carry a credential.
 
 use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use url::Url;
 
 use super::{BrokerError, ErrorClass};
+
+/// `path` on the REST host `base`, as a WebSocket URL: `wss://` for an https host, `ws://` for a plain one.
+pub(crate) fn websocket_url(base: &Url, path: &str, endpoint: &str) -> Result<Url, BrokerError> {
+    let mut url = base
+        .join(path)
+        .map_err(|e| BrokerError::new(ErrorClass::Malformed, endpoint, e.to_string()))?;
+    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+    url.set_scheme(scheme)
+        .map_err(|()| BrokerError::new(ErrorClass::Malformed, endpoint, "no WebSocket scheme"))?;
+    Ok(url)
+}
+
+/// The handshake request for `url`, carrying `user_agent`.
+pub(crate) fn request(
+    url: &Url,
+    endpoint: &str,
+    user_agent: &'static str,
+) -> Result<Request, BrokerError> {
+    let mut request = url.as_str().into_client_request().map_err(|e| {
+        BrokerError::new(
+            ErrorClass::Malformed,
+            endpoint,
+            format!("bad feed URL: {e}"),
+        )
+    })?;
+    request
+        .headers_mut()
+        .insert("User-Agent", HeaderValue::from_static(user_agent));
+    Ok(request)
+}
 
 /// `explain` turns the status and the start of the refusal's body (empty when there is none) into the message.
 pub(crate) fn handshake_error(

@@ -11,7 +11,6 @@ use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Interval};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -62,12 +61,7 @@ pub struct FeedRequest {
 
 /// `wss://<host>/wsapi/v1/session?token=…&api_key=…` for a REST base URL (`ws://` for a plain-HTTP simulator).
 pub fn session_url(base: &Url, token: &Secret, api_key: &Secret) -> Result<Url, BrokerError> {
-    let mut url = base
-        .join(SESSION_PATH)
-        .map_err(|e| BrokerError::new(ErrorClass::Malformed, ENDPOINT, e.to_string()))?;
-    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
-    url.set_scheme(scheme)
-        .map_err(|()| BrokerError::new(ErrorClass::Malformed, ENDPOINT, "no WebSocket scheme"))?;
+    let mut url = ws_handshake::websocket_url(base, SESSION_PATH, ENDPOINT)?;
     url.query_pairs_mut()
         .append_pair("token", token.expose())
         .append_pair("api_key", api_key.expose());
@@ -87,17 +81,9 @@ impl SkyFeedSocket {
         url: &Url,
         authorization: Option<&Secret>,
     ) -> Result<SkyFeedSocket, BrokerError> {
-        let mut request = url.as_str().into_client_request().map_err(|e| {
-            BrokerError::new(
-                ErrorClass::Malformed,
-                ENDPOINT,
-                format!("bad feed URL: {e}"),
-            )
-        })?;
-        let headers = request.headers_mut();
-        headers.insert("User-Agent", HeaderValue::from_static(USER_AGENT));
+        let mut request = ws_handshake::request(url, ENDPOINT, USER_AGENT)?;
         if let Some(value) = authorization.and_then(|t| HeaderValue::from_str(t.expose()).ok()) {
-            headers.insert("Authorization", value);
+            request.headers_mut().insert("Authorization", value);
         }
         let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await

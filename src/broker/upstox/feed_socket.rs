@@ -7,7 +7,6 @@
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -42,21 +41,10 @@ pub struct UpstoxFeedSocket {
 impl UpstoxFeedSocket {
     /// Connects to a one-time URL from `authorize`. The URL carries a credential: it is never logged.
     pub async fn connect(url: &Url) -> Result<UpstoxFeedSocket, BrokerError> {
-        let request = url.as_str().into_client_request().map_err(|e| {
-            BrokerError::new(
-                ErrorClass::Malformed,
-                ENDPOINT,
-                format!("bad feed URL: {e}"),
-            )
-        })?;
-        Self::open(request).await
+        Self::open(ws_handshake::request(url, ENDPOINT, USER_AGENT)?).await
     }
 
-    /// The handshake, with a real User-Agent (Cloudflare refuses requests without one).
-    async fn open(mut request: Request) -> Result<UpstoxFeedSocket, BrokerError> {
-        request
-            .headers_mut()
-            .insert("User-Agent", HeaderValue::from_static(USER_AGENT));
+    async fn open(request: Request) -> Result<UpstoxFeedSocket, BrokerError> {
         // No Nagle: subscriptions and pongs are small writes that must not wait for an ACK.
         let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
@@ -74,20 +62,8 @@ impl UpstoxFeedSocket {
         api: &Url,
         token: &Secret,
     ) -> Result<UpstoxFeedSocket, BrokerError> {
-        let mut url = api
-            .join("/v3/feed/market-data-feed")
-            .map_err(|e| BrokerError::new(ErrorClass::Malformed, ENDPOINT, e.to_string()))?;
-        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
-        url.set_scheme(scheme).map_err(|()| {
-            BrokerError::new(ErrorClass::Malformed, ENDPOINT, "no WebSocket scheme")
-        })?;
-        let mut request = url.as_str().into_client_request().map_err(|e| {
-            BrokerError::new(
-                ErrorClass::Malformed,
-                ENDPOINT,
-                format!("bad feed URL: {e}"),
-            )
-        })?;
+        let url = ws_handshake::websocket_url(api, "/v3/feed/market-data-feed", ENDPOINT)?;
+        let mut request = ws_handshake::request(&url, ENDPOINT, USER_AGENT)?;
         let bearer =
             HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
                 BrokerError::new(
