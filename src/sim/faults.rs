@@ -45,6 +45,30 @@ pub async fn send_second(
     socket.send(message).await.is_ok()
 }
 
+/// How the scripted faults misreport streamed trade times at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TradeTimes {
+    shift_ms: i64,
+    whole_seconds: bool,
+}
+
+impl TradeTimes {
+    /// The epoch milliseconds a feed reports for a trade at `ltt_ms` (0, no trade yet, stays 0).
+    pub fn report(self, ltt_ms: i64) -> i64 {
+        if ltt_ms == 0 {
+            return 0;
+        }
+        let shifted = ltt_ms + self.shift_ms;
+        if self.whole_seconds {
+            shifted - shifted.rem_euclid(1000)
+        } else {
+            shifted
+        }
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
+
 pub struct FaultBook {
     faults: Vec<Fault>,
     /// Handshakes refused so far by a counted 403 episode, per fault and day.
@@ -93,6 +117,22 @@ impl FaultBook {
             dropped: self.drop_due(connected_at, now),
             silent: self.active(FaultKind::Silence, now).is_some(),
             garbage: self.active(FaultKind::BadFrame, now).is_some(),
+        }
+    }
+
+    /// How streamed trade times are misreported at `now`.
+    pub fn trade_times(&self, now: DateTime<Utc>) -> TradeTimes {
+        let on = |kind| self.active(kind, now).is_some();
+        let shift_ms = if on(FaultKind::TradeTimeAhead) {
+            DAY_MS
+        } else if on(FaultKind::TradeTimeBehind) {
+            -DAY_MS
+        } else {
+            0
+        };
+        TradeTimes {
+            shift_ms,
+            whole_seconds: on(FaultKind::TradeTimeSeconds),
         }
     }
 
@@ -152,9 +192,26 @@ mod tests {
             "the third attempt gets through"
         );
         assert!(book.drop_due(at(10, 0), at(10, 31)));
+        assert_eq!(book.trade_times(at(10, 0)).report(1_234), 1_234);
         assert!(
             !book.drop_due(at(10, 31), at(10, 40)),
             "a connection made after the drop survives"
         );
+    }
+
+    #[test]
+    fn trade_times_misreported_in_their_windows() {
+        let book = FaultBook::new(vec![
+            fault(FaultKind::TradeTimeAhead, (10, 0), Some((10, 1)), None),
+            fault(FaultKind::TradeTimeBehind, (10, 1), Some((10, 2)), None),
+            fault(FaultKind::TradeTimeSeconds, (10, 0), None, None),
+        ]);
+        let traded = at(10, 0).timestamp_millis() + 1_234;
+        let whole = at(10, 0).timestamp_millis() + 1_000;
+        assert_eq!(book.trade_times(at(9, 59)).report(traded), traded);
+        assert_eq!(book.trade_times(at(10, 0)).report(traded), whole + DAY_MS);
+        assert_eq!(book.trade_times(at(10, 1)).report(traded), whole - DAY_MS);
+        assert_eq!(book.trade_times(at(10, 2)).report(traded), whole);
+        assert_eq!(book.trade_times(at(10, 2)).report(0), 0, "no trade yet");
     }
 }

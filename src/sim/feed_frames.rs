@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use prost::Message;
 use rust_decimal::Decimal;
 
+use super::faults::TradeTimes;
 use super::market::{InstrumentSpec, Market, Quote};
 use crate::broker::upstox::FeedMode;
 use crate::broker::upstox::feed_proto::{
@@ -54,6 +55,7 @@ pub fn feeds(
     subscriptions: &[(usize, FeedMode)],
     frame_type: FrameType,
     now: DateTime<Utc>,
+    times: TradeTimes,
 ) -> Option<Vec<u8>> {
     if subscriptions.is_empty() {
         return None;
@@ -62,7 +64,7 @@ pub fn feeds(
         .iter()
         .map(|&(i, mode)| {
             let (spec, quote) = market.get(i);
-            (spec.key.clone(), feed(spec, quote, mode, now))
+            (spec.key.clone(), feed(spec, quote, mode, now, times))
         })
         .collect();
     Some(
@@ -76,31 +78,42 @@ pub fn feeds(
     )
 }
 
-fn ltpc(quote: &Quote) -> Ltpc {
+fn ltpc(quote: &Quote, times: TradeTimes) -> Ltpc {
     Ltpc {
         ltp: wire(quote.ltp),
-        ltt: quote.ltt_ms,
+        ltt: times.report(quote.ltt_ms),
         ltq: quote.ltq,
         cp: wire(quote.cp),
         iep: None,
     }
 }
 
-fn feed(spec: &InstrumentSpec, quote: &Quote, mode: FeedMode, now: DateTime<Utc>) -> Feed {
+fn feed(
+    spec: &InstrumentSpec,
+    quote: &Quote,
+    mode: FeedMode,
+    now: DateTime<Utc>,
+    times: TradeTimes,
+) -> Feed {
     match mode {
         FeedMode::Ltpc => Feed {
-            feed_union: Some(FeedUnion::Ltpc(ltpc(quote))),
+            feed_union: Some(FeedUnion::Ltpc(ltpc(quote, times))),
             request_mode: RequestMode::Ltpc as i32,
         },
         // Option greeks and 30-level depth are for derivatives and Upstox Plus; cash equities get full depth.
         FeedMode::Full | FeedMode::OptionGreeks | FeedMode::FullD30 => Feed {
-            feed_union: Some(FeedUnion::FullFeed(full_feed(spec, quote, now))),
+            feed_union: Some(FeedUnion::FullFeed(full_feed(spec, quote, now, times))),
             request_mode: RequestMode::FullD5 as i32,
         },
     }
 }
 
-fn full_feed(spec: &InstrumentSpec, quote: &Quote, now: DateTime<Utc>) -> FullFeed {
+fn full_feed(
+    spec: &InstrumentSpec,
+    quote: &Quote,
+    now: DateTime<Utc>,
+    times: TradeTimes,
+) -> FullFeed {
     let day_start =
         ist_instant(to_ist(now).date_naive(), chrono::NaiveTime::MIN).timestamp_millis();
     let minute_start = now.timestamp_millis() / 60_000 * 60_000 - 60_000;
@@ -119,7 +132,7 @@ fn full_feed(spec: &InstrumentSpec, quote: &Quote, now: DateTime<Utc>) -> FullFe
     if spec.index {
         return FullFeed {
             full_feed_union: Some(FullFeedUnion::IndexFf(IndexFullFeed {
-                ltpc: Some(ltpc(quote)),
+                ltpc: Some(ltpc(quote, times)),
                 market_ohlc,
             })),
         };
@@ -138,7 +151,7 @@ fn full_feed(spec: &InstrumentSpec, quote: &Quote, now: DateTime<Utc>) -> FullFe
         .collect();
     FullFeed {
         full_feed_union: Some(FullFeedUnion::MarketFf(MarketFullFeed {
-            ltpc: Some(ltpc(quote)),
+            ltpc: Some(ltpc(quote, times)),
             market_level: Some(MarketLevel {
                 bid_ask_quote: depth,
             }),

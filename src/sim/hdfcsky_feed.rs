@@ -6,11 +6,11 @@
 //! is 403. After the upgrade, JSON text frames subscribe and `unSubscribe` (at most 300 scrips), and each
 //! simulated second brings a `GenericDTOList` of what changed: for `ALL` a price packet and a separate depth
 //! packet per instrument (as derivatives' depth and OI arrive apart), or a bare `GenericDTO` heartbeat when
-//! nothing did. Drops, silence and undecodable frames follow the scenario.
+//! nothing did. Drops, silence, undecodable frames, misreported trade times and a handshake 401 with a token the
+//! REST API accepts follow the scenario.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use prost::Message as _;
 use rust_decimal::Decimal;
 
-use super::faults::send_second;
+use super::faults::{TradeTimes, send_second};
 use super::market::{InstrumentSpec, Market, Quote};
 use super::scenario::FaultKind;
 use super::state::SimState;
@@ -56,6 +56,9 @@ pub async fn session(
     }
     let connected_at = {
         let (mut inner, now) = state.at_now();
+        if inner.faults.active(FaultKind::Handshake401, now).is_some() {
+            return unauthorized();
+        }
         if inner.faults.refuse_handshake(now) || inner.open_connections >= SKY_CONNECTION_LIMIT {
             return (StatusCode::FORBIDDEN, "Forbidden").into_response();
         }
@@ -90,11 +93,12 @@ async fn serve(mut socket: WebSocket, state: &SimState, connected_at: DateTime<U
                 None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
             },
-            _ = state.clock.sleep(Duration::from_secs(1)) => {
+            _ = state.clock.sleep(state.frame_interval) => {
                 let (frame, faults) = {
                     let (inner, now) = state.at_now();
                     let changed = inner.market.changed(&mut subscribed);
-                    (packets(&inner.market, &changed, now), inner.faults.on_feed(connected_at, now))
+                    let times = inner.faults.trade_times(now);
+                    (packets(&inner.market, &changed, now, times), inner.faults.on_feed(connected_at, now))
                 };
                 let frame = frame.unwrap_or_else(|| GenericDto {
                     packet_type: PacketType::Heartbeat as i32,
@@ -145,7 +149,8 @@ fn on_request(state: &SimState, subscribed: &mut Subscribed, text: &str) -> Opti
     if inner.faults.active(FaultKind::Silence, now).is_some() {
         return None;
     }
-    packets(&inner.market, &added, now).map(|frame| Message::Binary(frame.into()))
+    packets(&inner.market, &added, now, inner.faults.trade_times(now))
+        .map(|frame| Message::Binary(frame.into()))
 }
 
 /// A `GenericDTOList` for `instruments`, or `None` when there are none.
@@ -153,6 +158,7 @@ fn packets(
     market: &Market,
     instruments: &[(usize, SubscriptionType)],
     now: DateTime<Utc>,
+    times: TradeTimes,
 ) -> Option<Vec<u8>> {
     if instruments.is_empty() {
         return None;
@@ -177,7 +183,7 @@ fn packets(
             continue;
         }
         list.push(GenericDto {
-            mbp_data: Some(price_data(quote, kind)),
+            mbp_data: Some(price_data(quote, kind, times)),
             packet_type: PacketType::NseCmAll as i32,
             ..base.clone()
         });
@@ -212,11 +218,11 @@ fn index_data(quote: &Quote, now: DateTime<Utc>) -> IndexData {
     }
 }
 
-fn price_data(quote: &Quote, kind: SubscriptionType) -> MbpData {
+fn price_data(quote: &Quote, kind: SubscriptionType, times: TradeTimes) -> MbpData {
     let ltp = MbpData {
         last_traded_price: wire(quote.ltp),
-        // Seconds on the wire here; the client reads seconds and milliseconds alike.
-        last_trade_time: quote.ltt_ms / 1000,
+        // Seconds on the wire here (the unit is unconfirmed); the client decides the unit by magnitude.
+        last_trade_time: times.report(quote.ltt_ms) / 1000,
         closing_price: wire(quote.cp),
         last_trade_quantity: quote.ltq,
         ..MbpData::default()

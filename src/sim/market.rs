@@ -1,9 +1,10 @@
 //! The simulated market: a seeded price path per instrument on the simulated clock, so the same seed gives the
 //! same day whatever the speed or the moments at which the path is read.
 //!
-//! The path advances in whole simulated seconds during continuous trading only. Each trading day opens with a
-//! gap off the previous close (the scenario's for the first day, a random one after), then drifts with the
-//! instrument's trend plus noise; about half the seconds carry a trade. Prices stay on the tick grid.
+//! The path advances in steps during continuous trading only: whole simulated seconds, about half of which carry a
+//! trade, or, when the scenario sets `trades_per_second`, that many steps a second, each a trade. Each trading day
+//! opens with a gap off the previous close (the scenario's for the first day, a random one after), then drifts
+//! with the instrument's trend plus noise. Prices stay on the tick grid.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::{Rng, SeedableRng};
@@ -57,7 +58,11 @@ pub struct Market {
     quotes: Vec<Quote>,
     rng: ChaCha8Rng,
     calendar: MarketCalendar,
-    /// The last whole second stepped, epoch seconds.
+    /// Steps per simulated second.
+    steps_per_second: i64,
+    /// The chance that an instrument trades in one step.
+    trade_chance: f64,
+    /// The last step taken, counted in steps since the epoch.
     stepped_to: i64,
     session_day: Option<NaiveDate>,
     sequence: u64,
@@ -69,7 +74,9 @@ impl Market {
         seed: u64,
         calendar: MarketCalendar,
         start: DateTime<Utc>,
+        trades_per_second: Option<u32>,
     ) -> Self {
+        let steps_per_second = i64::from(trades_per_second.unwrap_or(1).max(1));
         let quotes = specs
             .iter()
             .map(|s| Quote {
@@ -89,18 +96,24 @@ impl Market {
             DayPlan::Open(plan) => {
                 let open = ist_instant(plan.date, plan.times.open);
                 if open < start {
-                    open.timestamp() - 1
+                    open.timestamp() * steps_per_second - 1
                 } else {
-                    start.timestamp()
+                    step_of(start, steps_per_second)
                 }
             }
-            DayPlan::Closed(_) => start.timestamp(),
+            DayPlan::Closed(_) => step_of(start, steps_per_second),
         };
         let mut market = Market {
             specs,
             quotes,
             rng: ChaCha8Rng::seed_from_u64(seed),
             calendar,
+            steps_per_second,
+            trade_chance: if trades_per_second.is_some() {
+                1.0
+            } else {
+                0.5
+            },
             stepped_to,
             session_day: None,
             sequence: 0,
@@ -150,18 +163,19 @@ impl Market {
         &self.calendar
     }
 
-    /// Steps the path through every whole second up to `now`. Reading the market at any moments gives the same
-    /// path, because the random draws happen per second, never per read.
+    /// Steps the path through every step up to `now`. Reading the market at any moments gives the same path,
+    /// because the random draws happen per step, never per read.
     pub fn advance_to(&mut self, now: DateTime<Utc>) {
-        let target = now.timestamp();
+        let target = step_of(now, self.steps_per_second);
         while self.stepped_to < target {
             self.stepped_to += 1;
             self.step(self.stepped_to);
         }
     }
 
-    fn step(&mut self, second: i64) {
-        let Some(t) = DateTime::from_timestamp(second, 0) else {
+    fn step(&mut self, step: i64) {
+        let step_ms = 1000 / self.steps_per_second;
+        let Some(t) = DateTime::from_timestamp_millis(step * step_ms) else {
             return;
         };
         if !self.calendar.is_continuous(t, EquityClass::CashOnly) {
@@ -176,16 +190,18 @@ impl Market {
                 .map(|_| self.rng.random_range(-1.0..1.0))
                 .sum::<f64>()
                 / 2.0;
-            let traded = self.rng.random_bool(0.5);
+            let traded = self.rng.random_bool(self.trade_chance);
             let size = TRADE_SIZES[self.rng.random_range(0..TRADE_SIZES.len())];
-            let millis: i64 = self.rng.random_range(0..1000);
+            let millis: i64 = self.rng.random_range(0..step_ms);
             if !traded {
                 continue;
             }
             let spec = &self.specs[i];
-            let drift = spec.trend_pct / 100.0 / SESSION_SECONDS;
-            let factor =
-                Decimal::try_from(1.0 + drift + noise * NOISE_PER_SECOND).unwrap_or(Decimal::ONE);
+            // Per step, so that a session's drift and spread do not depend on how often it trades.
+            let steps = self.steps_per_second as f64;
+            let drift = spec.trend_pct / 100.0 / SESSION_SECONDS / steps;
+            let factor = Decimal::try_from(1.0 + drift + noise * NOISE_PER_SECOND / steps.sqrt())
+                .unwrap_or(Decimal::ONE);
             let q = &mut self.quotes[i];
             q.ltp = spec
                 .tick
@@ -193,7 +209,7 @@ impl Market {
                 .max(spec.tick.value());
             q.high = q.high.max(q.ltp);
             q.low = q.low.min(q.ltp);
-            q.ltt_ms = second * 1000 + millis;
+            q.ltt_ms = step * step_ms + millis;
             q.ltq = if spec.index { 0 } else { size };
             q.volume += q.ltq;
             self.sequence += 1;
@@ -222,6 +238,11 @@ impl Market {
         }
         self.session_day = Some(day);
     }
+}
+
+/// The step `at` falls in, counted since the epoch.
+fn step_of(at: DateTime<Utc>, steps_per_second: i64) -> i64 {
+    (at.timestamp_millis() * steps_per_second).div_euclid(1000)
 }
 
 #[cfg(test)]
@@ -257,6 +278,7 @@ mod tests {
             seed,
             MarketCalendar::new(CalendarData::default()),
             start,
+            None,
         )
     }
 

@@ -38,6 +38,16 @@ pub enum FaultKind {
     /// The feed's WebSocket handshake answers 403.
     #[serde(rename = "handshake_403")]
     Handshake403,
+    /// The feed's WebSocket handshake answers 401 while the REST API accepts the same token, as HDFC Sky's
+    /// integrators met it.
+    #[serde(rename = "handshake_401")]
+    Handshake401,
+    /// Streamed trade times are a day ahead of the trades.
+    TradeTimeAhead,
+    /// Streamed trade times are a day behind the trades.
+    TradeTimeBehind,
+    /// Streamed trade times are whole seconds, the milliseconds cut off.
+    TradeTimeSeconds,
     /// Every REST call and handshake answers 401 (the token expired).
     TokenExpiry,
     /// Open feed connections are dropped without a close frame.
@@ -113,6 +123,10 @@ struct ScenarioFile {
     /// How many feed connections one token may hold open (Upstox: 2 for standard users).
     #[serde(default = "default_connection_limit")]
     connection_limit: usize,
+    /// Every instrument trades this many times a simulated second, and the feeds send as often; without it,
+    /// about half the seconds carry one trade.
+    #[serde(default)]
+    trades_per_second: Option<u32>,
     instrument: Vec<InstrumentEntry>,
     #[serde(default)]
     fault: Vec<FaultEntry>,
@@ -126,6 +140,7 @@ fn default_connection_limit() -> usize {
 pub struct Scenario {
     pub seed: u64,
     pub connection_limit: usize,
+    pub trades_per_second: Option<u32>,
     pub instruments: Vec<InstrumentSpec>,
     pub faults: Vec<Fault>,
 }
@@ -151,6 +166,11 @@ impl Scenario {
             message,
         };
         let raw: ScenarioFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        if let Some(n) = raw.trades_per_second.filter(|n| !(1..=100).contains(n)) {
+            return Err(invalid(format!(
+                "trades_per_second = {n}: it must be from 1 to 100"
+            )));
+        }
         let mut instruments = Vec::with_capacity(raw.instrument.len());
         for (i, e) in raw.instrument.into_iter().enumerate() {
             let tick = TickSize::new(e.tick_size)
@@ -192,6 +212,7 @@ impl Scenario {
         Ok(Scenario {
             seed: raw.seed,
             connection_limit: raw.connection_limit.max(1),
+            trades_per_second: raw.trades_per_second,
             instruments,
             faults,
         })

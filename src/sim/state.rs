@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -21,6 +22,8 @@ pub struct SimState {
     pub addr: SocketAddr,
     pub connection_limit: usize,
     pub sky: SkyAccount,
+    /// How often a feed connection sends what changed: once a simulated second, or once a trade.
+    pub frame_interval: Duration,
     inner: Mutex<Inner>,
 }
 
@@ -65,8 +68,15 @@ impl SimState {
             addr,
             connection_limit: scenario.connection_limit,
             sky: settings.sky,
+            frame_interval: Duration::from_secs(1) / scenario.trades_per_second.unwrap_or(1).max(1),
             inner: Mutex::new(Inner {
-                market: Market::new(scenario.instruments, scenario.seed, settings.calendar, now),
+                market: Market::new(
+                    scenario.instruments,
+                    scenario.seed,
+                    settings.calendar,
+                    now,
+                    scenario.trades_per_second,
+                ),
                 book: OrderBook::default(),
                 faults: FaultBook::new(scenario.faults),
                 unused_codes: HashSet::new(),

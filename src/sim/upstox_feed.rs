@@ -1,10 +1,10 @@
 //! The simulator's Market Data Feed V3: one-time URLs from `authorize`, the SDKs' direct path answered with a
 //! redirect, and the WebSocket session itself (market_info first, snapshots after each `sub`, live updates, server
-//! pings on idle seconds), with the scripted faults: 403 at the handshake, 403 past the connection limit, drops and silence.
+//! pings on idle seconds), with the scripted faults: 403 or 401 at the handshake, 403 past the connection limit,
+//! drops, silence and misreported trade times.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -58,6 +58,9 @@ pub async fn connect(
         if !inner.unused_codes.remove(&code) {
             return refused();
         }
+        if inner.faults.active(FaultKind::Handshake401, now).is_some() {
+            return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+        }
         if inner.faults.refuse_handshake(now) || inner.open_connections >= state.connection_limit {
             return refused();
         }
@@ -97,11 +100,12 @@ async fn session(mut socket: WebSocket, state: &SimState, connected_at: DateTime
                 None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
             },
-            _ = state.clock.sleep(Duration::from_secs(1)) => {
+            _ = state.clock.sleep(state.frame_interval) => {
                 let (frame, faults) = {
                     let (inner, now) = state.at_now();
                     let changed = inner.market.changed(&mut subscribed);
-                    let frame = feed_frames::feeds(&inner.market, &changed, FrameType::LiveFeed, now);
+                    let times = inner.faults.trade_times(now);
+                    let frame = feed_frames::feeds(&inner.market, &changed, FrameType::LiveFeed, now, times);
                     (frame, inner.faults.on_feed(connected_at, now))
                 };
                 // A second without data is an idle connection, which the server pings.
@@ -152,7 +156,8 @@ async fn on_request(
                     subscribed.insert(i, (mode, seq));
                     added.push((i, mode));
                 }
-                feed_frames::feeds(&inner.market, &added, FrameType::InitialFeed, now)
+                let times = inner.faults.trade_times(now);
+                feed_frames::feeds(&inner.market, &added, FrameType::InitialFeed, now, times)
                     .filter(|_| !silent)
             }
         }
