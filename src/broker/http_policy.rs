@@ -32,8 +32,8 @@ impl Default for RestSettings {
 }
 
 impl RestSettings {
-    /// HDFC Sky publishes no limits: reads are paced about 150 ms apart, as integrators who met its 429s do,
-    /// and a 429 is backed off from 500 ms.
+    /// HDFC Sky publishes no limits: requests are paced about 167 ms apart (`RateBudget::HDFCSKY_STANDARD`), as
+    /// integrators who met its 429s space theirs, and a 429 is backed off from 500 ms.
     pub fn hdfcsky() -> Self {
         RestSettings {
             timeout: Duration::from_secs(10),
@@ -52,6 +52,7 @@ impl RestSettings {
             per_second: scale(b.per_second),
             per_minute: scale(b.per_minute),
             per_30_minutes: scale(b.per_30_minutes),
+            paced: b.paced,
         };
         RestSettings {
             standard_budget: budget(self.standard_budget),

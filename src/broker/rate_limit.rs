@@ -14,6 +14,9 @@ pub struct RateBudget {
     pub per_second: u32,
     pub per_minute: u32,
     pub per_30_minutes: u32,
+    /// Requests go out evenly spread over each second rather than in a burst: for a broker that answers bursts
+    /// with 429 even under its per-second count.
+    pub paced: bool,
 }
 
 impl RateBudget {
@@ -22,6 +25,7 @@ impl RateBudget {
         per_second: 50,
         per_minute: 500,
         per_30_minutes: 2000,
+        paced: false,
     };
 
     /// Upstox order APIs for an unregistered retail algo.
@@ -29,13 +33,16 @@ impl RateBudget {
         per_second: 10,
         per_minute: 500,
         per_30_minutes: 2000,
+        paced: false,
     };
 
-    /// HDFC Sky publishes no limits; this stays under what integrators met 429s above (150 ms apart).
+    /// HDFC Sky publishes no limits; this stays under what integrators met 429s above: requests about 150 ms
+    /// apart, so the `fetch-ltp` calls of one poll are spaced, never sent within a millisecond of each other.
     pub const HDFCSKY_STANDARD: RateBudget = RateBudget {
         per_second: 6,
         per_minute: 300,
         per_30_minutes: 6000,
+        paced: true,
     };
 
     /// HDFC Sky orders: under the exchange's 10 a second for a retail algo.
@@ -43,6 +50,7 @@ impl RateBudget {
         per_second: 8,
         per_minute: 300,
         per_30_minutes: 2000,
+        paced: false,
     };
 }
 
@@ -52,18 +60,18 @@ pub struct RateLimit {
 
 impl RateLimit {
     pub fn new(budget: RateBudget) -> Self {
-        let window = |count: u32, period: Duration| {
+        let window = |count: u32, period: Duration, burst: bool| {
             let count = NonZeroU32::new(count.max(1)).expect("at least one");
             let quota = Quota::with_period(period / count.get())
                 .expect("a positive period")
-                .allow_burst(count);
+                .allow_burst(if burst { count } else { NonZeroU32::MIN });
             RateLimiter::direct(quota)
         };
         RateLimit {
             windows: vec![
-                window(budget.per_second, Duration::from_secs(1)),
-                window(budget.per_minute, Duration::from_secs(60)),
-                window(budget.per_30_minutes, Duration::from_secs(1800)),
+                window(budget.per_second, Duration::from_secs(1), !budget.paced),
+                window(budget.per_minute, Duration::from_secs(60), true),
+                window(budget.per_30_minutes, Duration::from_secs(1800), true),
             ],
         }
     }
@@ -87,6 +95,7 @@ mod tests {
             per_second: 10,
             per_minute: 500,
             per_30_minutes: 2000,
+            paced: false,
         });
         let start = Instant::now();
         for _ in 0..11 {
@@ -96,5 +105,22 @@ mod tests {
             start.elapsed() >= Duration::from_millis(90),
             "the eleventh waits for room"
         );
+    }
+
+    #[tokio::test]
+    async fn a_paced_budget_spaces_every_request() {
+        let limit = RateLimit::new(RateBudget::HDFCSKY_STANDARD);
+        let mut sent = Vec::new();
+        for _ in 0..3 {
+            limit.acquire().await;
+            sent.push(Instant::now());
+        }
+        for pair in sent.windows(2) {
+            let apart = pair[1] - pair[0];
+            assert!(
+                apart >= Duration::from_millis(150),
+                "requests {apart:?} apart; 6 a second paced is about 167 ms"
+            );
+        }
     }
 }
