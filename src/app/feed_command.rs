@@ -251,13 +251,14 @@ fn print_summary(stats: &FeedStats) {
         .map(|(name, d)| format!("{name} {:.1} s", d.as_secs_f64()))
         .collect();
     println!(
-        "summary: {} streamed and {} polled prices; {}; {} reconnects, {} polls, {} rate-limited, {} bad frames",
+        "summary: {} streamed and {} polled prices; {}; {} reconnects, {} polls, {} rate-limited, {} bad frames, {} future trade times",
         stats.stream_ticks,
         stats.poll_ticks,
         times.join(", "),
         stats.reconnects,
         stats.polls,
         stats.rate_limited,
-        stats.bad_frames
+        stats.bad_frames,
+        stats.future_trade_times
     );
 }

@@ -97,7 +97,9 @@ pub struct FeedSettings {
     pub stall_timeout_ms: u64,
     pub reconnect_backoff_min_ms: u64,
     pub reconnect_backoff_max_ms: u64,
-    /// How soon, then how rarely at most, to probe a WebSocket that answered 403.
+    /// How soon, then how rarely at most, to probe a WebSocket that refused the handshake (403, or 401 with a
+    /// token the REST API accepts). Short, so the stream is back within seconds of being allowed; each probe of
+    /// Upstox costs one authorize request of the REST budget that polling uses.
     pub probe_interval_min_s: u64,
     pub probe_interval_max_s: u64,
 }
@@ -109,8 +111,8 @@ impl Default for FeedSettings {
             stall_timeout_ms: 3_000,
             reconnect_backoff_min_ms: 500,
             reconnect_backoff_max_ms: 30_000,
-            probe_interval_min_s: 30,
-            probe_interval_max_s: 300,
+            probe_interval_min_s: 2,
+            probe_interval_max_s: 6,
         }
     }
 }
@@ -466,7 +468,7 @@ impl Checker<'_> {
         self.range(
             "feed.probe_interval_min_s",
             f.probe_interval_min_s,
-            5,
+            1,
             600,
             " s",
         );

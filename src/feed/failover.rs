@@ -1,13 +1,15 @@
 //! The failover state machine: stream when the WebSocket lets us, poll LTP when it does not, climb back.
 //!
 //! One task owns the connection, the poll cadence and every timer, all on the injected clock:
-//! - a handshake 403 starts polling at once and probes the WebSocket again on a growing interval, logging the
-//!   refusal and its likely causes once per episode;
-//! - a 401 re-reads the token and retries once; still 401 means `AuthFailed`: no prices, a slow token check;
+//! - a handshake refused with 403, or with 401 when no new token is found, starts polling at once and probes the
+//!   WebSocket again on a short growing interval, logging the refusal and its likely causes once per episode;
+//! - a token the REST API accepts is a good one: only a 401 on polling too (and no new token) means
+//!   `AuthFailed`: no prices, a slow check for a new token;
 //! - a drop reconnects with backoff and jitter, polling if not streaming again within the grace;
 //! - silence (no frame at all for the stall timeout during continuous trading) polls and reconnects;
 //! - when the stream is back, polling goes on for one poll interval of overlap, then stops;
-//! - a 429 on polling slows the cadence; nothing ends the task but its shutdown signal.
+//! - a 429 on polling tries the WebSocket at once, keeps the cadence for a short burst and slows it after;
+//!   nothing ends the task but its shutdown signal.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,7 +19,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::{mpsc, watch};
 
 use super::backoff::Backoff;
-use super::gate::TickGate;
+use super::gate::{TickGate, discard_future_trade_time};
 use super::status::{FallbackReason, FeedState, FeedStats};
 use crate::broker::{BrokerError, ErrorClass, FeedBroker, FeedStream, PriceUpdate, StreamEvent};
 use crate::calendar::{Clock, EquityClass, MarketCalendar};
@@ -30,6 +32,9 @@ const RECONNECT_GRACE: Duration = Duration::from_secs(2);
 const TOKEN_RECHECK: Duration = Duration::from_secs(30);
 /// The slowest polling cadence after repeated 429s.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
+/// 429s in a row met at the usual cadence before it slows: a short burst (another program on the same key)
+/// should not open a hole of many seconds, a lasting refusal should not be hammered.
+const RATE_LIMIT_GRACE: u32 = 3;
 /// Streaming this long without a drop resets the reconnect backoff.
 const STABLE_STREAMING: TimeDelta = TimeDelta::seconds(60);
 
@@ -88,7 +93,8 @@ struct Run<S> {
     probe_backoff: Backoff,
     last_alive: DateTime<Utc>,
     streaming_since: Option<DateTime<Utc>>,
-    forbidden_logged: bool,
+    refusal_logged: bool,
+    rate_limited_in_row: u32,
     token_check_at: Option<DateTime<Utc>>,
     connected_once: bool,
 }
@@ -142,7 +148,8 @@ impl<B: FeedBroker> FailoverFeed<B> {
             probe_backoff: Backoff::exact(t.probe_min, t.probe_max),
             last_alive: now,
             streaming_since: None,
-            forbidden_logged: false,
+            refusal_logged: false,
+            rate_limited_in_row: 0,
             token_check_at: None,
             connected_once: false,
         };
@@ -254,6 +261,7 @@ impl<B: FeedBroker> FailoverFeed<B> {
             StreamEvent::Closed(why) => {
                 tracing::warn!(reason = %why, "feed connection lost; reconnecting");
                 run.stream = None;
+                run.gate.stream_ended();
                 run.streaming_since = None;
                 run.connect_at = Some(now + delta(run.reconnect_backoff.next_wait()));
                 if !run.polling {
@@ -290,6 +298,7 @@ impl<B: FeedBroker> FailoverFeed<B> {
             if let Some(stream) = run.stream.take() {
                 stream.close().await;
             }
+            run.gate.stream_ended();
             run.streaming_since = None;
             run.connect_at = Some(now);
             if !self.start_polling(run, FallbackReason::Silent).await {
@@ -343,7 +352,7 @@ impl<B: FeedBroker> FailoverFeed<B> {
                 run.last_alive = now;
                 run.streaming_since = None;
                 run.probe_backoff.reset();
-                run.forbidden_logged = false;
+                run.refusal_logged = false;
                 if run.polling {
                     // Polling goes on until the stream has delivered for one poll interval.
                     true
@@ -360,23 +369,19 @@ impl<B: FeedBroker> FailoverFeed<B> {
         let now = self.clock.now();
         match e.class {
             ErrorClass::Forbidden => {
-                let wait = run.probe_backoff.next_wait();
-                if !run.forbidden_logged {
-                    run.forbidden_logged = true;
-                    tracing::warn!(
-                        error = %e,
-                        next_probe_in = ?wait,
-                        "WebSocket refused with 403; polling LTP meanwhile. Likely causes: a one-time URL used \
-                         twice (Upstox), another connection still open on this token or API key (HDFC Sky \
-                         allows 3), a plan without the feed, or a request without a User-Agent. Run `dalal \
-                         doctor` to tell which."
-                    );
-                }
-                run.connect_at = Some(now + delta(wait));
-                self.start_polling(run, FallbackReason::HandshakeForbidden)
+                self.on_refused(run, &e, FallbackReason::HandshakeForbidden)
                     .await
             }
-            ErrorClass::Auth => self.on_unauthorized(run, &e).await,
+            ErrorClass::Auth => {
+                if self.broker.reload_token().await {
+                    tracing::info!("WebSocket refused with 401; a new token was found, retrying");
+                    run.connect_at = Some(now);
+                    return true;
+                }
+                // The socket's word is not the last: polling on the same token tells whether it is good.
+                self.on_refused(run, &e, FallbackReason::HandshakeUnauthorized)
+                    .await
+            }
             _ => {
                 let wait = run.reconnect_backoff.next_wait();
                 tracing::warn!(error = %e, retry_in = ?wait, "WebSocket connect failed");
@@ -394,7 +399,39 @@ impl<B: FeedBroker> FailoverFeed<B> {
         }
     }
 
-    /// A 401 from the stream or the poll: re-read the token and retry once; else stop claiming prices.
+    /// A handshake refused with 403 or 401: poll meanwhile and probe the WebSocket on the probe schedule.
+    async fn on_refused(
+        &self,
+        run: &mut Run<B::Stream>,
+        e: &BrokerError,
+        reason: FallbackReason,
+    ) -> bool {
+        let wait = run.probe_backoff.next_wait();
+        if !run.refusal_logged {
+            run.refusal_logged = true;
+            let causes = match reason {
+                FallbackReason::HandshakeUnauthorized => {
+                    "WebSocket refused with 401; polling LTP on the same token meanwhile, which tells whether \
+                     the token is good: a 401 there too means log in again. A socket that refuses a token the \
+                     REST API accepts has been seen with credentials not in the form the feed wants (HDFC Sky: \
+                     ?token=…&api_key=… of the app the token was issued to) and when the feed side has not yet \
+                     taken a fresh login. Run `dalal doctor` to see which."
+                }
+                _ => {
+                    "WebSocket refused with 403; polling LTP meanwhile. Likely causes: a one-time URL used \
+                     twice (Upstox), another connection still open on this token or API key (HDFC Sky \
+                     allows 3), a plan without the feed, or a request without a User-Agent. Run `dalal \
+                     doctor` to tell which."
+                }
+            };
+            tracing::warn!(error = %e, next_probe_in = ?wait, "{causes}");
+        }
+        run.connect_at = Some(self.clock.now() + delta(wait));
+        self.start_polling(run, reason).await
+    }
+
+    /// A 401 from the REST API (or an auth refusal inside the stream): re-read the token and retry once; else
+    /// stop claiming prices.
     async fn on_unauthorized(&self, run: &mut Run<B::Stream>, e: &BrokerError) -> bool {
         let now = self.clock.now();
         if self.broker.reload_token().await {
@@ -410,6 +447,7 @@ impl<B: FeedBroker> FailoverFeed<B> {
         if let Some(stream) = run.stream.take() {
             stream.close().await;
         }
+        run.gate.stream_ended();
         run.polling = false;
         run.poll_at = None;
         run.connect_at = None;
@@ -426,14 +464,26 @@ impl<B: FeedBroker> FailoverFeed<B> {
             match result {
                 Ok(updates) => {
                     run.poll_interval = self.timings.poll_interval;
+                    run.rate_limited_in_row = 0;
                     if !self.deliver(run, updates, TickSource::Poll).await {
                         return false;
                     }
                 }
                 Err(e) if e.class == ErrorClass::RateLimited => {
                     self.stats_mut().rate_limited += 1;
-                    run.poll_interval = (run.poll_interval * 2).min(MAX_POLL_INTERVAL);
-                    tracing::warn!(next_poll_in = ?run.poll_interval, "LTP polling rate-limited; slowing down");
+                    run.rate_limited_in_row += 1;
+                    if run.rate_limited_in_row > RATE_LIMIT_GRACE {
+                        run.poll_interval = (run.poll_interval * 2).min(MAX_POLL_INTERVAL);
+                    }
+                    // The stream needs no request budget once open: try it now, not at the next probe.
+                    if run.rate_limited_in_row == 1 && run.stream.is_none() {
+                        run.connect_at = Some(started);
+                    }
+                    tracing::warn!(
+                        in_a_row = run.rate_limited_in_row,
+                        next_poll_in = ?run.poll_interval,
+                        "LTP polling rate-limited"
+                    );
                     break;
                 }
                 Err(e) if e.class == ErrorClass::Auth => {
@@ -465,7 +515,7 @@ impl<B: FeedBroker> FailoverFeed<B> {
             let Some(instrument) = self.instruments.get(&update.instrument_key) else {
                 continue;
             };
-            let tick = Tick {
+            let mut tick = Tick {
                 instrument: instrument.clone(),
                 last_price: update.last_price,
                 last_trade_time: update.last_trade_time,
@@ -474,6 +524,10 @@ impl<B: FeedBroker> FailoverFeed<B> {
                 source,
                 received_at: now,
             };
+            if discard_future_trade_time(&mut tick) {
+                self.stats_mut().future_trade_times += 1;
+                tracing::debug!(instrument = %tick.instrument, traded = ?update.last_trade_time, "trade time in the future discarded");
+            }
             if !run.gate.admit(&tick, overlap) {
                 continue;
             }

@@ -13,6 +13,9 @@ use crate::domain::{InstrumentId, TickSource};
 pub enum FallbackReason {
     /// The WebSocket handshake was answered 403.
     HandshakeForbidden,
+    /// The WebSocket handshake was answered 401 while the REST API may still accept the token: polling on it
+    /// tells; only a refusal there too is `AuthFailed`.
+    HandshakeUnauthorized,
     /// The handshake failed otherwise (network, 5xx, an unfollowed redirect).
     HandshakeFailed(String),
     /// An open connection closed or broke.
@@ -26,6 +29,9 @@ impl fmt::Display for FallbackReason {
         match self {
             FallbackReason::HandshakeForbidden => {
                 f.write_str("WebSocket handshake refused with 403")
+            }
+            FallbackReason::HandshakeUnauthorized => {
+                f.write_str("WebSocket handshake refused with 401")
             }
             FallbackReason::HandshakeFailed(why) => write!(f, "WebSocket handshake failed: {why}"),
             FallbackReason::Dropped(why) => write!(f, "WebSocket dropped: {why}"),
@@ -44,7 +50,8 @@ pub enum FeedState {
     Reconnecting {
         reason: FallbackReason,
     },
-    /// 401 and no new token: no prices are fresh; the engine must not trade.
+    /// The REST API refuses the token too and no new one was found: no prices are fresh; the engine must not
+    /// trade.
     AuthFailed,
 }
 
@@ -79,6 +86,8 @@ pub struct FeedStats {
     pub polls: u64,
     pub rate_limited: u64,
     pub bad_frames: u64,
+    /// Streamed trade times too far in the future to be true, removed before the price went on.
+    pub future_trade_times: u64,
     /// When the stream last connected (and subscribed) successfully.
     pub last_connected_at: Option<DateTime<Utc>>,
     pub stream_ticks: u64,

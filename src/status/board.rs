@@ -25,6 +25,7 @@ pub struct FeedTotals {
     pub polls: u64,
     pub rate_limited: u64,
     pub bad_frames: u64,
+    pub future_trade_times: u64,
     pub seconds_in_state: BTreeMap<String, f64>,
 }
 
@@ -36,6 +37,7 @@ impl FeedTotals {
         self.polls += stats.polls;
         self.rate_limited += stats.rate_limited;
         self.bad_frames += stats.bad_frames;
+        self.future_trade_times += stats.future_trade_times;
         for (state, time) in &stats.time_in_state {
             *self
                 .seconds_in_state

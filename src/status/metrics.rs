@@ -62,6 +62,11 @@ pub fn render(status: &StatusSnapshot) -> String {
             "Feed frames that could not be decoded.",
             feed.bad_frames,
         ),
+        (
+            "dalal_feed_future_trade_times_total",
+            "Streamed trade times too far ahead of their receipt to be true; the prices went on without them.",
+            feed.future_trade_times,
+        ),
     ] {
         family(&mut out, name, "counter", help);
         let _ = writeln!(out, "{name} {value}");
