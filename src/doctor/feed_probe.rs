@@ -198,9 +198,11 @@ async fn refused(rest: &UpstoxRest, first: &BrokerError, redirect: &str) -> Chec
         Some(401) => Check::fail(
             NAME,
             format!(
-                "the handshake was refused with 401: the token is wrong or expired; {redirect}"
+                "the handshake was refused with 401 although authorize, a REST call, accepted the same token a \
+                 moment before: the token is good and the socket alone refuses it. dalal run polls LTP on it \
+                 meanwhile and probes the socket every few seconds; {redirect}"
             ),
-            login_remedy(),
+            "run doctor again in a minute; if the socket still refuses, ask Upstox with the time of this check",
         ),
         Some(status @ 300..=399) => Check::fail(
             NAME,

@@ -133,10 +133,14 @@ async fn refused(rest: &HdfcSkyRest, first: &BrokerError) -> Check {
             Ok(_) => Check::fail(
                 NAME,
                 format!(
-                    "{first}; the REST API accepts the same token, so the feed refuses the pair: the API key does \
-                     not belong to the app the token was issued to"
+                    "{first}; the REST API accepts the same token, so the token is good and the socket alone \
+                     refuses it. What HDFC Sky integrators have met behind a handshake 401: the credentials not \
+                     sent as ?token=…&api_key=… (dalal sends that form), an api_key other than the one of the app \
+                     the token was issued to, or the feed not yet taking a fresh login. dalal run polls fetch-ltp \
+                     on this token meanwhile and probes the socket every few seconds"
                 ),
-                "set HDFCSKY_API_KEY to the key of the app you logged in with, or log in again with this key",
+                "check that HDFCSKY_API_KEY is the key of the app you logged in with, then run doctor again in a \
+                 minute; if the socket still refuses, ask HDFC Sky with the time of this check",
             ),
             Err(e) => Check::fail(
                 NAME,

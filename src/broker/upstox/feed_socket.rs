@@ -147,7 +147,7 @@ impl UpstoxFeedSocket {
 fn handshake_error(e: tungstenite::Error) -> BrokerError {
     ws_handshake::handshake_error(e, ENDPOINT, |status, _| {
         match status {
-        401 => "the handshake was refused with 401: the token is wrong or expired".to_string(),
+        401 => "the handshake was refused with 401".to_string(),
         403 => "the handshake was refused with 403: a reused one-time URL, another connection still open, \
                 or the plan does not include the feed"
             .to_string(),
