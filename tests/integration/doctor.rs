@@ -101,6 +101,24 @@ async fn an_expired_token_is_named_with_the_way_to_log_in_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_401_with_a_token_rest_accepts_is_not_called_an_expired_token() {
+    let sim = sim_with(scenario_with(
+        "[[fault]]\nkind = \"handshake_401\"\nfrom = \"10:00\"",
+    ))
+    .await;
+    let report = diagnose(&sim, SIM_TOKEN).await;
+    assert_eq!(report.exit_code(), 2);
+    assert_eq!(report.check("token").unwrap().verdict, Verdict::Pass);
+    let (verdict, evidence) = websocket(&report);
+    assert_eq!(*verdict, Verdict::Fail);
+    assert!(
+        evidence.contains("the token is good and the socket alone refuses it"),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("expired"), "{evidence}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_left_open_elsewhere_is_named_for_a_held_403() {
     let sim = sim_with(quiet_scenario()).await;
     // Another program holds the account's two connections.

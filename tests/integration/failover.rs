@@ -4,40 +4,118 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use dalal::broker::hdfcsky::{HdfcSkyFeedBroker, HdfcSkyRest, SubscriptionType};
 use dalal::broker::upstox::{FeedMode, RestSettings, UpstoxFeedBroker};
+use dalal::broker::{BrokerError, FeedBroker, FeedStream, PriceUpdate, StreamEvent};
 use dalal::calendar::Clock;
-use dalal::config::{Secret, TokenSource};
+use dalal::config::{FeedSettings, Secret, TokenSource};
 use dalal::domain::{Exchange, InstrumentId, Tick, TickSource};
 use dalal::feed::{FailoverFeed, FallbackReason, FeedOutput, FeedState, FeedStats, FeedTimings};
+use rust_decimal::Decimal;
 use tokio::sync::{mpsc, watch};
 
-use crate::support::{RENEWED_TOKEN, SIM_TOKEN, SimHarness, ist, scenario_with, shipped_calendar};
+use crate::support::{
+    RENEWED_TOKEN, SIM_TOKEN, SimHarness, ist, scenario_with, scenario_with_settings,
+    shipped_calendar,
+};
 
-const INSTRUMENTS: [(&str, &str); 4] = [
-    ("NSE_EQ|INE002A01018", "RELIANCE"),
-    ("NSE_EQ|INE009A01021", "INFY"),
-    ("NSE_EQ|INE040A01034", "HDFCBANK"),
-    ("NSE_EQ|INE467B01029", "TCS"),
+/// Upstox instrument key, HDFC Sky scrip id, symbol.
+const INSTRUMENTS: [(&str, &str, &str); 4] = [
+    ("NSE_EQ|INE002A01018", "NSE_2885", "RELIANCE"),
+    ("NSE_EQ|INE009A01021", "NSE_1594", "INFY"),
+    ("NSE_EQ|INE040A01034", "NSE_1333", "HDFCBANK"),
+    ("NSE_EQ|INE467B01029", "NSE_11536", "TCS"),
 ];
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    Upstox,
+    HdfcSky,
+}
+
+/// The shipped `[feed]` timings: the figures below are what a trader running the defaults gets.
 pub(crate) fn timings() -> FeedTimings {
-    FeedTimings {
-        poll_interval: Duration::from_secs(1),
-        stall_timeout: Duration::from_secs(3),
-        reconnect_min: Duration::from_millis(500),
-        reconnect_max: Duration::from_secs(30),
-        probe_min: Duration::from_secs(5),
-        probe_max: Duration::from_secs(300),
+    FeedTimings::from(&FeedSettings::default())
+}
+
+/// What the broker's side of the feed carried, as the failover saw it come in: every streamed price with its
+/// instrument key, and when each poll was sent.
+#[derive(Debug, Clone, Default)]
+struct Carried {
+    streamed: Arc<Mutex<Vec<PriceUpdate>>>,
+    polls_sent: Arc<Mutex<Vec<DateTime<Utc>>>>,
+}
+
+/// A broker that records what passes through it, so a test can check the feed against what was really sent.
+struct Recording<B> {
+    inner: B,
+    carried: Carried,
+    clock: Clock,
+}
+
+struct RecordingStream<S> {
+    inner: S,
+    carried: Carried,
+}
+
+impl<S: FeedStream> FeedStream for RecordingStream<S> {
+    async fn subscribe(&mut self, keys: &[String]) -> Result<(), BrokerError> {
+        self.inner.subscribe(keys).await
+    }
+
+    async fn next_event(&mut self) -> StreamEvent {
+        let event = self.inner.next_event().await;
+        if let StreamEvent::Prices(updates) = &event {
+            self.carried
+                .streamed
+                .lock()
+                .unwrap()
+                .extend(updates.iter().cloned());
+        }
+        event
+    }
+
+    async fn close(self) {
+        self.inner.close().await;
+    }
+}
+
+impl<B: FeedBroker> FeedBroker for Recording<B> {
+    type Stream = RecordingStream<B::Stream>;
+
+    async fn connect(&self) -> Result<Self::Stream, BrokerError> {
+        let inner = self.inner.connect().await?;
+        Ok(RecordingStream {
+            inner,
+            carried: self.carried.clone(),
+        })
+    }
+
+    async fn poll(&self, keys: &[String]) -> Result<Vec<PriceUpdate>, BrokerError> {
+        self.carried
+            .polls_sent
+            .lock()
+            .unwrap()
+            .push(self.clock.now());
+        self.inner.poll(keys).await
+    }
+
+    fn poll_batch_size(&self) -> usize {
+        self.inner.poll_batch_size()
+    }
+
+    async fn reload_token(&self) -> bool {
+        self.inner.reload_token().await
     }
 }
 
 struct Run {
     outputs: Vec<FeedOutput>,
     stats: FeedStats,
+    carried: Carried,
 }
 
 impl Run {
@@ -86,10 +164,42 @@ impl Run {
         }
     }
 
+    /// Per instrument, the streamed prices the broker carried that never reached the consumer as a change of
+    /// price: the feed may drop a repeat of the price it last delivered, never a new one.
+    fn streamed_prices_lost(&self) -> usize {
+        let mut lost = 0;
+        for (key, scrip, symbol) in INSTRUMENTS {
+            let id = InstrumentId::new(Exchange::Nse, symbol).unwrap();
+            let carried: Vec<Decimal> = self
+                .carried
+                .streamed
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|u| u.instrument_key == key || u.instrument_key == scrip)
+                .map(|u| u.last_price)
+                .collect();
+            let delivered: Vec<Decimal> = self
+                .ticks()
+                .into_iter()
+                .filter(|t| t.instrument == id && t.source == TickSource::Stream)
+                .map(|t| t.last_price)
+                .collect();
+            let (carried, delivered) = (changes(&carried), changes(&delivered));
+            assert!(carried.len() > 5, "{symbol}: too few prices to judge");
+            lost += carried.len() - delivered.len();
+            assert!(
+                delivered.len() <= carried.len(),
+                "{symbol}: more delivered than carried"
+            );
+        }
+        lost
+    }
+
     /// The longest time any instrument went without a delivered price between `from` and `to`.
     fn longest_gap_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
         let mut longest: f64 = 0.0;
-        for (key, symbol) in INSTRUMENTS {
+        for (key, _, symbol) in INSTRUMENTS {
             let id = InstrumentId::new(Exchange::Nse, symbol).unwrap();
             let mut last = from;
             for tick in self.ticks().into_iter().filter(|t| t.instrument == id) {
@@ -107,31 +217,80 @@ impl Run {
     }
 }
 
-/// Runs a feed against `sim` until the simulated clock reaches `until`.
+/// Runs an Upstox feed against `sim` until the simulated clock reaches `until`.
 async fn run_feed(sim: &SimHarness, tokens: TokenSource, until: DateTime<Utc>) -> Run {
-    let rest = sim.rest_with(
-        SIM_TOKEN,
-        RestSettings {
-            read_attempts: 1,
-            ..RestSettings::default()
-        },
-    );
-    if let Ok(token) = tokens.read() {
-        rest.set_token(token);
+    run_api(sim, Api::Upstox, tokens, until).await
+}
+
+/// Runs a feed of `api` against `sim` until the simulated clock reaches `until`; then every output the feed
+/// made up to its shutdown, so that what the broker carried can be checked against what was delivered.
+async fn run_api(sim: &SimHarness, api: Api, tokens: TokenSource, until: DateTime<Utc>) -> Run {
+    let carried = Carried::default();
+    let record = |inner| Recording {
+        inner,
+        carried: carried.clone(),
+        clock: sim.clock.clone(),
+    };
+    let record_sky = |inner| Recording {
+        inner,
+        carried: carried.clone(),
+        clock: sim.clock.clone(),
+    };
+    match api {
+        Api::Upstox => {
+            let rest = sim.rest_with(
+                SIM_TOKEN,
+                RestSettings {
+                    read_attempts: 1,
+                    ..RestSettings::default()
+                },
+            );
+            if let Ok(token) = tokens.read() {
+                rest.set_token(token);
+            }
+            let broker = record(UpstoxFeedBroker::new(rest, tokens, FeedMode::Ltpc));
+            run_broker(sim, broker, |(key, _, _)| key, until, carried.clone()).await
+        }
+        Api::HdfcSky => {
+            let settings = dalal::broker::RestSettings::hdfcsky()
+                .single_attempt()
+                .for_speed(sim.speed);
+            let rest = HdfcSkyRest::new(
+                sim.server.base_url(),
+                Secret::new(dalal::sim::SkyAccount::default().api_key),
+                Secret::new(SIM_TOKEN),
+                settings,
+            )
+            .unwrap();
+            let broker = record_sky(HdfcSkyFeedBroker::new(
+                Arc::new(rest),
+                tokens,
+                SubscriptionType::Ltp,
+            ));
+            run_broker(sim, broker, |(_, scrip, _)| scrip, until, carried.clone()).await
+        }
     }
-    let broker = Arc::new(UpstoxFeedBroker::new(rest, tokens, FeedMode::Ltpc));
+}
+
+async fn run_broker<B: FeedBroker>(
+    sim: &SimHarness,
+    broker: B,
+    key_of: fn((&'static str, &'static str, &'static str)) -> &'static str,
+    until: DateTime<Utc>,
+    carried: Carried,
+) -> Run {
     let instruments = INSTRUMENTS
         .iter()
-        .map(|(key, symbol)| {
+        .map(|&entry| {
             (
-                key.to_string(),
-                InstrumentId::new(Exchange::Nse, symbol).unwrap(),
+                key_of(entry).to_string(),
+                InstrumentId::new(Exchange::Nse, entry.2).unwrap(),
             )
         })
         .collect();
-    let (tx, mut rx) = mpsc::channel(4096);
+    let (tx, mut rx) = mpsc::channel(16_384);
     let feed = FailoverFeed::new(
-        broker,
+        Arc::new(broker),
         sim.clock.clone(),
         shipped_calendar(),
         timings(),
@@ -141,11 +300,29 @@ async fn run_feed(sim: &SimHarness, tokens: TokenSource, until: DateTime<Utc>) -
     let stats = feed.stats();
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(feed.run(stopped));
-    let outputs = collect(&sim.clock, &mut rx, until).await;
+    let mut outputs = collect(&sim.clock, &mut rx, until).await;
     stop.send(true).unwrap();
     task.await.unwrap();
+    while let Ok(item) = rx.try_recv() {
+        outputs.push(item);
+    }
     let stats = stats.lock().unwrap().clone();
-    Run { outputs, stats }
+    Run {
+        outputs,
+        stats,
+        carried,
+    }
+}
+
+/// A sequence with each run of equal values kept once.
+fn changes(prices: &[Decimal]) -> Vec<Decimal> {
+    let mut out: Vec<Decimal> = Vec::with_capacity(prices.len());
+    for &p in prices {
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 async fn collect(
@@ -206,6 +383,11 @@ async fn a_403_at_start_polls_within_one_interval_then_climbs_back_to_the_stream
         streaming > ist(2026, 11, 23, 10, 0, 40),
         "not before the WebSocket allowed it"
     );
+    let back_after = secs(ist(2026, 11, 23, 10, 0, 40), streaming);
+    assert!(
+        back_after <= 10.0,
+        "streaming {back_after} s after the WebSocket allowed it again"
+    );
     let connected = run.stats.last_connected_at.expect("connected");
     let overlap = secs(connected, streaming);
     assert!(
@@ -224,8 +406,9 @@ async fn a_403_at_start_polls_within_one_interval_then_climbs_back_to_the_stream
         "longest per-instrument gap {gap} s while polling (two poll intervals at most)"
     );
     println!(
-        "403 at start: first polled price after {to_first_price:.3} s; stream back at {} IST; polling stopped \
-         {overlap:.3} s after the WebSocket connected; longest gap while polling {gap:.3} s; polls {}",
+        "403 at start: first polled price after {to_first_price:.3} s; streaming {back_after:.3} s after the \
+         WebSocket allowed it ({} IST); polling stopped {overlap:.3} s after the WebSocket connected; longest gap \
+         while polling {gap:.3} s; polls {}",
         dalal::calendar::to_ist(streaming).format("%H:%M:%S"),
         run.stats.polls
     );
@@ -450,4 +633,184 @@ async fn no_stall_alarm_outside_market_hours() {
         "a quiet connection before the open is not a stall"
     );
     assert_eq!(run.stats.reconnects, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_poll_after_a_drop_is_delivered() {
+    // Frames ten times a second, so the last streamed price is always within the overlap of the first poll.
+    let faults = "[[fault]]\nkind = \"drop\"\nfrom = \"09:15:05\"\n\n\
+                  [[fault]]\nkind = \"handshake_403\"\nfrom = \"09:15:05\"\nuntil = \"09:15:15\"";
+    let scenario = scenario_with_settings("trades_per_second = 10", faults);
+    let sim = SimHarness::start(scenario, ist(2026, 11, 23, 9, 14, 58), 5.0).await;
+    let run = run_feed(&sim, fixed(), ist(2026, 11, 23, 9, 15, 12)).await;
+
+    let polls_sent = run.carried.polls_sent.lock().unwrap().clone();
+    let [first_poll, second_poll, ..] = polls_sent[..] else {
+        panic!("polled {} times", polls_sent.len());
+    };
+    let last_streamed = run
+        .ticks()
+        .into_iter()
+        .filter(|t| t.source == TickSource::Stream && t.received_at < first_poll)
+        .map(|t| t.received_at)
+        .max()
+        .expect("streamed before the drop");
+    let first_polled_price = run
+        .ticks()
+        .into_iter()
+        .find(|t| t.source == TickSource::Poll)
+        .expect("polled prices")
+        .received_at;
+    assert!(
+        first_polled_price < second_poll,
+        "the first poll after the drop ({}) delivered nothing; the first polled price came at {}",
+        secs(last_streamed, first_poll),
+        secs(last_streamed, first_polled_price)
+    );
+    println!(
+        "drop: first poll {:.3} s after the last streamed price, its prices delivered",
+        secs(last_streamed, first_poll)
+    );
+}
+
+/// The socket refuses a token the REST API accepts (HDFC Sky's integrators met exactly this) from 10:00 to 10:00:20.
+async fn handshake_401_with_rest_accepting(api: Api) {
+    let fault = "[[fault]]\nkind = \"handshake_401\"\nfrom = \"10:00\"\nuntil = \"10:00:20\"";
+    let sim = SimHarness::start(scenario_with(fault), ist(2026, 11, 23, 10, 0, 0), 10.0).await;
+    let run = run_api(&sim, api, fixed(), ist(2026, 11, 23, 10, 0, 40)).await;
+
+    assert!(
+        run.first_state(|s| *s == FeedState::AuthFailed).is_none(),
+        "a token the REST API accepts is a good token: {:?}",
+        run.states()
+    );
+    let refused = run
+        .first_state(|s| {
+            matches!(
+                s,
+                FeedState::Polling {
+                    reason: FallbackReason::HandshakeUnauthorized
+                }
+            )
+        })
+        .expect("the 401 is reported as a reason to poll");
+    let first_poll = run
+        .ticks()
+        .into_iter()
+        .find(|t| t.source == TickSource::Poll)
+        .expect("polled prices")
+        .received_at;
+    let to_first_price = secs(refused, first_poll);
+    assert!(
+        to_first_price <= 1.0,
+        "401 → first polled price took {to_first_price} s (one poll interval at most)"
+    );
+    let streaming = run
+        .states()
+        .into_iter()
+        .find(|(s, at)| **s == FeedState::Streaming && *at > refused)
+        .map(|(_, at)| at)
+        .expect("streaming once the socket accepts the token");
+    let back_after = secs(ist(2026, 11, 23, 10, 0, 20), streaming);
+    assert!(
+        (0.0..=10.0).contains(&back_after),
+        "streaming {back_after} s after the socket accepted the token again"
+    );
+    let gap = run.longest_gap_between(refused, streaming);
+    assert!(gap <= 2.0, "longest gap {gap} s while the socket refused");
+    run.assert_ordered();
+    println!(
+        "{api:?} handshake 401 with REST accepting: first polled price {to_first_price:.3} s after the refusal; \
+         streaming {back_after:.3} s after the socket accepted again; longest gap {gap:.3} s"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstox_a_handshake_401_with_a_token_rest_accepts_polls_and_climbs_back() {
+    handshake_401_with_rest_accepting(Api::Upstox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hdfcsky_a_handshake_401_with_a_token_rest_accepts_polls_and_climbs_back() {
+    handshake_401_with_rest_accepting(Api::HdfcSky).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_429s_in_a_row_leave_no_hole_longer_than_five_seconds() {
+    let faults = "[[fault]]\nkind = \"handshake_403\"\nfrom = \"10:00\"\n\n\
+                  [[fault]]\nkind = \"ltp_429\"\nfrom = \"10:00:13\"\nuntil = \"10:00:16\"";
+    let sim = SimHarness::start(scenario_with(faults), ist(2026, 11, 23, 10, 0, 0), 10.0).await;
+    let run = run_feed(&sim, fixed(), ist(2026, 11, 23, 10, 0, 30)).await;
+    assert_eq!(run.stats.rate_limited, 3, "the burst is three 429s");
+    let gap = run.longest_gap_between(ist(2026, 11, 23, 10, 0, 10), ist(2026, 11, 23, 10, 0, 30));
+    assert!(gap <= 5.0, "longest gap {gap} s across three 429s");
+    println!("three 429s in a row: longest gap between prices {gap:.3} s");
+}
+
+/// One second of frames with trade times a day off, while the stream runs: what is lost afterwards.
+async fn one_frame_with_a_lying_trade_time(kind: &str) -> Run {
+    let fault = format!("[[fault]]\nkind = \"{kind}\"\nfrom = \"10:00:10\"\nuntil = \"10:00:11\"");
+    let sim = SimHarness::start(scenario_with(&fault), ist(2026, 11, 23, 10, 0, 0), 10.0).await;
+    run_feed(&sim, fixed(), ist(2026, 11, 23, 10, 0, 40)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trade_time_a_day_ahead_blinds_nothing() {
+    let run = one_frame_with_a_lying_trade_time("trade_time_ahead").await;
+    assert!(
+        run.stats.future_trade_times > 0,
+        "the future time is noticed"
+    );
+    let lost = run.streamed_prices_lost();
+    assert_eq!(lost, 0, "prices lost after a trade time a day ahead");
+    let late = run
+        .ticks()
+        .iter()
+        .filter(|t| t.received_at > ist(2026, 11, 23, 10, 0, 12))
+        .count();
+    assert!(late > 40, "prices kept coming: {late}");
+    assert!(
+        run.ticks().iter().all(|t| t
+            .last_trade_time
+            .is_none_or(|at| at <= t.received_at + chrono::TimeDelta::seconds(5))),
+        "no price reaches the consumer dated in the future"
+    );
+    println!(
+        "trade time a day ahead: {} future times removed, {lost} prices lost",
+        run.stats.future_trade_times
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trade_time_a_day_behind_blinds_nothing() {
+    let run = one_frame_with_a_lying_trade_time("trade_time_behind").await;
+    let lost = run.streamed_prices_lost();
+    assert_eq!(lost, 0, "prices lost around a trade time a day behind");
+    println!("trade time a day behind: {lost} prices lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_second_trade_times_at_ten_trades_a_second_deliver_every_price() {
+    for api in [Api::Upstox, Api::HdfcSky] {
+        let fault = "[[fault]]\nkind = \"trade_time_seconds\"\nfrom = \"09:15\"";
+        let scenario = scenario_with_settings("trades_per_second = 10", fault);
+        // From the open, so the simulator has no morning of ten trades a second to replay before it serves.
+        let sim = SimHarness::start(scenario, ist(2026, 11, 23, 9, 14, 58), 5.0).await;
+        let run = run_api(&sim, api, fixed(), ist(2026, 11, 23, 9, 15, 10)).await;
+        let carried = run.carried.streamed.lock().unwrap().len();
+        assert!(
+            carried > 4 * 10 * 7,
+            "{api:?}: ten trades a second for each of four instruments, carried {carried}"
+        );
+        let lost = run.streamed_prices_lost();
+        assert_eq!(
+            lost, 0,
+            "{api:?}: prices lost with whole-second trade times"
+        );
+        println!(
+            "{api:?} whole-second trade times, 10 trades a second: {carried} streamed prices carried, {} \
+             delivered, {lost} distinct prices lost",
+            run.stats.stream_ticks
+        );
+    }
 }

@@ -293,6 +293,36 @@ fn the_doctor_passes_a_healthy_hdfcsky_simulator_and_shows_the_wrong_auth_form()
 }
 
 #[test]
+fn the_doctor_says_what_is_known_of_a_socket_401_with_a_token_rest_accepts() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = on_this_clock(
+        &runtime,
+        scenario_with("[[fault]]\nkind = \"handshake_401\"\nfrom = \"00:00\""),
+    );
+    let (code, report) = doctor_against(&sim);
+    assert_eq!(code, Some(2));
+    assert_eq!(check(&report, "token")["verdict"], "pass");
+    let websocket = check(&report, "websocket");
+    assert_eq!(websocket["verdict"], "fail");
+    let evidence = websocket["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("the REST API accepts the same token, so the token is good"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("?token=…&api_key=…") && evidence.contains("polls fetch-ltp"),
+        "the known causes and what dalal does meanwhile: {evidence}"
+    );
+    assert!(
+        !evidence.contains("does not belong"),
+        "no cause the reference does not name is stated as fact: {evidence}"
+    );
+}
+
+#[test]
 fn the_doctor_names_a_held_403_and_an_expired_token_on_hdfcsky() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

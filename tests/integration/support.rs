@@ -115,6 +115,8 @@ pub struct SimHarness {
     pub server: dalal::sim::SimServer,
     /// The simulator's clock, for clients that must share its time.
     pub clock: dalal::calendar::Clock,
+    /// How many times faster than real time the clock runs.
+    pub speed: f64,
 }
 
 /// In HDFC Sky's form, a JWT whose `sub` is the simulated client: Upstox clients send it as an opaque token.
@@ -152,7 +154,11 @@ impl SimHarness {
         let server = dalal::sim::SimServer::start("127.0.0.1:0".parse().unwrap(), settings)
             .await
             .unwrap();
-        SimHarness { server, clock }
+        SimHarness {
+            server,
+            clock,
+            speed,
+        }
     }
 
     /// An HDFC Sky client of the simulator, with the simulated app's API key.
@@ -184,9 +190,15 @@ impl SimHarness {
 
 /// The built-in instruments and seed with only the faults (or instruments) in `extra`, as TOML.
 pub fn scenario_with(extra: &str) -> dalal::sim::Scenario {
+    scenario_with_settings("", extra)
+}
+
+/// As `scenario_with`, with top-level `settings` (e.g. `trades_per_second = 10`) first.
+pub fn scenario_with_settings(settings: &str, extra: &str) -> dalal::sim::Scenario {
     let built_in = dalal::sim::BUILT_IN_SCENARIO;
     let without_faults = &built_in[..built_in.find("[[fault]]").unwrap_or(built_in.len())];
-    dalal::sim::Scenario::parse("test scenario", &format!("{without_faults}\n{extra}\n")).unwrap()
+    let text = format!("{settings}\n{without_faults}\n{extra}\n");
+    dalal::sim::Scenario::parse("test scenario", &text).unwrap()
 }
 
 /// The built-in instruments and seed, without the built-in faults.
