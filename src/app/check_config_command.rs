@@ -55,7 +55,7 @@ fn summary(config: &Config, secrets: Option<&Secrets>) -> String {
     let f = &bot.feed;
     let _ = writeln!(
         out,
-        "  feed: poll every {} ms when not streaming, silent after {} ms, reconnect {}–{} ms, probe after 403 {}–{} s",
+        "  feed: poll every {} ms when not streaming, silent after {} ms, reconnect {}–{} ms, probe a refused socket every {}–{} s",
         f.poll_interval_ms,
         f.stall_timeout_ms,
         f.reconnect_backoff_min_ms,

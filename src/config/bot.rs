@@ -3,7 +3,7 @@
 //! the bot can trust it.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveTime;
@@ -253,7 +253,6 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
             return None;
         }
     };
-    let base = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut check = Checker { file, errors };
     if raw.mode == Mode::Live && raw.broker == BrokerName::Sim {
         check.fail(
@@ -271,15 +270,15 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
     let calendar = calendar_data::build(
         file,
         &raw.calendar,
-        base.join(&raw.calendar.holidays_file),
+        file.beside(&raw.calendar.holidays_file),
         check.errors,
     );
     Some(BotConfig {
         path: file.path.clone(),
         broker: raw.broker,
         mode: raw.mode,
-        strategy_path: base.join(raw.strategy),
-        journal_path: base.join(raw.journal),
+        strategy_path: file.beside(&raw.strategy),
+        journal_path: file.beside(&raw.journal),
         universe,
         feed: raw.feed,
         risk: raw.risk,

@@ -5,7 +5,7 @@
 //! range checks that run after deserialization alike.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use toml::Spanned;
@@ -38,6 +38,12 @@ impl TomlFile {
             path: path.to_path_buf(),
             text,
         }
+    }
+
+    /// A path written in this file: relative to the file's folder, and shown the way a person writes it
+    /// (`data/journal.sqlite`, not `config/../data/journal.sqlite`).
+    pub fn beside(&self, written: &Path) -> PathBuf {
+        normalize(&self.path.parent().unwrap_or(Path::new("")).join(written))
     }
 
     /// The parsed document, for checks that look at keys before the schema does.
@@ -195,4 +201,47 @@ fn classify_schema_error(message: &str) -> (ConfigErrorKind, String) {
         )
     };
     (kind, fix.to_string())
+}
+/// `path` without `.` and with each `..` taken off the folder before it, lexically: a `..` after a symlinked
+/// folder climbs out of the link's name, not its target, which is how a person reads the path too.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                // Above the root is the root.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_shown_as_people_write_them() {
+        let file = TomlFile::from_text(Path::new("config/dalal.toml"), String::new());
+        let shown = |written: &str| file.beside(Path::new(written)).display().to_string();
+        assert_eq!(
+            shown("../data/sim-journal.sqlite"),
+            "data/sim-journal.sqlite"
+        );
+        assert_eq!(shown("./holidays/nse.toml"), "config/holidays/nse.toml");
+        assert_eq!(shown("../../elsewhere/j.sqlite"), "../elsewhere/j.sqlite");
+        assert_eq!(shown("/var/lib/dalal/j.sqlite"), "/var/lib/dalal/j.sqlite");
+        assert_eq!(normalize(Path::new("/app/config/../../..")), Path::new("/"));
+        assert_eq!(normalize(Path::new("config/..")), Path::new("."));
+    }
 }
