@@ -2,7 +2,7 @@
 //! LTPC frame (goal: millions a second on one core), decoded to normalized ticks as the feed does; and HDFC Sky's
 //! GenericDTOList at its 300-scrip limit (a price and a depth packet each) decoded and merged into prices.
 //!
-//! Run with `cargo bench --bench feed_decode`; the frames are the shared conformance vectors.
+//! Run with `cargo bench --bench feed_decode`; the frames are the conformance frames in tests/vectors/upstox-v3.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -18,7 +18,7 @@ use prost::Message;
 
 fn vector(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/vectors/upstox-v3")
+        .join("tests/vectors/upstox-v3")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -141,7 +141,7 @@ fn json_logs_are_one_object_per_line() {
 
 #[test]
 fn decode_prints_each_frame_in_order_and_goes_on_past_a_bad_one() {
-    let vectors = repo_root().join("../shared/vectors/upstox-v3");
+    let vectors = repo_root().join("tests/vectors/upstox-v3");
     let bad = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(bad.path(), b"\x12\xff\xff").unwrap();
     let files = [

@@ -1,5 +1,6 @@
-//! Conformance of the Upstox V3 feed decoder with the frames in `shared/vectors/upstox-v3/`: the normalized view
-//! equals `NAME.ticks.json`, prices are the printed decimals, and nothing `NAME.json` shows is lost.
+//! Conformance of the Upstox V3 feed decoder with the frames in `tests/vectors/upstox-v3/`, which
+//! `tests/vectors/generate_upstox_v3.py` makes with the official SDK's schema: the normalized view equals
+//! `NAME.ticks.json`, prices are the printed decimals, and nothing `NAME.json` shows is lost.
 
 use std::fs;
 use std::path::PathBuf;
@@ -12,13 +13,13 @@ use serde_json::Value;
 use crate::support::{json_difference, repo_root};
 
 fn vectors_dir() -> PathBuf {
-    repo_root().join("../shared/vectors/upstox-v3")
+    repo_root().join("tests/vectors/upstox-v3")
 }
 
 /// Every case name (`01_market_info`, …), in order.
 fn cases() -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(vectors_dir())
-        .expect("shared/vectors/upstox-v3 beside the repo")
+        .expect("tests/vectors/upstox-v3 (python3 tests/vectors/generate_upstox_v3.py writes it)")
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;
             name.strip_suffix(".bin").map(str::to_string)
