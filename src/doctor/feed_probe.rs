@@ -1,6 +1,6 @@
 //! The WebSocket check, the one that matters most: authorize → handshake → first frame → first price, and when
 //! something fails, small experiments that tell the causes apart (Upstox's own 403 causes are in
-//! `../shared/reference/upstox-api.md` §3):
+//! `docs/brokers.md`):
 //! - a second handshake on a fresh one-time URL separates "this URL was already used / a passing refusal" from
 //!   a refusal that holds (another connection still open, the plan, a block);
 //! - reconnecting to a URL that was just used shows the one-time rule at work, the commonest 403 of all;
