@@ -3,7 +3,8 @@
 //! causes of a refusal apart:
 //! - the form most clients try first, `?access_token=…`, is tried too and its 401 shown, so a trader whose own
 //!   code fails that way sees why;
-//! - a 401 on the right form while REST accepts the token points at the API key, not the token;
+//! - a 401 on the right form while REST accepts the token is the socket alone refusing a good token: the
+//!   causes integrators have met are listed, none is asserted;
 //! - a 403 gets a second handshake: held means three connections are already open for the key (or the
 //!   account lacks the feed), passing means a transient refusal.
 

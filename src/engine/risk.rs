@@ -170,7 +170,6 @@ pub fn approve_entry(
     })
 }
 
-/// An exit: never refused, always a protected marketable LIMIT for the whole open quantity.
 /// An intraday day order: what every exit and resting stop is.
 fn intraday_order(
     instrument: &Instrument,
@@ -215,6 +214,7 @@ pub fn approve_protective_stop(
     intraday_order(instrument, side, quantity, kind, tag, stop)
 }
 
+/// An exit: never refused, always a protected marketable LIMIT for the whole open quantity.
 pub fn approve_exit(
     instrument: &Instrument,
     side: Side,

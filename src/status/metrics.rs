@@ -1,4 +1,4 @@
-//! `/metrics` in the Prometheus text exposition format. Written out directly: nine series of three shapes
+//! `/metrics` in the Prometheus text exposition format. Written out directly: a dozen series of three shapes
 //! (counter, gauge, histogram) do not need a metrics registry, and the numbers come from one snapshot.
 
 use std::fmt::Write;

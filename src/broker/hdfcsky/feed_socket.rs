@@ -249,7 +249,8 @@ fn frames(scrips: &[ScripId], kind: SubscriptionType, action: Action) -> Vec<Fee
 }
 
 /// A text frame is an acknowledgement or an error. An auth error ends the connection, so the failover
-/// re-reads the token and reconnects; another error is reported and the connection kept.
+/// reconnects (and re-reads the token if the new handshake is refused with 401); another error is reported and
+/// the connection kept.
 fn on_text(text: &str) -> Option<StreamEvent> {
     let status = serde_json::from_str::<serde_json::Value>(text)
         .ok()

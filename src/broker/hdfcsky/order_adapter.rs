@@ -1,8 +1,8 @@
 //! HDFC Sky behind the executor's trait. An API key may send only LIMIT and SL orders (MARKET and SL-M are
 //! refused with 403), so market intent goes out as a LIMIT priced a protection margin through the last price,
 //! and a stop-market as an SL whose limit sits the same margin past its trigger. The margins are the price
-//! slabs integrators use: 2 % under ₹100, 1 % under ₹500, 0.5 % above, rounded to the tick on the side that
-//! keeps the order marketable. Fills are seen by polling the order book: no push stream is known.
+//! slabs integrators use: 2 % under ₹100, 1 % under ₹500, 0.5 % above, rounded onto the tick toward the
+//! reference price, so rounding never widens the margin. Fills are seen by polling the order book: no push stream is known.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -175,7 +175,8 @@ impl UpstoxRest {
         Ok(data.status)
     }
 
-    /// The current year's holidays as (date, description), for the pre-open cross-check with our calendar.
+    /// The current year's holidays as (date, description). The simulator's tests read it; the calendar does not
+    /// yet.
     pub async fn holidays(&self) -> Result<Vec<(String, String)>, BrokerError> {
         let data: Vec<HolidayData> = self.read("/v2/market/holidays", &[]).await?;
         Ok(data.into_iter().map(|h| (h.date, h.description)).collect())
