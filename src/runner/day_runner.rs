@@ -14,9 +14,10 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tokio::sync::{mpsc, watch};
 
+use super::day_book::SessionSummary;
 use super::pre_open::{self, CheckResult};
 use super::reconcile::Reconciled;
-use super::trading_session::{SessionSummary, TradingSession};
+use super::trading_session::TradingSession;
 use crate::broker::{AccountBroker, FeedBroker, OrderBroker};
 use crate::calendar::{Clock, DayPlan, MarketCalendar, ist_instant, to_ist};
 use crate::config::Config;
@@ -380,7 +381,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             format!("until {} IST", to_ist(close).format("%H:%M")),
         );
         let config_flatten = config.bot.session.flatten_on_stop;
-        session.begin(protect).await;
+        session.begin(protect);
         report.session = session.run_until(&mut rx, close, &mut self.stop).await;
         if self.stopping() {
             self.status

@@ -1,14 +1,16 @@
-//! Running the bot: the parts wired together. `TradingSession` is the continuous session itself (feed into the
-//! engine, the engine's orders through the executor, fills back, everything into the journal); `DayRunner` is
-//! the day around it (sleep, pre-open checks and reconciliation, the session, the close report) and the week
-//! around the days.
+//! Running the bot: the parts wired together. `TradingSession` is the continuous session's loop (feed into the
+//! engine, the engine's orders to the order desk, fills back); `DayBook` writes down what happened (journal,
+//! minute bars, round trips and their P&L); `DayRunner` is the day around them (sleep, pre-open checks and
+//! reconciliation, the session, the close report) and the week around the days.
 
+mod day_book;
 mod day_runner;
 mod pre_open;
 mod reconcile;
 mod trading_session;
 
+pub use day_book::{FallbackEpisode, SessionSummary};
 pub use day_runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions, next_session_day};
 pub use pre_open::CheckResult;
 pub use reconcile::{BrokerView, Reconciled, reconcile};
-pub use trading_session::{FallbackEpisode, SessionSummary, TradingSession};
+pub use trading_session::TradingSession;

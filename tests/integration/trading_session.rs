@@ -19,7 +19,7 @@ use dalal::status::StatusBoard;
 use rust_decimal::dec;
 use tokio::sync::{mpsc, watch};
 
-use crate::support::{SIM_TOKEN, SimHarness, ist, quiet_scenario, shipped_config};
+use crate::support::{SIM_TOKEN, SimHarness, ist, quiet_scenario, scenario_with, shipped_config};
 
 async fn run_session<O: OrderBroker>(
     sim: &SimHarness,
@@ -27,10 +27,30 @@ async fn run_session<O: OrderBroker>(
     paper: Option<Arc<PaperBroker>>,
     journal_path: &std::path::Path,
 ) -> SessionSummary {
+    run_session_until(
+        sim,
+        orders,
+        paper,
+        journal_path,
+        ist(2026, 11, 23, 10, 45, 0),
+        |_| {},
+    )
+    .await
+}
+
+async fn run_session_until<O: OrderBroker>(
+    sim: &SimHarness,
+    orders: Arc<O>,
+    paper: Option<Arc<PaperBroker>>,
+    journal_path: &std::path::Path,
+    until: chrono::DateTime<chrono::Utc>,
+    adjust: impl FnOnce(&mut Config),
+) -> SessionSummary {
     let mut config = Config::load(&shipped_config()).unwrap();
     // At 300x a few milliseconds of scheduling are seconds of market time: staleness is tested elsewhere, this
     // test is about the wiring, so allow the longest price age the config accepts.
     config.bot.risk.max_price_age_ms = 60_000;
+    adjust(&mut config);
     let calendar = MarketCalendar::new(config.bot.calendar.clone());
     let instruments: HashMap<String, _> = config
         .bot
@@ -88,9 +108,7 @@ async fn run_session<O: OrderBroker>(
         config.bot.charges,
     );
     let (_keep_running, mut running) = watch::channel(false);
-    let summary = session
-        .run_until(&mut rx, ist(2026, 11, 23, 10, 45, 0), &mut running)
-        .await;
+    let summary = session.run_until(&mut rx, until, &mut running).await;
     // Nobody reads the feed any more: closing the channel ends it even if it is blocked on a full channel.
     drop(rx);
     let _ = stop.send(true);
@@ -196,4 +214,49 @@ async fn paper_and_live_sessions_trade_the_same_way_and_journal_the_same_shape()
     assert!(paper_summary.ticks > 1000 && live_summary.ticks > 1000);
     assert!(paper_summary.fills >= 1 && live_summary.fills >= 1);
     println!("paper: {paper_summary:?}\nlive:  {live_summary:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_reach_the_engine_while_a_submit_hangs() {
+    // Every order is placed at once but acknowledged 15 s later, past the 5 s submit timeout: each submit waits
+    // out its timeout and then finds the order by its tag.
+    let fault = "[[fault]]\nkind = \"ack_delay\"\nfrom = \"09:15\"\ndelay_ms = 15000";
+    let sim = SimHarness::start(scenario_with(fault), ist(2026, 11, 23, 9, 14, 55), 20.0).await;
+    let universe = Config::load(&shipped_config()).unwrap().bot.universe;
+    let orders = Arc::new(UpstoxOrders::for_universe(
+        Arc::new(sim.rest(SIM_TOKEN)),
+        &universe,
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hanging.sqlite");
+    let summary = run_session_until(
+        &sim,
+        orders,
+        None,
+        &path,
+        ist(2026, 11, 23, 9, 19, 0),
+        // A one-minute opening range, so entries come within a short run.
+        |config| config.strategy.qualify.or_minutes = 1,
+    )
+    .await;
+    let (entries, _) = journal_kinds(&path);
+    let hung = entries
+        .iter()
+        .filter(
+            |e| matches!(e, JournalEntry::Order { state, .. } if state.starts_with("found by tag")),
+        )
+        .count();
+    assert!(
+        hung >= 1,
+        "a submit hung and was resolved by its tag: {entries:#?}"
+    );
+    let waited = summary.longest_price_wait.as_secs_f64();
+    assert!(
+        waited <= 1.0,
+        "a price waited {waited} s for the engine while {hung} submits hung"
+    );
+    println!(
+        "{hung} submits hung past the 5 s timeout; longest price-to-engine delay {:.3} s over {} prices",
+        waited, summary.ticks
+    );
 }
