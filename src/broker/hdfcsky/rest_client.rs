@@ -5,6 +5,7 @@
 //! `sub`) where the account endpoints want it. One host serves a whole login: a token issued by the UAT host is
 //! refused by production. Errors are classified by `rest_errors`, including the ones inside an HTTP 200.
 
+use std::collections::HashMap;
 use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
@@ -193,6 +194,8 @@ impl HdfcSkyRest {
     }
 
     /// Today's orders: HDFC Sky splits them into pending and completed, one call each.
+    /// Today's orders: the pending list, then the completed one. An order that completed between the two reads
+    /// is in both; it is kept once, as the later read saw it, or its fills would be counted twice.
     pub async fn order_rows(&self) -> Result<Vec<OrderRow>, BrokerError> {
         let mut rows = Vec::new();
         for kind in ["pending", "completed"] {
@@ -200,7 +203,7 @@ impl HdfcSkyRest {
             let data: OrdersData = self.read(&path, true).await?;
             rows.extend(data.orders);
         }
-        Ok(rows)
+        Ok(latest_per_order(rows))
     }
 
     pub async fn trades(&self) -> Result<Vec<TradeReport>, BrokerError> {
@@ -323,5 +326,50 @@ fn malformed(endpoint: &str, status: u16, e: &serde_json::Error) -> BrokerError 
             endpoint,
             format!("cannot read the answer: {e}"),
         )
+    }
+}
+
+/// One row per order id, the last one read, in the order the ids first appeared.
+fn latest_per_order(rows: Vec<OrderRow>) -> Vec<OrderRow> {
+    let mut position: HashMap<String, usize> = HashMap::new();
+    let mut kept: Vec<OrderRow> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match position.get(&row.oms_order_id) {
+            Some(&i) => kept[i] = row,
+            None => {
+                position.insert(row.oms_order_id.clone(), kept.len());
+                kept.push(row);
+            }
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, status: &str, filled: u32) -> OrderRow {
+        serde_json::from_value(serde_json::json!({
+            "oms_order_id": id, "instrument_token": "3045", "exchange": "NSE", "order_side": "SELL",
+            "order_type": "LIMIT", "quantity": 10, "filled_quantity": filled, "order_status": status,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_order_in_both_lists_is_kept_once_as_last_read() {
+        let rows = vec![
+            row("A", "OPEN", 0),
+            row("B", "PARTIALLY FILLED", 4),
+            row("B", "COMPLETE", 10),
+            row("C", "COMPLETE", 10),
+        ];
+        let kept = latest_per_order(rows);
+        let seen: Vec<(&str, u32)> = kept
+            .iter()
+            .map(|r| (r.oms_order_id.as_str(), r.filled_quantity))
+            .collect();
+        assert_eq!(seen, [("A", 0), ("B", 10), ("C", 10)]);
     }
 }
