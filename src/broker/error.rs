@@ -76,6 +76,14 @@ impl BrokerError {
             message: message.into(),
         }
     }
+
+    /// Whether a write that failed so may have been carried out all the same: a timeout, a reset or a 5xx (the
+    /// broker may have acted before it failed), or a 2xx whose body could not be read (it did act). Such an
+    /// outcome is resolved by looking, never by sending again.
+    pub fn outcome_unknown(&self) -> bool {
+        let answered_yes = self.status.is_some_and(|s| (200..300).contains(&s));
+        self.class == ErrorClass::Transient || (self.class == ErrorClass::Malformed && answered_yes)
+    }
 }
 
 impl fmt::Display for BrokerError {

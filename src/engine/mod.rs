@@ -47,6 +47,12 @@ pub enum EngineEvent {
         rejected: bool,
         reason: String,
     },
+    /// An order of ours whose submit had an unknown outcome and that the broker still did not show at the
+    /// deadline: it was never placed. An exit is sent again under a new tag, a resting stop rested again.
+    OrderLost {
+        tag: OrderTag,
+        reason: String,
+    },
     /// Time passes: re-check time rules and confirmations without a new price.
     Timer(DateTime<Utc>),
     /// The bot is stopping: no new entries, pending entries cancelled, and open positions closed if `flatten`
@@ -194,6 +200,7 @@ impl Engine {
             EngineEvent::TradingEnabled(enabled) => self.trading_enabled = enabled,
             EngineEvent::Fill(fill) => self.on_fill(&fill, &mut out),
             EngineEvent::OrderEnded { tag, .. } => self.on_order_ended(&tag),
+            EngineEvent::OrderLost { tag, .. } => self.on_order_lost(&tag, &mut out),
             EngineEvent::Timer(at) => {
                 let now = self.advance(at);
                 self.check_day_limits(now, &mut out);
@@ -464,6 +471,27 @@ impl Engine {
             .and_then(|b| b.last.clone())
         {
             self.check_day_limits(tick.received_at, out);
+        }
+    }
+
+    /// A lost order is an order that never was: what it was for is done again under a new tag.
+    fn on_order_lost(&mut self, tag: &OrderTag, out: &mut Vec<Command>) {
+        let Some(pending) = self.pending.get(tag).cloned() else {
+            return;
+        };
+        let id = pending.instrument;
+        let (exiting, resting) = self.books.get(&id).map_or((false, false), |b| {
+            (
+                b.pending.as_ref() == Some(tag),
+                b.protective.as_ref() == Some(tag),
+            )
+        });
+        self.on_order_ended(tag);
+        let Some(now) = self.now else { return };
+        match pending.exit {
+            Some(reason) if exiting => self.exit(&id, reason, now, out),
+            Some(_) if resting => self.protect(&id, now, out),
+            _ => {}
         }
     }
 

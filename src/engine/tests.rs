@@ -508,3 +508,46 @@ fn a_protective_stop_that_fires_at_the_broker_closes_the_trade() {
     });
     assert!(commands.is_empty(), "{commands:?}");
 }
+
+fn lost(order: &ApprovedOrder) -> EngineEvent {
+    EngineEvent::OrderLost {
+        tag: order.request().tag.clone(),
+        reason: "not in the book".into(),
+    }
+}
+
+#[test]
+fn a_lost_exit_is_sent_again_under_a_new_tag_and_the_position_stays_watched() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    let exit = placed(&engine.on_event(tick("RELI", dec!(1007.9), at(9, 41, 0))))[0].clone();
+    // While the exit's fate is unknown, nothing else is sent for the instrument.
+    assert!(placed(&engine.on_event(tick("RELI", dec!(1007.5), at(9, 41, 5)))).is_empty());
+    let commands = engine.on_event(lost(&exit));
+    let again = placed(&commands);
+    assert_eq!(again.len(), 1, "{commands:?}");
+    assert_ne!(again[0].request().tag, exit.request().tag, "a new intent");
+    assert_eq!(again[0].request().side, Side::Sell);
+    assert_eq!(again[0].request().quantity, 62);
+    engine.on_event(fill(again[0], dec!(1007.4), at(9, 41, 40)));
+    assert!(engine.position(&id("RELI")).unwrap().is_flat());
+}
+
+#[test]
+fn a_lost_resting_stop_is_rested_again_and_a_lost_entry_leaves_nothing_open() {
+    let mut protected = protected_engine();
+    let entry = enter_long(&mut protected);
+    let stop = placed(&protected.on_event(fill(&entry, dec!(1016), at(9, 30, 2))))[0].clone();
+    let commands = protected.on_event(lost(&stop));
+    let rested = placed(&commands);
+    assert_eq!(rested.len(), 1, "{commands:?}");
+    assert_ne!(rested[0].request().tag, stop.request().tag);
+    assert_eq!(rested[0].request().kind, stop.request().kind);
+
+    let mut unprotected = engine();
+    let entry = enter_long(&mut unprotected);
+    assert!(unprotected.on_event(lost(&entry)).is_empty());
+    assert!(unprotected.position(&id("RELI")).unwrap().is_flat());
+    assert!(unprotected.open_trade(&id("RELI")).is_none());
+}

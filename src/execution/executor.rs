@@ -1,10 +1,16 @@
 //! The order executor: rate-limited submission, ambiguity resolution by tag, and order-book polling that turns
-//! broker states into the engine's `Fill` and `OrderEnded` events.
+//! broker states into the engine's `Fill`, `OrderEnded` and `OrderLost` events.
+//!
+//! A submit whose outcome is unknown (a timeout, a reset, a 5xx, a 2xx whose body cannot be read) is never sent
+//! again: its tag is looked up at once and then at every book poll until `RESOLVE_WITHIN` has passed; an
+//! intent the book still does not show by then is declared lost, so the engine can act on it under a new tag.
+//! Fills are counted from each order's cumulative filled quantity, so a report seen twice adds nothing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
 use crate::broker::{
@@ -14,10 +20,12 @@ use crate::calendar::Clock;
 use crate::domain::{Fill, OrderRequest, OrderTag};
 use crate::engine::{ApprovedOrder, EngineEvent};
 
-/// How often an ambiguous submit is looked up by tag before it is left to later polls.
-const LOOKUPS: u32 = 3;
-const LOOKUP_WAIT: Duration = Duration::from_secs(1);
-/// How many times a submit refused with 429 (never accepted) is sent again.
+/// How long an intent whose submit had an unknown outcome is looked for in the order book before it is declared
+/// lost. A broker shows an order it took within a second or two; thirty is far past any honest delay.
+pub const RESOLVE_WITHIN: Duration = Duration::from_secs(30);
+/// The wait before a submit refused with 429 (never accepted) is sent again, times the attempt.
+const RETRY_WAIT: Duration = Duration::from_secs(1);
+/// How many times a submit refused with 429 is sent again.
 const RATE_LIMIT_RETRIES: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +35,11 @@ pub enum SubmitOutcome {
     FoundByTag(Vec<String>),
     /// The broker refused it; the engine is told the order ended.
     Refused(BrokerError),
-    /// Neither acknowledged nor found yet; later polls keep looking for its tag. Never re-sent.
+    /// Neither acknowledged nor found yet; book polls keep looking for its tag until `RESOLVE_WITHIN` has passed.
+    /// Never re-sent.
     Unresolved,
+    /// The same intent was submitted before: nothing was sent.
+    Duplicate,
 }
 
 struct Tracked {
@@ -37,6 +48,8 @@ struct Tracked {
     filled: u32,
     filled_value: Decimal,
     ended: bool,
+    /// For an intent whose submit had an unknown outcome and that the book has not shown yet: when it is lost.
+    lost_at: Option<DateTime<Utc>>,
 }
 
 pub struct Executor<B: OrderBroker> {
@@ -73,7 +86,7 @@ impl<B: OrderBroker> Executor<B> {
         let request = order.request().clone();
         let tag = request.tag.clone();
         if self.tracked.contains_key(&tag) {
-            return (SubmitOutcome::Unresolved, Vec::new());
+            return (SubmitOutcome::Duplicate, Vec::new());
         }
         self.tracked.insert(
             tag.clone(),
@@ -83,6 +96,7 @@ impl<B: OrderBroker> Executor<B> {
                 filled: 0,
                 filled_value: Decimal::ZERO,
                 ended: false,
+                lost_at: None,
             },
         );
         let mut attempt = 0;
@@ -92,10 +106,11 @@ impl<B: OrderBroker> Executor<B> {
                 Ok(ids) => break SubmitOutcome::Accepted(ids),
                 Err(e) if e.class == ErrorClass::RateLimited && attempt < RATE_LIMIT_RETRIES => {
                     attempt += 1;
-                    self.clock.sleep(LOOKUP_WAIT * attempt).await;
+                    self.clock.sleep(RETRY_WAIT * attempt).await;
                 }
-                Err(e) if e.class == ErrorClass::Transient => {
-                    break self.resolve_by_tag(&tag).await;
+                Err(e) if e.outcome_unknown() => {
+                    tracing::warn!(%tag, error = %e, "order submit outcome unknown; looking for its tag");
+                    break self.look_up(&tag).await;
                 }
                 Err(e) => break SubmitOutcome::Refused(e),
             }
@@ -117,8 +132,12 @@ impl<B: OrderBroker> Executor<B> {
                 });
             }
             SubmitOutcome::Unresolved => {
+                let within = TimeDelta::from_std(RESOLVE_WITHIN).expect("a small duration");
+                self.tracked.get_mut(&tag).expect("inserted above").lost_at =
+                    Some(self.clock.now() + within);
                 tracing::error!(%tag, "order submit unresolved; not re-sending, watching the order book for its tag");
             }
+            SubmitOutcome::Duplicate => {}
         }
         (outcome, events)
     }
@@ -137,20 +156,15 @@ impl<B: OrderBroker> Executor<B> {
         }
     }
 
-    async fn resolve_by_tag(&self, tag: &OrderTag) -> SubmitOutcome {
-        for lookup in 0..LOOKUPS {
-            if lookup > 0 {
-                self.clock.sleep(LOOKUP_WAIT).await;
+    /// One look for the tag right after an unknown outcome; later book polls go on looking.
+    async fn look_up(&self, tag: &OrderTag) -> SubmitOutcome {
+        match self.broker.orders_tagged(tag).await {
+            Ok(reports) if !reports.is_empty() => {
+                tracing::info!(%tag, "ambiguous submit resolved: the order exists");
+                SubmitOutcome::FoundByTag(distinct_ids(&reports))
             }
-            if let Ok(reports) = self.broker.orders_tagged(tag).await {
-                let ids = distinct_ids(&reports);
-                if !ids.is_empty() {
-                    tracing::info!(%tag, "ambiguous submit resolved: the order exists");
-                    return SubmitOutcome::FoundByTag(ids);
-                }
-            }
+            _ => SubmitOutcome::Unresolved,
         }
-        SubmitOutcome::Unresolved
     }
 
     pub async fn cancel(&mut self, tag: &OrderTag) -> Result<(), BrokerError> {
@@ -199,6 +213,7 @@ impl<B: OrderBroker> Executor<B> {
                 filled: report.filled_quantity,
                 filled_value,
                 ended: false,
+                lost_at: None,
             },
         );
     }
@@ -208,7 +223,8 @@ impl<B: OrderBroker> Executor<B> {
         self.tracked.values().any(|t| !t.ended)
     }
 
-    /// Polls the order book: new fills become `Fill`s, orders that ended unfilled become `OrderEnded`.
+    /// Polls the order book: new fills become `Fill`s, orders that ended unfilled become `OrderEnded`, and an
+    /// unresolved intent still missing at its deadline becomes `OrderLost`.
     pub async fn sync(&mut self) -> Result<Vec<EngineEvent>, BrokerError> {
         let book = self.broker.order_book().await?;
         let mut events = Vec::new();
@@ -219,8 +235,20 @@ impl<B: OrderBroker> Executor<B> {
                 .filter(|r| r.tag.as_deref() == Some(tag.as_str()))
                 .collect();
             if reports.is_empty() {
+                if tracked.lost_at.is_some_and(|at| at <= now) {
+                    tracked.ended = true;
+                    tracing::error!(%tag, "an order whose submit outcome was unknown is not at the broker: lost");
+                    events.push(EngineEvent::OrderLost {
+                        tag: tag.clone(),
+                        reason: format!(
+                            "not in the broker's order book {} s after a submit whose outcome was unknown",
+                            RESOLVE_WITHIN.as_secs()
+                        ),
+                    });
+                }
                 continue;
             }
+            tracked.lost_at = None;
             if tracked.order_ids.is_empty() {
                 tracked.order_ids = reports.iter().map(|r| r.order_id.clone()).collect();
             }

@@ -207,6 +207,14 @@ impl DayBook {
                     reason: reason.clone(),
                 },
             ),
+            EngineEvent::OrderLost { tag, reason } => self.journal.record(
+                now,
+                JournalEntry::OrderEnded {
+                    tag: tag.to_string(),
+                    rejected: false,
+                    reason: format!("lost: {reason}"),
+                },
+            ),
             _ => {}
         }
     }

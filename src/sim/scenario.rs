@@ -62,6 +62,10 @@ pub enum FaultKind {
     Order5xx,
     /// Orders are accepted but their acknowledgement waits `delay_ms` of simulated time.
     AckDelay,
+    /// Orders are placed but answered with a 2xx whose body cannot be read.
+    GarbledAck,
+    /// Orders are placed but never answered: the client times out.
+    LostAck,
     /// Open feed connections also receive a frame that is not protobuf, once a second.
     BadFrame,
 }

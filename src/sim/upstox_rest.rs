@@ -199,6 +199,9 @@ pub async fn holidays(State(state): Shared) -> Response {
     success(data)
 }
 
+/// An acknowledgement that never comes: an hour of simulated time, far past any client's timeout.
+const NEVER_MS: u64 = 3_600_000;
+
 pub async fn place_order(
     State(state): Shared,
     headers: HeaderMap,
@@ -210,22 +213,27 @@ pub async fn place_order(
     let Some(Json(body)) = body else {
         return error(StatusCode::BAD_REQUEST, "UDAPI100038", "Invalid input");
     };
-    let delay = {
+    let (delay, garbled, id) = {
         let (mut inner, now) = state.at_now();
         if let Some(failure) = order_failure(&inner, now) {
             return failure;
         }
-        let delay = inner
-            .faults
+        let faults = &inner.faults;
+        let delay = faults
             .active(FaultKind::AckDelay, now)
-            .map(|f| f.delay_ms);
+            .map(|f| f.delay_ms)
+            .or_else(|| faults.active(FaultKind::LostAck, now).map(|_| NEVER_MS));
+        let garbled = faults.active(FaultKind::GarbledAck, now).is_some();
         let super::state::Inner { market, book, .. } = &mut *inner;
         match book.place(&body, market, now) {
-            Ok(id) => (delay, id),
+            Ok(id) => (delay, garbled, id),
             Err(r) => return refused(r),
         }
     };
-    let (delay, id) = delay;
+    if garbled {
+        // The order exists; the answer says yes in a body nobody can read, as a proxy's error page would.
+        return (StatusCode::OK, "<html><body>upstream hiccup</body></html>").into_response();
+    }
     if let Some(ms) = delay {
         // The order exists already; only its acknowledgement is late, past the client's timeout.
         state.clock.sleep(Duration::from_millis(ms)).await;

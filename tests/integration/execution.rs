@@ -156,7 +156,7 @@ async fn an_ambiguous_submit_leaves_exactly_one_order_at_the_broker() {
     );
     // Submitting the same intent again sends nothing.
     let (again, _) = executor.submit(&order).await;
-    assert_eq!(again, SubmitOutcome::Unresolved);
+    assert_eq!(again, SubmitOutcome::Duplicate);
     let book = broker.order_book().await.unwrap();
     let tagged = book
         .iter()
@@ -170,15 +170,61 @@ async fn an_ambiguous_submit_leaves_exactly_one_order_at_the_broker() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_order_ends_the_intent_for_the_engine() {
+async fn an_intent_the_broker_never_took_is_declared_lost_at_its_deadline_and_never_resent() {
     let sim = SimHarness::start(
         scenario_with("[[fault]]\nkind = \"order_5xx\"\nfrom = \"10:00\""),
         ist(2026, 11, 23, 10, 0, 0),
-        1.0,
+        20.0,
     )
     .await;
     let order = entry_at(dec!(1560));
     // A 5xx is ambiguous: the tag is looked up, nothing is found, nothing is re-sent.
+    let broker = upstox_orders(&sim, RestSettings::default().for_speed(20.0));
+    let mut executor = Executor::new(
+        Arc::clone(&broker),
+        sim.clock.clone(),
+        8,
+        Duration::from_secs(5),
+    );
+    let sent = sim.clock.now();
+    let (outcome, _) = executor.submit(&order).await;
+    assert_eq!(outcome, SubmitOutcome::Unresolved);
+    assert!(executor.has_working_orders(), "still looked for");
+    let lost_at = loop {
+        sim.clock.sleep(Duration::from_secs(1)).await;
+        let events = executor.sync().await.unwrap();
+        if let [EngineEvent::OrderLost { tag, .. }] = &events[..] {
+            assert_eq!(tag, &order.request().tag);
+            break sim.clock.now();
+        }
+        assert!(events.is_empty(), "{events:?}");
+        assert!(
+            (sim.clock.now() - sent).num_seconds() < 40,
+            "never declared lost"
+        );
+    };
+    let after = (lost_at - sent).num_milliseconds() as f64 / 1000.0;
+    assert!(
+        (30.0..=33.0).contains(&after),
+        "declared lost {after} s after the submit"
+    );
+    assert!(!executor.has_working_orders());
+    assert!(
+        broker.order_book().await.unwrap().is_empty(),
+        "nothing was sent again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_yes_in_a_body_that_cannot_be_read_is_looked_up_not_refused() {
+    let sim = SimHarness::start(
+        scenario_with("[[fault]]\nkind = \"garbled_ack\"\nfrom = \"10:00\""),
+        ist(2026, 11, 23, 10, 0, 0),
+        1.0,
+    )
+    .await;
+    let ltp = sim.rest(SIM_TOKEN).ltp(&[RELIANCE_KEY]).await.unwrap()[0].last_price;
+    let order = entry_at(ltp);
     let broker = upstox_orders(&sim, RestSettings::default());
     let mut executor = Executor::new(
         Arc::clone(&broker),
@@ -186,9 +232,17 @@ async fn a_refused_order_ends_the_intent_for_the_engine() {
         8,
         Duration::from_secs(5),
     );
-    let (outcome, _) = executor.submit(&order).await;
-    assert_eq!(outcome, SubmitOutcome::Unresolved);
-    assert!(broker.order_book().await.unwrap().is_empty());
+    let (outcome, events) = executor.submit(&order).await;
+    assert!(
+        matches!(outcome, SubmitOutcome::FoundByTag(ref ids) if ids.len() == 1),
+        "{outcome:?}"
+    );
+    assert!(events.is_empty(), "not ended: {events:?}");
+    let events = executor.sync().await.unwrap();
+    assert!(
+        matches!(&events[..], [EngineEvent::Fill(f)] if f.quantity == order.request().quantity),
+        "the fills of the order that exists are seen: {events:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
