@@ -14,6 +14,7 @@ use super::calendar_data::{self, CalendarFile};
 use super::charges::ChargeRates;
 use super::checker::Checker;
 use super::error::{ConfigError, ConfigErrorKind};
+use super::order_policy::OrderPolicy;
 use super::source::TomlFile;
 use super::values;
 use crate::calendar::{CalendarData, SessionTimes};
@@ -213,6 +214,8 @@ struct BotFile {
     #[serde(default)]
     session: SessionCutoffs,
     #[serde(default)]
+    orders: OrderPolicy,
+    #[serde(default)]
     status: StatusSettings,
     #[serde(default)]
     charges: ChargeRates,
@@ -240,6 +243,7 @@ pub struct BotConfig {
     pub feed: FeedSettings,
     pub risk: RiskLimits,
     pub session: SessionCutoffs,
+    pub orders: OrderPolicy,
     pub status: StatusSettings,
     pub charges: ChargeRates,
     pub calendar: CalendarData,
@@ -266,6 +270,7 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
     check.feed(&raw.feed);
     check.risk(&raw.risk);
     check.session(&raw.session, &universe);
+    check.orders(&raw.orders);
     check.charges(&raw.charges);
     let calendar = calendar_data::build(
         file,
@@ -283,6 +288,7 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
         feed: raw.feed,
         risk: raw.risk,
         session: raw.session,
+        orders: raw.orders,
         status: raw.status,
         charges: raw.charges,
         calendar,

@@ -10,6 +10,7 @@ mod calendar_data;
 mod charges;
 mod checker;
 mod error;
+mod order_policy;
 mod secrets;
 mod source;
 mod strategy;
@@ -25,6 +26,7 @@ pub use bot::{
 };
 pub use charges::ChargeRates;
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
+pub use order_policy::OrderPolicy;
 pub use secrets::{Secret, Secrets, secret_variable, secret_variables};
 pub use strategy::{Direction, EntryTrigger, SizingRule, StopRule, StrategyConfig};
 pub use token_source::{TokenSource, TokenWatch, write_token_file};
