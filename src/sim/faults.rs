@@ -45,6 +45,17 @@ pub async fn send_second(
     socket.send(message).await.is_ok()
 }
 
+/// What the scripted faults do to order matching at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct OrderFaults {
+    /// Fill only this share of what is left, at most once a simulated second.
+    pub partial: Option<f64>,
+    /// LIMIT orders do not fill.
+    pub hold_limits: bool,
+    /// New orders are rejected by the risk system right after they are accepted.
+    pub reject_after_ack: bool,
+}
+
 /// How the scripted faults misreport streamed trade times at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TradeTimes {
@@ -120,6 +131,15 @@ impl FaultBook {
         }
     }
 
+    /// How order matching is disturbed at `now`.
+    pub fn on_orders(&self, now: DateTime<Utc>) -> OrderFaults {
+        OrderFaults {
+            partial: self.active(FaultKind::PartialFill, now).map(|f| f.fraction),
+            hold_limits: self.active(FaultKind::NoFill, now).is_some(),
+            reject_after_ack: self.active(FaultKind::RejectAfterAck, now).is_some(),
+        }
+    }
+
     /// How streamed trade times are misreported at `now`.
     pub fn trade_times(&self, now: DateTime<Utc>) -> TradeTimes {
         let on = |kind| self.active(kind, now).is_some();
@@ -171,6 +191,7 @@ mod tests {
             until: until.map(t),
             attempts,
             delay_ms: 0,
+            fraction: 0.5,
         }
     }
 

@@ -297,8 +297,9 @@ pub async fn place_order(
     let body: OrderBody = parse(&body)?;
     order_call(&state, &headers, &params, Some(&body), |inner, now| {
         let request = book_request(&body, &inner.market)?;
+        let matching = inner.faults.on_orders(now);
         let Inner { market, book, .. } = inner;
-        book.place(&request, market, now).map_err(refused)
+        book.place(&request, market, now, matching).map_err(refused)
     })
 }
 
@@ -322,8 +323,12 @@ pub async fn modify_order(
             validity: request.validity,
             quantity: Some(request.quantity),
         };
+        if inner.faults.active(FaultKind::ModifyFail, now).is_some() {
+            return Err(refused(super::orders::Refusal::modify_refused()));
+        }
+        let matching = inner.faults.on_orders(now);
         let Inner { market, book, .. } = inner;
-        book.modify(&modify, market, now).map_err(refused)
+        book.modify(&modify, market, now, matching).map_err(refused)
     })
 }
 
@@ -333,7 +338,10 @@ pub async fn cancel_order(
     Query(params): Params,
     headers: HeaderMap,
 ) -> Answer {
-    order_call(&state, &headers, &params, None, |inner, _| {
+    order_call(&state, &headers, &params, None, |inner, now| {
+        if inner.faults.active(FaultKind::CancelFail, now).is_some() {
+            return Err(refused(super::orders::Refusal::cancel_refused()));
+        }
         inner.book.cancel(&order_id).map_err(refused)
     })
 }

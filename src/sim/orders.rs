@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
+use super::faults::OrderFaults;
 use super::market::{InstrumentSpec, Market};
 use crate::broker::upstox::rest_types::{
     ModifyOrderBody, OrderData, PlaceOrderBody, PositionData, TradeData,
@@ -26,6 +27,24 @@ pub struct Refusal {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+}
+
+impl Refusal {
+    /// A modification refused by the scripted `modify_fail`.
+    pub fn modify_refused() -> Refusal {
+        refuse(
+            "UDAPI100040",
+            "Order modification is not allowed at this time",
+        )
+    }
+
+    /// A cancellation refused by the scripted `cancel_fail`.
+    pub fn cancel_refused() -> Refusal {
+        refuse(
+            "UDAPI100040",
+            "Order cancellation is not allowed at this time",
+        )
+    }
 }
 
 fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
@@ -52,6 +71,8 @@ struct SimOrder {
     average: Decimal,
     message: Option<String>,
     placed_at: DateTime<Utc>,
+    /// When it last filled in part, so a partial-fill fault fills it at most once a simulated second.
+    last_fill: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +149,7 @@ impl OrderBook {
         body: &PlaceOrderBody,
         market: &Market,
         now: DateTime<Utc>,
+        faults: OrderFaults,
     ) -> Result<String, Refusal> {
         let index = market
             .index_of(&body.instrument_token)
@@ -159,12 +181,18 @@ impl OrderBook {
             average: Decimal::ZERO,
             message: (!in_session).then(|| "order placed outside market hours".to_string()),
             placed_at: now,
+            last_fill: None,
         });
-        if in_session {
+        let order = self.orders.last_mut().expect("just pushed");
+        if in_session && faults.reject_after_ack {
+            // Accepted with an order id, then refused by the risk system: the answer says yes, the book says no.
+            order.status = "rejected";
+            order.message = Some("RMS:Margin Exceeds, Required:0, Available:0".into());
+        } else if in_session {
             if has_trigger(&kind) {
-                self.orders.last_mut().expect("just pushed").status = "trigger pending";
+                order.status = "trigger pending";
             }
-            self.match_order(self.orders.len() - 1, market, now);
+            self.match_order(self.orders.len() - 1, market, now, faults);
         }
         Ok(id)
     }
@@ -174,6 +202,7 @@ impl OrderBook {
         body: &ModifyOrderBody,
         market: &Market,
         now: DateTime<Utc>,
+        faults: OrderFaults,
     ) -> Result<String, Refusal> {
         let i = self.find(&body.order_id)?;
         if is_final(self.orders[i].status) {
@@ -202,7 +231,7 @@ impl OrderBook {
         }
         order.kind = kind;
         order.validity = body.validity.clone();
-        self.match_order(i, market, now);
+        self.match_order(i, market, now, faults);
         Ok(body.order_id.clone())
     }
 
@@ -219,18 +248,18 @@ impl OrderBook {
     }
 
     /// Matches every working order against the current prices.
-    pub fn match_all(&mut self, market: &Market, now: DateTime<Utc>) {
+    pub fn match_all(&mut self, market: &Market, now: DateTime<Utc>, faults: OrderFaults) {
         if !market.calendar().is_continuous(now, EquityClass::CashOnly) {
             return;
         }
         for i in 0..self.orders.len() {
             if !is_final(self.orders[i].status) {
-                self.match_order(i, market, now);
+                self.match_order(i, market, now, faults);
             }
         }
     }
 
-    fn match_order(&mut self, i: usize, market: &Market, now: DateTime<Utc>) {
+    fn match_order(&mut self, i: usize, market: &Market, now: DateTime<Utc>, faults: OrderFaults) {
         let Some(index) = market.index_of(&self.orders[i].key) else {
             return;
         };
@@ -243,17 +272,34 @@ impl OrderBook {
             }
             order.status = "open";
         }
+        if faults.hold_limits && matches!(order.kind, OrderKind::Limit { .. }) {
+            return;
+        }
         // Market-type orders slip one tick against the trader.
         let Some(fill_price) = order.kind.fill_price(order.side, ltp, spec.tick.value()) else {
             return;
         };
         let fill_price = fill_price.max(spec.tick.value());
-        let quantity = order.quantity - order.filled;
+        let left = order.quantity - order.filled;
+        let quantity = match faults.partial {
+            Some(_)
+                if order
+                    .last_fill
+                    .is_some_and(|at| now - at < TimeDelta::seconds(1)) =>
+            {
+                return;
+            }
+            Some(fraction) => ((f64::from(left) * fraction).ceil() as u32).clamp(1, left),
+            None => left,
+        };
         order.average = (order.average * Decimal::from(order.filled)
             + fill_price * Decimal::from(quantity))
-            / Decimal::from(order.quantity);
-        order.filled = order.quantity;
-        order.status = "complete";
+            / Decimal::from(order.filled + quantity);
+        order.filled += quantity;
+        order.last_fill = Some(now);
+        if order.filled == order.quantity {
+            order.status = "complete";
+        }
         let fill = Fill {
             order_id: order.id.clone(),
             tag: None,

@@ -66,6 +66,16 @@ pub enum FaultKind {
     GarbledAck,
     /// Orders are placed but never answered: the client times out.
     LostAck,
+    /// Orders fill in parts: `fraction` of what is left, at most once a simulated second.
+    PartialFill,
+    /// Orders are accepted, then rejected by the broker's risk system before they can fill.
+    RejectAfterAck,
+    /// Modifications are refused.
+    ModifyFail,
+    /// Cancellations are refused.
+    CancelFail,
+    /// LIMIT orders do not fill, as if the market had moved away from them.
+    NoFill,
     /// Open feed connections also receive a frame that is not protobuf, once a second.
     BadFrame,
 }
@@ -88,6 +98,9 @@ struct FaultEntry {
     attempts: Option<u32>,
     #[serde(default)]
     delay_ms: Option<u64>,
+    /// For `partial_fill`: the share of what is left that fills each time (0.5 when left out).
+    #[serde(default)]
+    fraction: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +110,7 @@ pub struct Fault {
     pub until: Option<NaiveTime>,
     pub attempts: Option<u32>,
     pub delay_ms: u64,
+    pub fraction: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -202,17 +216,23 @@ impl Scenario {
                 index: e.index,
             });
         }
-        let faults = raw
-            .fault
-            .into_iter()
-            .map(|f| Fault {
+        let mut faults = Vec::with_capacity(raw.fault.len());
+        for (i, f) in raw.fault.into_iter().enumerate() {
+            let fraction = f.fraction.unwrap_or(0.5);
+            if !(fraction > 0.0 && fraction < 1.0) {
+                return Err(invalid(format!(
+                    "fault[{i}].fraction = {fraction}: it must be above 0 and below 1"
+                )));
+            }
+            faults.push(Fault {
                 kind: f.kind,
                 from: f.from,
                 until: f.until,
                 attempts: f.attempts,
                 delay_ms: f.delay_ms.unwrap_or(15_000),
-            })
-            .collect();
+                fraction,
+            });
+        }
         Ok(Scenario {
             seed: raw.seed,
             connection_limit: raw.connection_limit.max(1),

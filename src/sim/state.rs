@@ -94,9 +94,14 @@ impl SimState {
     pub fn at_now(&self) -> (MutexGuard<'_, Inner>, DateTime<Utc>) {
         let now = self.clock.now();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let Inner { market, book, .. } = &mut *inner;
+        let Inner {
+            market,
+            book,
+            faults,
+            ..
+        } = &mut *inner;
         market.advance_to(now);
-        book.match_all(market, now);
+        book.match_all(market, now, faults.on_orders(now));
         (inner, now)
     }
 

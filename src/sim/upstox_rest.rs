@@ -224,8 +224,9 @@ pub async fn place_order(
             .map(|f| f.delay_ms)
             .or_else(|| faults.active(FaultKind::LostAck, now).map(|_| NEVER_MS));
         let garbled = faults.active(FaultKind::GarbledAck, now).is_some();
+        let matching = faults.on_orders(now);
         let super::state::Inner { market, book, .. } = &mut *inner;
-        match book.place(&body, market, now) {
+        match book.place(&body, market, now, matching) {
             Ok(id) => (delay, garbled, id),
             Err(r) => return refused(r),
         }
@@ -258,9 +259,13 @@ pub async fn modify_order(
     if let Some(failure) = order_failure(&inner, now) {
         return failure;
     }
+    if inner.faults.active(FaultKind::ModifyFail, now).is_some() {
+        return refused(Refusal::modify_refused());
+    }
+    let matching = inner.faults.on_orders(now);
     let super::state::Inner { market, book, .. } = &mut *inner;
     answer(
-        book.modify(&body, market, now)
+        book.modify(&body, market, now, matching)
             .map(|order_id| OrderIdData { order_id }),
     )
 }
@@ -279,6 +284,9 @@ pub async fn cancel_order(
     let (mut inner, now) = state.at_now();
     if let Some(failure) = order_failure(&inner, now) {
         return failure;
+    }
+    if inner.faults.active(FaultKind::CancelFail, now).is_some() {
+        return refused(Refusal::cancel_refused());
     }
     answer(
         inner
