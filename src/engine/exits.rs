@@ -1,6 +1,6 @@
 //! How open trades are closed: the stop order resting at the broker, exit orders (which take over that resting
-//! stop when there is one, so a trade never has two exit orders), the flat time and the daily loss limit, and a
-//! shutdown's wind-down.
+//! stop when there is one, so a trade never has two exit orders, and cancel what is left of the entry), the flat
+//! time and the daily loss limit, and a shutdown's wind-down.
 
 use chrono::{DateTime, Utc};
 
@@ -32,15 +32,10 @@ impl Engine {
             tag.clone(),
         );
         book.protective = Some(tag.clone());
+        book.retry = None;
         self.pending.insert(
             tag,
-            Pending {
-                instrument: id.clone(),
-                entry: None,
-                exit: Some(ExitReason::Stop),
-                remaining: quantity,
-                cancel_requested: false,
-            },
+            Pending::new(id, None, Some(ExitReason::Stop), quantity, at),
         );
         out.push(Command::Place(order));
     }
@@ -49,6 +44,18 @@ impl Engine {
         &mut self,
         id: &InstrumentId,
         reason: ExitReason,
+        now: DateTime<Utc>,
+        out: &mut Vec<Command>,
+    ) {
+        self.exit_at_step(id, reason, 0, now, out);
+    }
+
+    /// An exit reaching `step` re-pricings through the last price (0: the price protection).
+    pub(super) fn exit_at_step(
+        &mut self,
+        id: &InstrumentId,
+        reason: ExitReason,
+        step: u32,
         now: DateTime<Utc>,
         out: &mut Vec<Command>,
     ) {
@@ -64,6 +71,16 @@ impl Engine {
         if quantity == 0 {
             return;
         }
+        // What is left of the entry goes: a fill of it now would grow the position the exit is closing.
+        if let Some(working) = book.pending.take() {
+            if let Some(entry) = self.pending.get_mut(&working).filter(|p| p.entry.is_some()) {
+                if !entry.cancel_requested {
+                    entry.cancel_requested = true;
+                    out.push(Command::Cancel(working));
+                }
+            }
+        }
+        book.retry = None;
         // A resting stop becomes the exit itself: a second order could fill beside it and flip the position.
         let resting = book.protective.clone();
         let order = risk::approve_exit(
@@ -71,6 +88,7 @@ impl Engine {
             trade.side.opposite(),
             quantity,
             last.last_price,
+            step,
             resting.clone().unwrap_or(tag.clone()),
         );
         out.push(Command::Note(EngineNote::Exit {
@@ -81,22 +99,18 @@ impl Engine {
         if let Some(resting) = resting {
             if let Some(pending) = self.pending.get_mut(&resting) {
                 pending.exit = Some(reason);
+                pending.sent_at = now;
+                pending.step = step;
+                pending.modify_failures = 0;
             }
             book.pending = Some(resting);
             out.push(Command::Modify(order));
             return;
         }
         book.pending = Some(tag.clone());
-        self.pending.insert(
-            tag,
-            Pending {
-                instrument: id.clone(),
-                entry: None,
-                exit: Some(reason),
-                remaining: quantity,
-                cancel_requested: false,
-            },
-        );
+        let mut pending = Pending::new(id, None, Some(reason), quantity, now);
+        pending.step = step;
+        self.pending.insert(tag, pending);
         out.push(Command::Place(order));
     }
 
@@ -143,7 +157,7 @@ impl Engine {
         let open: Vec<InstrumentId> = self
             .books
             .iter()
-            .filter(|(_, b)| b.trade.is_some() && b.pending.is_none())
+            .filter(|(id, b)| b.trade.is_some() && !self.exit_working(id) && !b.exit_due_again())
             .map(|(id, _)| id.clone())
             .collect();
         for id in open {

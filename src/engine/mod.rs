@@ -4,10 +4,12 @@
 //! Per instrument it runs the continuation `Setup`, sends entries through `risk`, watches open trades with the
 //! `stop_monitor`, and keeps the position book from fills. Across instruments it holds the day's limits: open
 //! positions, capital, the daily loss (realized plus unrealized), the last entry and flat times. Closing trades
-//! (exit orders, the resting stop, the day's limits) is in `exits`; taking back a day after a restart in
-//! `restore`.
+//! (exit orders, the resting stop, the day's limits) is in `exits`; what happens to an order that does not do
+//! what was asked in time (an entry cancelled, an exit re-priced and escalated, a refused modify replaced) in
+//! `order_followup`; taking back a day after a restart in `restore`.
 
 mod exits;
+mod order_followup;
 mod restore;
 mod risk;
 mod setup;
@@ -17,11 +19,11 @@ mod tests;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
 use crate::calendar::{DayPlan, EquityClass, MarketCalendar, to_ist};
-use crate::config::{RiskLimits, SessionCutoffs, StrategyConfig};
+use crate::config::{OrderPolicy, RiskLimits, SessionCutoffs, StrategyConfig};
 use crate::domain::{Fill, Instrument, InstrumentId, OrderTag, Position, Tick, TickSource};
 
 pub use restore::Restoration;
@@ -50,6 +52,11 @@ pub enum EngineEvent {
     /// An order of ours whose submit had an unknown outcome and that the broker still did not show at the
     /// deadline: it was never placed. An exit is sent again under a new tag, a resting stop rested again.
     OrderLost {
+        tag: OrderTag,
+        reason: String,
+    },
+    /// The broker refused to change a working order of ours: it still works as it was.
+    ModifyFailed {
         tag: OrderTag,
         reason: String,
     },
@@ -95,6 +102,12 @@ pub enum EngineNote {
     DailyLossTripped {
         pnl: Decimal,
     },
+    /// An exit went unfilled through every re-pricing: it keeps following the market at the widest reach.
+    ExitEscalated {
+        instrument: InstrumentId,
+        tag: OrderTag,
+        reason: ExitReason,
+    },
 }
 
 /// An order the engine is waiting on.
@@ -103,8 +116,41 @@ struct Pending {
     instrument: InstrumentId,
     entry: Option<EntrySignal>,
     exit: Option<ExitReason>,
+    /// The order's whole quantity, as sent.
+    quantity: u32,
     remaining: u32,
     cancel_requested: bool,
+    /// When it was sent, or last re-priced.
+    sent_at: DateTime<Utc>,
+    /// For an exit: how many times it has been re-priced.
+    step: u32,
+    /// Changes the broker refused in a row.
+    modify_failures: u32,
+    /// Cancelled to be replaced, after the broker refused to change it: its replacement goes out at once.
+    replacing: bool,
+}
+
+impl Pending {
+    fn new(
+        instrument: &InstrumentId,
+        entry: Option<EntrySignal>,
+        exit: Option<ExitReason>,
+        quantity: u32,
+        sent_at: DateTime<Utc>,
+    ) -> Self {
+        Pending {
+            instrument: instrument.clone(),
+            entry,
+            exit,
+            quantity,
+            remaining: quantity,
+            cancel_requested: false,
+            sent_at,
+            step: 0,
+            modify_failures: 0,
+            replacing: false,
+        }
+    }
 }
 
 struct InstrumentBook {
@@ -122,6 +168,23 @@ struct InstrumentBook {
     last_refusal: Option<std::mem::Discriminant<Refusal>>,
     /// The stop order resting at the broker for the open trade, when `exit.protective_stop` is on.
     protective: Option<OrderTag>,
+    /// An exit or a resting stop that ended without closing the trade, to be sent again at this time.
+    retry: Option<Retry>,
+}
+
+impl InstrumentBook {
+    /// Whether an exit that ended short is to be sent again (by `follow_up`, when due).
+    fn exit_due_again(&self) -> bool {
+        self.retry.is_some_and(|r| r.exit.is_some())
+    }
+}
+
+/// What to send again for an open trade, and when.
+#[derive(Debug, Clone, Copy)]
+struct Retry {
+    /// An exit for this reason, one re-pricing step further; or, without one, the resting stop.
+    exit: Option<(ExitReason, u32)>,
+    at: DateTime<Utc>,
 }
 
 pub struct Engine {
@@ -129,6 +192,7 @@ pub struct Engine {
     strategy: StrategyConfig,
     limits: RiskLimits,
     cutoffs: SessionCutoffs,
+    policy: OrderPolicy,
     books: HashMap<InstrumentId, InstrumentBook>,
     pending: HashMap<OrderTag, Pending>,
     feed_ok: bool,
@@ -168,6 +232,7 @@ impl Engine {
                     pending: None,
                     last_refusal: None,
                     protective: None,
+                    retry: None,
                 };
                 (id, book)
             })
@@ -177,6 +242,7 @@ impl Engine {
             strategy,
             limits,
             cutoffs,
+            policy: OrderPolicy::default(),
             books,
             pending: HashMap::new(),
             feed_ok: true,
@@ -188,6 +254,12 @@ impl Engine {
         }
     }
 
+    /// How long orders may work before the engine acts on them (`[orders]` in dalal.toml); the defaults without.
+    pub fn with_order_policy(mut self, policy: OrderPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     pub fn on_event(&mut self, event: EngineEvent) -> Vec<Command> {
         let mut out = Vec::new();
         match event {
@@ -195,15 +267,18 @@ impl Engine {
                 let now = self.advance(tick.received_at);
                 self.on_tick(tick, now, &mut out);
                 self.check_day_limits(now, &mut out);
+                self.follow_up(now, &mut out);
             }
             EngineEvent::FeedHealth(ok) => self.feed_ok = ok,
             EngineEvent::TradingEnabled(enabled) => self.trading_enabled = enabled,
             EngineEvent::Fill(fill) => self.on_fill(&fill, &mut out),
             EngineEvent::OrderEnded { tag, .. } => self.on_order_ended(&tag),
             EngineEvent::OrderLost { tag, .. } => self.on_order_lost(&tag, &mut out),
+            EngineEvent::ModifyFailed { tag, .. } => self.on_modify_failed(&tag, &mut out),
             EngineEvent::Timer(at) => {
                 let now = self.advance(at);
                 self.check_day_limits(now, &mut out);
+                self.follow_up(now, &mut out);
             }
             EngineEvent::Shutdown { at, flatten } => {
                 let now = self.advance(at);
@@ -293,8 +368,16 @@ impl Engine {
             _ => None,
         };
         book.last = Some(tick.clone());
+        let exiting = book
+            .pending
+            .as_ref()
+            .and_then(|t| self.pending.get(t))
+            .is_some_and(|p| p.exit.is_some());
+        let exit_due_again = book.exit_due_again();
         if let Some(trade) = book.trade.as_mut() {
-            if book.pending.is_none() {
+            // A position is watched from its first fill, also while the rest of its entry works; an exit the
+            // broker refused goes again when its retry is due, one step further, not at once as it was.
+            if !exiting && !exit_due_again {
                 let stop_before = trade.stop;
                 let exit = trade.on_price(tick.last_price, &self.strategy);
                 let id = tick.instrument.clone();
@@ -393,16 +476,9 @@ impl Engine {
                 book.last_refusal = None;
                 book.pending = Some(tag.clone());
                 book.trades_today += 1;
-                self.pending.insert(
-                    tag,
-                    Pending {
-                        instrument: id.clone(),
-                        entry: Some(signal),
-                        exit: None,
-                        remaining: order.request().quantity,
-                        cancel_requested: false,
-                    },
-                );
+                let quantity = order.request().quantity;
+                self.pending
+                    .insert(tag, Pending::new(id, Some(signal), None, quantity, now));
                 out.push(Command::Place(order));
             }
             // A setup above its trigger signals on every price: the journal hears a refusal once, not per tick.
@@ -451,19 +527,21 @@ impl Engine {
         }
         if pending.exit.is_some() && book.position.is_flat() {
             book.trade = None;
+            book.retry = None;
             book.setup.rearm();
         }
         if done {
-            book.pending = None;
+            if book.pending.as_ref() == Some(&tag) {
+                book.pending = None;
+            }
             if book.protective.as_ref() == Some(&tag) {
                 book.protective = None;
             }
             self.pending.remove(&tag);
         }
-        let entered = done && pending.entry.is_some();
-        let at = fill.time;
-        if entered {
-            self.protect(&pending.instrument, at, out);
+        if pending.entry.is_some() {
+            // Filled shares are a position at once: guarded by a resting stop sized to what filled so far.
+            self.guard_entry_fill(&pending.instrument, fill.time, out);
         }
         if let Some(tick) = self
             .books
@@ -474,37 +552,90 @@ impl Engine {
         }
     }
 
-    /// A lost order is an order that never was: what it was for is done again under a new tag.
+    /// Whether an exit order works for the instrument (a resting stop that has not become the exit does not
+    /// count).
+    fn exit_working(&self, id: &InstrumentId) -> bool {
+        self.books
+            .get(id)
+            .and_then(|b| b.pending.as_ref())
+            .and_then(|t| self.pending.get(t))
+            .is_some_and(|p| p.exit.is_some())
+    }
+
+    /// A lost order is an order that never was: what it was for is done again under a new tag, at once.
     fn on_order_lost(&mut self, tag: &OrderTag, out: &mut Vec<Command>) {
-        let Some(pending) = self.pending.get(tag).cloned() else {
+        let Some(ended) = self.forget(tag) else {
             return;
         };
-        let id = pending.instrument;
-        let (exiting, resting) = self.books.get(&id).map_or((false, false), |b| {
-            (
-                b.pending.as_ref() == Some(tag),
-                b.protective.as_ref() == Some(tag),
-            )
-        });
-        self.on_order_ended(tag);
         let Some(now) = self.now else { return };
-        match pending.exit {
-            Some(reason) if exiting => self.exit(&id, reason, now, out),
-            Some(_) if resting => self.protect(&id, now, out),
+        match ended.pending.exit {
+            Some(reason) if ended.exiting => self.exit_at_step(
+                &ended.pending.instrument,
+                reason,
+                ended.pending.step,
+                now,
+                out,
+            ),
+            Some(_) if ended.resting => self.protect(&ended.pending.instrument, now, out),
             _ => {}
         }
     }
 
+    /// An order ended short. An exit, or a resting stop, that leaves the trade open is sent again after the
+    /// re-pricing interval (an exit one step further): a refusal is answered by re-pricing, not by resending.
     fn on_order_ended(&mut self, tag: &OrderTag) {
-        if let Some(pending) = self.pending.remove(tag) {
-            if let Some(book) = self.books.get_mut(&pending.instrument) {
-                if book.pending.as_ref() == Some(tag) {
-                    book.pending = None;
-                }
-                if book.protective.as_ref() == Some(tag) {
-                    book.protective = None;
-                }
-            }
+        let Some(ended) = self.forget(tag) else {
+            return;
+        };
+        let Some(now) = self.now else { return };
+        let wait = TimeDelta::from_std(self.policy.exit_reprice_after()).unwrap_or_default();
+        // A replacement for a change the broker refused goes out at once.
+        let at = if ended.pending.replacing {
+            now
+        } else {
+            now + wait
+        };
+        let Some(book) = self.books.get_mut(&ended.pending.instrument) else {
+            return;
+        };
+        if book.trade.is_none() {
+            return;
         }
+        book.retry = match ended.pending.exit {
+            Some(reason) if ended.exiting => Some(Retry {
+                exit: Some((reason, ended.pending.step + 1)),
+                at,
+            }),
+            Some(_) if ended.resting => Some(Retry { exit: None, at }),
+            _ => book.retry,
+        };
     }
+
+    /// Drops an order that ended from the books, saying what it was.
+    fn forget(&mut self, tag: &OrderTag) -> Option<Ended> {
+        let pending = self.pending.remove(tag)?;
+        let book = self.books.get_mut(&pending.instrument)?;
+        let exiting = book.pending.as_ref() == Some(tag);
+        let resting = book.protective.as_ref() == Some(tag);
+        if exiting {
+            book.pending = None;
+        }
+        if resting {
+            book.protective = None;
+        }
+        Some(Ended {
+            pending,
+            exiting,
+            resting,
+        })
+    }
+}
+
+/// An order that ended, and what it was doing for its instrument.
+struct Ended {
+    pending: Pending,
+    /// It was the exit working for the instrument.
+    exiting: bool,
+    /// It was the resting stop (perhaps also the exit it had become).
+    resting: bool,
 }

@@ -64,13 +64,7 @@ impl Engine {
                 book.protective = Some(tag.clone());
                 self.pending.insert(
                     tag.clone(),
-                    Pending {
-                        instrument: id.clone(),
-                        entry: None,
-                        exit: Some(ExitReason::Stop),
-                        remaining: *remaining,
-                        cancel_requested: false,
-                    },
+                    Pending::new(id, None, Some(ExitReason::Stop), *remaining, at),
                 );
             }
         }

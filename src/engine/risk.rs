@@ -18,6 +18,11 @@ use crate::domain::{Instrument, OrderKind, OrderRequest, OrderTag, Product, Side
 /// API users, so every order is a LIMIT with this protection.
 pub const PRICE_PROTECTION_PCT: Decimal = Decimal::from_parts(5, 0, 0, false, 1);
 
+/// The furthest an exit reaches through the last price after its re-pricings, in percent: far enough to cross
+/// any book a liquid stock shows, and inside the narrowest circuit band (2 %) from a price within it, so the
+/// exchange does not refuse the price itself.
+pub const MAX_EXIT_REACH_PCT: Decimal = Decimal::from_parts(2, 0, 0, false, 0);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     TradingDisabled,
@@ -96,8 +101,13 @@ pub struct EntryContext<'a> {
 
 /// A marketable LIMIT: through the last price by the protection, rounded away from the market onto the tick.
 fn protected_limit(instrument: &Instrument, side: Side, last: Decimal) -> Decimal {
+    limit_through(instrument, side, last, PRICE_PROTECTION_PCT)
+}
+
+/// A LIMIT `pct` percent through `last` on the side that crosses the book, on the tick grid.
+fn limit_through(instrument: &Instrument, side: Side, last: Decimal, pct: Decimal) -> Decimal {
     let tick = instrument.tick_size_at(last);
-    let reach = last * PRICE_PROTECTION_PCT / Decimal::ONE_HUNDRED;
+    let reach = last * pct / Decimal::ONE_HUNDRED;
     match side {
         Side::Buy => tick.round_up(last + reach),
         Side::Sell => tick.round_down(last - reach),
@@ -214,16 +224,20 @@ pub fn approve_protective_stop(
     intraday_order(instrument, side, quantity, kind, tag, stop)
 }
 
-/// An exit: never refused, always a protected marketable LIMIT for the whole open quantity.
+/// An exit: never refused, always a marketable LIMIT for the whole open quantity. It reaches the price
+/// protection through the last price, and one protection further with each re-pricing `step`, up to
+/// `MAX_EXIT_REACH_PCT`.
 pub fn approve_exit(
     instrument: &Instrument,
     side: Side,
     quantity: u32,
     last: Decimal,
+    step: u32,
     tag: OrderTag,
 ) -> ApprovedOrder {
+    let reach = (PRICE_PROTECTION_PCT * Decimal::from(step + 1)).min(MAX_EXIT_REACH_PCT);
     let kind = OrderKind::Limit {
-        price: protected_limit(instrument, side, last),
+        price: limit_through(instrument, side, last, reach),
     };
     intraday_order(instrument, side, quantity, kind, tag, last)
 }

@@ -551,3 +551,163 @@ fn a_lost_resting_stop_is_rested_again_and_a_lost_entry_leaves_nothing_open() {
     assert!(unprotected.position(&id("RELI")).unwrap().is_flat());
     assert!(unprotected.open_trade(&id("RELI")).is_none());
 }
+
+fn partial_fill(
+    order: &ApprovedOrder,
+    quantity: u32,
+    price: Decimal,
+    time: DateTime<Utc>,
+) -> EngineEvent {
+    let EngineEvent::Fill(whole) = fill(order, price, time) else {
+        unreachable!()
+    };
+    EngineEvent::Fill(Fill { quantity, ..whole })
+}
+
+fn cancelled(commands: &[Command]) -> Vec<&OrderTag> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Cancel(tag) => Some(tag),
+            _ => None,
+        })
+        .collect()
+}
+
+fn limit(order: &ApprovedOrder) -> Decimal {
+    order.request().kind.limit_price().unwrap()
+}
+
+#[test]
+fn a_partly_filled_entry_is_a_guarded_position_at_once_and_its_rest_is_cancelled_in_time() {
+    let mut engine = protected_engine();
+    let entry = enter_long(&mut engine);
+    let commands = engine.on_event(partial_fill(&entry, 20, dec!(1016), at(9, 30, 2)));
+    let stop = placed(&commands);
+    assert_eq!(
+        stop.len(),
+        1,
+        "a resting stop for the 20 filled: {commands:?}"
+    );
+    assert_eq!(stop[0].request().quantity, 20);
+    let stop = stop[0].clone();
+    // More of the entry fills: the same resting stop grows to cover it.
+    let commands = engine.on_event(partial_fill(&entry, 10, dec!(1016), at(9, 30, 5)));
+    let grown = modified(&commands);
+    assert_eq!(grown.len(), 1, "{commands:?}");
+    assert_eq!(grown[0].request().tag, stop.request().tag);
+    assert_eq!(grown[0].request().quantity, 30);
+    // Twenty seconds after it was sent, the rest of the entry is cancelled; the 30 shares stay guarded.
+    assert!(cancelled(&engine.on_event(EngineEvent::Timer(at(9, 30, 20)))).is_empty());
+    let commands = engine.on_event(EngineEvent::Timer(at(9, 30, 21)));
+    assert_eq!(cancelled(&commands), [&entry.request().tag]);
+    assert!(cancelled(&engine.on_event(EngineEvent::Timer(at(9, 30, 22)))).is_empty());
+    assert_eq!(engine.open_trade(&id("RELI")).unwrap().quantity, 30);
+}
+
+#[test]
+fn a_partly_filled_entry_is_stop_monitored_and_its_rest_cancelled_when_the_stop_is_hit() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(partial_fill(&entry, 20, dec!(1016), at(9, 30, 2)));
+    let commands = engine.on_event(tick("RELI", dec!(1007.9), at(9, 30, 10)));
+    assert_eq!(cancelled(&commands), [&entry.request().tag], "{commands:?}");
+    let exit = placed(&commands);
+    assert_eq!(exit.len(), 1, "{commands:?}");
+    assert_eq!(exit[0].request().quantity, 20);
+    assert_eq!(exit[0].request().side, Side::Sell);
+}
+
+#[test]
+fn an_unfilled_exit_is_repriced_toward_the_market_then_escalated_and_keeps_following() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    let exit = placed(&engine.on_event(tick("RELI", dec!(1000), at(9, 41, 0))))[0].clone();
+    assert_eq!(limit(&exit), dec!(995), "0.5 % through 1000");
+    assert!(modified(&engine.on_event(EngineEvent::Timer(at(9, 41, 2)))).is_empty());
+    let mut limits = Vec::new();
+    let mut escalations = 0;
+    for second in [3, 6, 9, 12, 15] {
+        let commands = engine.on_event(EngineEvent::Timer(at(9, 41, second)));
+        let moved = modified(&commands);
+        assert_eq!(moved.len(), 1, "re-priced at +{second} s: {commands:?}");
+        assert_eq!(moved[0].request().tag, exit.request().tag, "in place");
+        assert_eq!(moved[0].request().quantity, 62);
+        limits.push(limit(moved[0]));
+        escalations += commands
+            .iter()
+            .filter(|c| matches!(c, Command::Note(EngineNote::ExitEscalated { .. })))
+            .count();
+    }
+    assert_eq!(
+        limits,
+        [dec!(990), dec!(985), dec!(980), dec!(980), dec!(980)],
+        "1 %, 1.5 %, 2 %, then 2 % again"
+    );
+    assert_eq!(escalations, 1, "the trader is told once");
+    // The market moves on: the escalated exit follows it.
+    engine.on_event(tick("RELI", dec!(990), at(9, 41, 16)));
+    let commands = engine.on_event(EngineEvent::Timer(at(9, 41, 18)));
+    assert_eq!(limit(modified(&commands)[0]), dec!(970.2));
+}
+
+#[test]
+fn a_refused_exit_is_sent_again_one_step_further_and_a_refused_change_is_replaced() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    let exit = placed(&engine.on_event(EngineEvent::Timer(at(15, 5, 0))))[0].clone();
+    engine.on_event(EngineEvent::OrderEnded {
+        tag: exit.request().tag.clone(),
+        rejected: true,
+        reason: "RMS: price out of range".into(),
+    });
+    // Not resent as it was: after the re-pricing interval, a new tag one step further.
+    let early = engine.on_event(EngineEvent::Timer(at(15, 5, 1)));
+    assert!(placed(&early).is_empty(), "{early:?}");
+    let again = placed(&engine.on_event(EngineEvent::Timer(at(15, 5, 4))))[0].clone();
+    assert_ne!(again.request().tag, exit.request().tag);
+    assert!(limit(&again) < limit(&exit), "reaches further");
+
+    // The broker refuses to re-price it: asked once more, then cancelled and replaced at once.
+    let moved = modified(&engine.on_event(EngineEvent::Timer(at(15, 5, 7))))[0].clone();
+    let failed = || EngineEvent::ModifyFailed {
+        tag: again.request().tag.clone(),
+        reason: "modify refused".into(),
+    };
+    let retried = engine.on_event(failed());
+    assert_eq!(modified(&retried).len(), 1, "{retried:?}");
+    assert_eq!(limit(modified(&retried)[0]), limit(&moved));
+    let gave_up = engine.on_event(failed());
+    assert_eq!(cancelled(&gave_up), [&again.request().tag]);
+    assert!(modified(&engine.on_event(EngineEvent::Timer(at(15, 5, 11)))).is_empty());
+    let commands = engine.on_event(EngineEvent::OrderEnded {
+        tag: again.request().tag.clone(),
+        rejected: false,
+        reason: "cancelled".into(),
+    });
+    assert!(placed(&commands).is_empty());
+    let replacement = placed(&engine.on_event(EngineEvent::Timer(at(15, 5, 12))))[0].clone();
+    assert_ne!(replacement.request().tag, again.request().tag);
+    assert_eq!(replacement.request().quantity, 62);
+}
+
+#[test]
+fn the_flat_time_cancels_the_rest_of_an_entry_and_closes_what_filled() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(partial_fill(&entry, 20, dec!(1016), at(9, 30, 2)));
+    // A long entry timeout, so the entry is still working at the flat time.
+    engine.policy.entry_fill_timeout_s = 600;
+    engine.on_event(EngineEvent::Timer(at(9, 30, 3)));
+    let commands = engine.on_event(EngineEvent::Timer(at(9, 35, 0)));
+    assert!(cancelled(&commands).is_empty());
+    engine.cutoffs.square_off_time = chrono::NaiveTime::from_hms_opt(9, 36, 0).unwrap();
+    engine.strategy.time.flat_time = chrono::NaiveTime::from_hms_opt(9, 36, 0).unwrap();
+    let commands = engine.on_event(EngineEvent::Timer(at(9, 36, 0)));
+    assert_eq!(cancelled(&commands), [&entry.request().tag], "{commands:?}");
+    let exit = placed(&commands);
+    assert_eq!(exit.len(), 1, "{commands:?}");
+    assert_eq!(exit[0].request().quantity, 20);
+}

@@ -180,6 +180,18 @@ impl DayBook {
                 self.exit_reasons.insert(instrument, reason.to_string());
                 return;
             }
+            EngineNote::ExitEscalated {
+                instrument,
+                tag,
+                reason,
+            } => JournalEntry::Error {
+                class: "order".into(),
+                message: format!(
+                    "{instrument}: the {reason} exit {tag} is still unfilled after every re-pricing; it keeps \
+                     following the last price at the widest reach. Check the instrument at the broker (a circuit \
+                     limit, a halt, an RMS block)"
+                ),
+            },
             EngineNote::DailyLossTripped { pnl } => JournalEntry::Error {
                 class: "risk".into(),
                 message: format!(

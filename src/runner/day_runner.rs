@@ -354,7 +354,8 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             config.bot.risk.clone(),
             config.bot.session.clone(),
             config.bot.universe.clone(),
-        );
+        )
+        .with_order_policy(config.bot.orders);
         let protect = engine.restore(&reconciled.restoration, self.clock.now());
         engine.on_event(EngineEvent::TradingEnabled(true));
         self.status.set_trading_enabled(true);

@@ -179,7 +179,13 @@ impl TradingSession {
             }
             DeskReport::Modified { order, result } => match result {
                 Ok(()) => self.book.order_modified(&order, now),
-                Err(e) => self.record_error(&e, now),
+                Err(e) => {
+                    self.record_error(&e, now);
+                    self.tell_engine(EngineEvent::ModifyFailed {
+                        tag: order.request().tag.clone(),
+                        reason: e.to_string(),
+                    });
+                }
             },
             DeskReport::CancelFailed { error, .. } => self.record_error(&error, now),
             DeskReport::Synced { result, working } => {

@@ -38,7 +38,8 @@ async fn run_session<O: OrderBroker>(
     .await
 }
 
-async fn run_session_until<O: OrderBroker>(
+/// A session from the simulator's start until `until`, with the shipped config changed by `adjust`.
+pub(crate) async fn run_session_until<O: OrderBroker>(
     sim: &SimHarness,
     orders: Arc<O>,
     paper: Option<Arc<PaperBroker>>,
@@ -88,7 +89,8 @@ async fn run_session_until<O: OrderBroker>(
         config.bot.risk.clone(),
         config.bot.session.clone(),
         config.bot.universe.clone(),
-    );
+    )
+    .with_order_policy(config.bot.orders);
     engine.on_event(EngineEvent::TradingEnabled(true));
     let executor = Executor::new(
         orders,

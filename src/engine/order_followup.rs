@@ -1,0 +1,167 @@
+//! What the engine does about an order that has not done what was asked in time, on every price and timer:
+//! - an entry not wholly filled after `orders.entry_fill_timeout_s` is cancelled (what filled is already a
+//!   guarded position);
+//! - an exit not filled after `orders.exit_reprice_after_s` is re-priced in place toward the market, one
+//!   protection further each time up to `MAX_EXIT_REACH_PCT`; past `orders.exit_reprice_steps` it is escalated:
+//!   the trader is told once, and it keeps following the last price at the widest reach until flat;
+//! - an exit or resting stop that ended short (refused, cancelled at the broker, replaced) is sent again when
+//!   its retry is due;
+//! - a change the broker refused is tried once more, then the order is cancelled and replaced.
+//!
+//! Filled shares are guarded from their first fill: a resting stop sized to what filled, resized as the rest
+//! of the entry fills.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::{Command, Engine, EngineNote, risk};
+use crate::domain::{InstrumentId, OrderTag};
+
+impl Engine {
+    pub(super) fn follow_up(&mut self, now: DateTime<Utc>, out: &mut Vec<Command>) {
+        let entry_timeout = delta(self.policy.entry_fill_timeout());
+        for (tag, pending) in self.pending.iter_mut() {
+            let stale = now - pending.sent_at >= entry_timeout;
+            if pending.entry.is_some() && !pending.cancel_requested && stale {
+                pending.cancel_requested = true;
+                out.push(Command::Cancel(tag.clone()));
+            }
+        }
+        let reprice_after = delta(self.policy.exit_reprice_after());
+        let due: Vec<OrderTag> = self
+            .books
+            .values()
+            .filter_map(|b| b.pending.clone())
+            .filter(|t| {
+                self.pending.get(t).is_some_and(|p| {
+                    p.exit.is_some() && !p.replacing && now - p.sent_at >= reprice_after
+                })
+            })
+            .collect();
+        for tag in due {
+            self.reprice(&tag, 1, now, out);
+        }
+        let retries: Vec<InstrumentId> = self
+            .books
+            .iter()
+            .filter(|(_, b)| b.retry.is_some_and(|r| r.at <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in retries {
+            let Some(retry) = self.books.get_mut(&id).and_then(|b| b.retry.take()) else {
+                continue;
+            };
+            let open = self.books.get(&id).is_some_and(|b| b.trade.is_some());
+            if !open || self.exit_working(&id) {
+                continue;
+            }
+            match retry.exit {
+                Some((reason, step)) => self.exit_at_step(&id, reason, step, now, out),
+                None => self.protect(&id, now, out),
+            }
+        }
+    }
+
+    /// Moves a working exit `steps` re-pricings further (0: the same reach again) off the last price.
+    fn reprice(&mut self, tag: &OrderTag, steps: u32, now: DateTime<Utc>, out: &mut Vec<Command>) {
+        let most = self.policy.exit_reprice_steps;
+        let Some(pending) = self.pending.get_mut(tag) else {
+            return;
+        };
+        let Some(reason) = pending.exit else { return };
+        let Some(book) = self.books.get(&pending.instrument) else {
+            return;
+        };
+        let (Some(trade), Some(last)) = (book.trade.as_ref(), book.last.as_ref()) else {
+            return;
+        };
+        let step = pending.step + steps;
+        if step > most && pending.step <= most {
+            out.push(Command::Note(EngineNote::ExitEscalated {
+                instrument: pending.instrument.clone(),
+                tag: tag.clone(),
+                reason,
+            }));
+        }
+        pending.step = step;
+        pending.sent_at = now;
+        out.push(Command::Modify(risk::approve_exit(
+            &book.instrument,
+            trade.side.opposite(),
+            pending.quantity,
+            last.last_price,
+            step.min(most),
+            tag.clone(),
+        )));
+    }
+
+    /// The broker refused to change a working order: the change is asked once more, then the order is
+    /// cancelled and replaced under a new tag when its end is seen.
+    pub(super) fn on_modify_failed(&mut self, tag: &OrderTag, out: &mut Vec<Command>) {
+        let Some(now) = self.now else { return };
+        let Some(pending) = self.pending.get_mut(tag) else {
+            return;
+        };
+        pending.modify_failures += 1;
+        if pending.modify_failures >= 2 {
+            if !pending.replacing {
+                pending.replacing = true;
+                out.push(Command::Cancel(tag.clone()));
+            }
+            return;
+        }
+        let id = pending.instrument.clone();
+        if self.exit_working(&id) {
+            self.reprice(tag, 0, now, out);
+        } else {
+            self.resize_resting_stop(&id, true, out);
+        }
+    }
+
+    /// After an entry fill: the filled shares get a resting stop, or the resting stop grows to cover them.
+    pub(super) fn guard_entry_fill(
+        &mut self,
+        id: &InstrumentId,
+        at: DateTime<Utc>,
+        out: &mut Vec<Command>,
+    ) {
+        if !self.strategy.exit.protective_stop || self.exit_working(id) {
+            return;
+        }
+        match self.books.get(id).map(|b| b.protective.is_some()) {
+            Some(false) => self.protect(id, at, out),
+            Some(true) => self.resize_resting_stop(id, false, out),
+            None => {}
+        }
+    }
+
+    /// Sends the resting stop's change for the position and stop as they stand; `again` sends it even when
+    /// nothing changed (the last change was refused).
+    fn resize_resting_stop(&mut self, id: &InstrumentId, again: bool, out: &mut Vec<Command>) {
+        let Some(book) = self.books.get(id) else {
+            return;
+        };
+        let (Some(tag), Some(trade)) = (book.protective.as_ref(), book.trade.as_ref()) else {
+            return;
+        };
+        let Some(pending) = self.pending.get_mut(tag) else {
+            return;
+        };
+        let quantity = book.position.net_quantity.unsigned_abs() as u32;
+        if quantity == 0 || (quantity == pending.quantity && !again) {
+            return;
+        }
+        pending.quantity = quantity;
+        pending.remaining = quantity;
+        out.push(Command::Modify(risk::approve_protective_stop(
+            &book.instrument,
+            trade.side.opposite(),
+            quantity,
+            trade.stop,
+            tag.clone(),
+        )));
+    }
+}
+
+fn delta(d: std::time::Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
