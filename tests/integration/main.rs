@@ -12,6 +12,7 @@ mod hdfcsky_day;
 mod hdfcsky_login;
 mod journal;
 mod official_sdk;
+mod order_faults;
 mod review;
 mod run_command;
 mod support;
