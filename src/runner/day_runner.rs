@@ -181,11 +181,11 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         self.status
             .set_phase("pre_open", format!("checks for {date}"));
         let (checks, reconciled) = self.pre_open_checks(date, close).await;
-        let passed = reconciled.is_some();
+        let entries_allowed = reconciled.as_ref().is_some_and(|r| r.mismatches.is_empty());
         let mut report = DayReport {
             date,
             checks,
-            trading_enabled: passed,
+            trading_enabled: entries_allowed,
             session: SessionSummary::default(),
             seconds_streaming: 0,
             seconds_polling: 0,
@@ -208,8 +208,8 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         report
     }
 
-    /// Runs the checks until all pass, the session closes, or a stop comes. Returns the last round of results,
-    /// and the reconciliation when everything passed.
+    /// Runs the checks until all pass (a reconciliation mismatch aside), the session closes, or a stop comes.
+    /// Returns the last round of results, and the reconciliation when the session may run.
     async fn pre_open_checks(
         &mut self,
         date: NaiveDate,
@@ -235,8 +235,9 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                     },
                 );
             }
-            let passed = checks.iter().all(|c| c.passed);
-            if passed {
+            // Every check passed, or only the reconciliation found a difference: the session runs, to guard what
+            // dalal can account for, with new entries off.
+            if reconciled.is_some() {
                 return (checks, reconciled);
             }
             self.status
@@ -272,10 +273,10 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             return (checks, None);
         }
         checks.push(pre_open::check_prices(brokers.feed.as_ref(), &brokers.keys).await);
+        let others_passed = checks.iter().all(|c| c.passed);
         let (check, reconciled) = self.reconcile_today(date).await;
         checks.push(check);
-        let all_passed = checks.iter().all(|c| c.passed);
-        (checks, reconciled.filter(|_| all_passed))
+        (checks, reconciled.filter(|_| others_passed))
     }
 
     /// Today's journal, flushed first, against the broker.
@@ -357,8 +358,9 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         )
         .with_order_policy(config.bot.orders);
         let protect = engine.restore(&reconciled.restoration, self.clock.now());
-        engine.on_event(EngineEvent::TradingEnabled(true));
-        self.status.set_trading_enabled(true);
+        let entries_allowed = reconciled.mismatches.is_empty();
+        engine.on_event(EngineEvent::TradingEnabled(entries_allowed));
+        self.status.set_trading_enabled(entries_allowed);
         let mut executor = Executor::new(
             Arc::clone(&self.brokers.orders),
             self.clock.clone(),
@@ -377,10 +379,15 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             Arc::clone(&self.status),
             config.bot.charges,
         );
-        self.status.set_phase(
-            "session",
-            format!("until {} IST", to_ist(close).format("%H:%M")),
-        );
+        let until = format!("until {} IST", to_ist(close).format("%H:%M"));
+        if entries_allowed {
+            self.status.set_phase("session", until);
+        } else {
+            self.status.set_phase(
+                "session",
+                format!("{until}; new entries off: the reconciliation found a difference"),
+            );
+        }
         let config_flatten = config.bot.session.flatten_on_stop;
         session.begin(protect);
         report.session = session.run_until(&mut rx, close, &mut self.stop).await;

@@ -215,7 +215,8 @@ pub async fn check_reconciliation<O: OrderBroker, A: AccountBroker>(
         CheckResult::fail(
             NAME,
             reconciled.mismatches.join("; "),
-            "trading stays off until the difference is resolved at the broker",
+            "new entries stay off today; the positions dalal can account for keep their stops and square-off. \
+             Resolve the difference at the broker, then restart",
         )
     };
     (result, Some(reconciled))

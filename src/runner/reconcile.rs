@@ -4,9 +4,11 @@
 //!
 //! A pure function of its inputs, so every case is a unit test. What it can explain (a fill the broker made
 //! while dalal was down, an order still working) becomes an action; what it cannot (a position dalal never
-//! opened, a quantity that differs) becomes a mismatch, and a mismatch keeps trading disabled.
+//! opened, a quantity that differs) becomes a mismatch. A mismatch blocks new entries for the day; the instrument
+//! it concerns is left to the trader (dalal neither trades nor closes it), while every position dalal can account
+//! for keeps its stop and its square-off.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -36,8 +38,10 @@ pub struct Reconciled {
     pub kept_stops: Vec<(OrderRequest, OrderReport)>,
     /// One line per action taken, for the journal.
     pub actions: Vec<String>,
-    /// One line per difference nobody can explain; any blocks trading.
+    /// One line per difference nobody can explain; any blocks new entries.
     pub mismatches: Vec<String>,
+    /// The instruments those differences concern: not restored, not traded, not closed by dalal today.
+    pub mismatched: BTreeSet<InstrumentId>,
 }
 
 #[derive(Default)]
@@ -142,6 +146,7 @@ pub fn reconcile(
                 "re-armed the stop and target of {instrument}: {quantity} shares open"
             ));
         } else {
+            out.mismatched.insert(instrument.clone());
             out.mismatches.push(format!(
                 "{instrument}: {quantity} shares open by our orders, but no journaled signal says where its stop is; \
                  close it at the broker or add the stop by hand, then restart"
@@ -151,7 +156,30 @@ pub fn reconcile(
     out.restoration
         .guards
         .retain(|id, _| expected.get(id).is_some_and(|q| *q != 0));
+    leave_mismatched_alone(&mut out);
     out
+}
+
+/// Drops what the engine would restore for an instrument that does not add up: squaring off a quantity dalal
+/// cannot account for could leave the account short or long instead of flat.
+fn leave_mismatched_alone(out: &mut Reconciled) {
+    let mismatched = std::mem::take(&mut out.mismatched);
+    let restoration = &mut out.restoration;
+    restoration.guards.retain(|id, _| !mismatched.contains(id));
+    restoration
+        .protective
+        .retain(|id, _| !mismatched.contains(id));
+    restoration
+        .fills
+        .retain(|fill| !mismatched.contains(&fill.instrument));
+    out.kept_stops
+        .retain(|(request, _)| !mismatched.contains(&request.instrument));
+    for id in &mismatched {
+        out.actions.push(format!(
+            "left alone: {id} does not add up (see the mismatch); dalal neither trades nor closes it today"
+        ));
+    }
+    out.mismatched = mismatched;
 }
 
 /// Our tagged orders at the broker: fills the journal lacks, and orders still working.
@@ -283,14 +311,14 @@ fn compare_positions(
             None => {}
         }
     }
-    let instruments: std::collections::BTreeSet<&InstrumentId> =
-        held.keys().chain(expected.keys()).collect();
+    let instruments: BTreeSet<&InstrumentId> = held.keys().chain(expected.keys()).collect();
     for id in instruments {
         let at_broker = held.get(id).copied().unwrap_or(0);
         let ours = expected.get(id).copied().unwrap_or(0);
         if at_broker == ours {
             continue;
         }
+        out.mismatched.insert(id.clone());
         out.mismatches.push(if ours == 0 {
             format!(
                 "{id}: the broker holds {at_broker} shares intraday that dalal never opened; close or explain \
@@ -485,6 +513,34 @@ mod tests {
         assert_eq!(out.mismatches.len(), 1);
         assert!(
             out.mismatches[0].contains("our orders add up to 62 shares but the broker holds 40")
+        );
+        // Squaring off 62 would leave the account 22 short: RELIANCE is left to the trader.
+        assert!(out.restoration.guards.is_empty());
+        assert!(out.restoration.fills.is_empty());
+    }
+
+    #[test]
+    fn a_mismatch_in_one_instrument_leaves_the_positions_dalal_accounts_for_guarded() {
+        // RELIANCE is ours and adds up; INFY was opened by someone else.
+        let orders = [order("D261123-RELIAN-E3", 62, OrderState::Complete)];
+        let positions = [position(RELIANCE_KEY, 62), position(INFY_KEY, 10)];
+        let view = BrokerView {
+            orders: &orders,
+            positions: &positions,
+        };
+        let out = reconcile(day(), at(30), &journal(true), Some(view), &keys(), false);
+        assert_eq!(out.mismatches.len(), 1, "{:?}", out.mismatches);
+        let infy = InstrumentId::new(Exchange::Nse, "INFY").unwrap();
+        assert_eq!(out.mismatched.iter().collect::<Vec<_>>(), [&infy]);
+        assert!(
+            out.restoration.guards.contains_key(&reliance()),
+            "RELIANCE keeps its stop and square-off"
+        );
+        assert_eq!(out.restoration.fills.len(), 1);
+        assert!(
+            out.actions
+                .iter()
+                .any(|a| a.starts_with("left alone: NSE:INFY does not add up"))
         );
     }
 

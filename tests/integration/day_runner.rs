@@ -468,6 +468,91 @@ async fn a_restart_mid_position_re_arms_the_stop_and_never_enters_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconciliation_mismatch_blocks_entries_but_the_known_position_is_still_squared_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.sqlite");
+    let config = short_day_config(&journal);
+    let sim = short_day_sim(&config, quiet_scenario(), (9, 14), 60.0).await;
+    let first = start_runner(&sim, config.clone(), false, SIM_TOKEN);
+    wait_for(Duration::from_secs(60), "a filled entry", || {
+        first.entries().iter().any(|r| r.entry.kind() == "fill")
+    })
+    .await;
+    first.abort().await;
+    let before = journal_entries(&journal);
+
+    // While dalal is down, someone buys an instrument of the universe that dalal holds nothing of.
+    let rest = sim.rest(SIM_TOKEN);
+    let held: Vec<String> = rest
+        .positions()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.net_quantity != 0)
+        .map(|p| p.instrument_key)
+        .collect();
+    let foreign = upstox_keys(&config)
+        .into_keys()
+        .find(|key| !held.contains(key))
+        .expect("an instrument dalal holds nothing of");
+    rest.place_order(&dalal::broker::upstox::rest_types::PlaceOrderBody {
+        quantity: 7,
+        product: "I".into(),
+        validity: "DAY".into(),
+        price: 0.0,
+        tag: Some("MANUAL-1".into()),
+        instrument_token: foreign.clone(),
+        order_type: "MARKET".into(),
+        transaction_type: "BUY".into(),
+        disclosed_quantity: 0,
+        trigger_price: 0.0,
+        is_amo: false,
+        slice: false,
+        market_protection: None,
+    })
+    .await
+    .unwrap();
+
+    let second = start_runner(&sim, config, false, SIM_TOKEN);
+    let reports = second.finish().await;
+    assert!(!reports[0].trading_enabled, "new entries are off");
+    let failed = reports[0]
+        .checks
+        .iter()
+        .find(|c| !c.passed)
+        .expect("the reconciliation names the difference");
+    assert!(failed.detail.contains("never opened"), "{failed:?}");
+    let after: Vec<Recorded> = journal_entries(&journal)
+        .into_iter()
+        .filter(|r| r.seq > before.last().unwrap().seq)
+        .collect();
+    assert!(
+        !after.iter().any(|r| matches!(&r.entry,
+            JournalEntry::Order { tag, .. } if tag.rsplit('-').next().unwrap().starts_with('E'))),
+        "no entry after the restart"
+    );
+    // The position dalal accounts for is squared off at the flat time; the foreign one is left alone.
+    let positions = rest.positions().await.unwrap();
+    for p in &positions {
+        let expected = if p.instrument_key == foreign { 7 } else { 0 };
+        assert_eq!(p.net_quantity, expected, "{p:?}");
+    }
+    let exits: Vec<&String> = after
+        .iter()
+        .filter_map(|r| match &r.entry {
+            JournalEntry::Fill { tag, .. } if tag.rsplit('-').next().unwrap().starts_with('X') => {
+                Some(tag)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !exits.is_empty(),
+        "the known position was closed by dalal's own exit"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_goes_503_while_prices_are_stale_and_back_to_200() {
     let dir = tempfile::tempdir().unwrap();
     let config = short_day_config(&dir.path().join("journal.sqlite"));
