@@ -31,4 +31,10 @@ pub trait OrderBroker: Send + Sync + 'static {
 
     /// Today's orders.
     fn order_book(&self) -> impl Future<Output = Result<Vec<OrderReport>, BrokerError>> + Send;
+
+    /// Re-reads the token from where it came from after a 401; true when a new one is now in use. A broker
+    /// without a token (the paper broker) has nothing to re-read.
+    fn reload_token(&self) -> impl Future<Output = bool> + Send {
+        std::future::ready(false)
+    }
 }

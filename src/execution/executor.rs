@@ -100,10 +100,19 @@ impl<B: OrderBroker> Executor<B> {
             },
         );
         let mut attempt = 0;
+        let mut token_reloaded = false;
         let outcome = loop {
             self.rate.acquire().await;
             match self.place_within_timeout(&request).await {
                 Ok(ids) => break SubmitOutcome::Accepted(ids),
+                // A 401 is answered before anything is placed: with a new token the same intent may go once more.
+                Err(e) if e.class == ErrorClass::Auth && !token_reloaded => {
+                    token_reloaded = true;
+                    if !self.broker.reload_token().await {
+                        break SubmitOutcome::Refused(e);
+                    }
+                    tracing::info!(%tag, "order refused with 401; a new token was found, sending again");
+                }
                 Err(e) if e.class == ErrorClass::RateLimited && attempt < RATE_LIMIT_RETRIES => {
                     attempt += 1;
                     self.clock.sleep(RETRY_WAIT * attempt).await;
@@ -174,18 +183,35 @@ impl<B: OrderBroker> Executor<B> {
             .map(|t| t.order_ids.clone())
             .unwrap_or_default();
         for id in ids {
-            self.broker.cancel(&id).await?;
+            self.with_fresh_token(|broker| broker.cancel(&id)).await?;
         }
         Ok(())
+    }
+
+    /// Runs `call`, and once more after a 401 when a new token is found: the broker did nothing on a 401.
+    async fn with_fresh_token<'a, T, Fut>(
+        &'a self,
+        call: impl Fn(&'a B) -> Fut,
+    ) -> Result<T, BrokerError>
+    where
+        Fut: std::future::Future<Output = Result<T, BrokerError>>,
+    {
+        match call(&self.broker).await {
+            Err(e) if e.class == ErrorClass::Auth && self.broker.reload_token().await => {
+                call(&self.broker).await
+            }
+            result => result,
+        }
     }
 
     /// Changes a working order of ours in place (see `OrderBroker::modify`).
     pub async fn modify(&mut self, order: &ApprovedOrder) -> Result<(), BrokerError> {
         let request = order.request();
-        let tracked = self
+        let ids = self
             .tracked
-            .get_mut(&request.tag)
+            .get(&request.tag)
             .filter(|t| !t.ended && !t.order_ids.is_empty())
+            .map(|t| t.order_ids.clone())
             .ok_or_else(|| {
                 BrokerError::new(
                     ErrorClass::Rejected,
@@ -194,10 +220,13 @@ impl<B: OrderBroker> Executor<B> {
                 )
             })?;
         self.rate.acquire().await;
-        for id in &tracked.order_ids {
-            self.broker.modify(id, request).await?;
+        for id in &ids {
+            self.with_fresh_token(|broker| broker.modify(id, request))
+                .await?;
         }
-        tracked.request = request.clone();
+        if let Some(tracked) = self.tracked.get_mut(&request.tag) {
+            tracked.request = request.clone();
+        }
         Ok(())
     }
 
@@ -226,7 +255,7 @@ impl<B: OrderBroker> Executor<B> {
     /// Polls the order book: new fills become `Fill`s, orders that ended unfilled become `OrderEnded`, and an
     /// unresolved intent still missing at its deadline becomes `OrderLost`.
     pub async fn sync(&mut self) -> Result<Vec<EngineEvent>, BrokerError> {
-        let book = self.broker.order_book().await?;
+        let book = self.with_fresh_token(|broker| broker.order_book()).await?;
         let mut events = Vec::new();
         let now = self.clock.now();
         for (tag, tracked) in self.tracked.iter_mut().filter(|(_, t)| !t.ended) {

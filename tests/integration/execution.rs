@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use dalal::broker::upstox::{RestSettings, UpstoxOrders};
 use dalal::broker::{OrderBroker, OrderState};
 use dalal::calendar::{CalendarData, MarketCalendar};
-use dalal::config::{RiskLimits, SessionCutoffs, StrategyConfig};
+use dalal::config::{RiskLimits, SessionCutoffs, StrategyConfig, TokenSource};
 use dalal::domain::{
     Exchange, Instrument, InstrumentId, OrderKind, Segment, Side, Tick, TickSize, TickSource,
     UpstoxKey,
@@ -18,7 +18,7 @@ use dalal::engine::{ApprovedOrder, Command, Engine, EngineEvent};
 use dalal::execution::{Executor, PaperBroker, SubmitOutcome};
 use rust_decimal::{Decimal, dec};
 
-use crate::support::{SIM_TOKEN, SimHarness, ist, quiet_scenario, scenario_with};
+use crate::support::{RENEWED_TOKEN, SIM_TOKEN, SimHarness, ist, quiet_scenario, scenario_with};
 
 const RELIANCE_KEY: &str = "NSE_EQ|INE002A01018";
 
@@ -341,4 +341,46 @@ async fn a_paper_protective_stop_is_moved_in_place_and_fills_on_its_trigger() {
         executor.modify(moved).await.is_err(),
         "a filled order cannot change"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_on_an_order_is_met_by_re_reading_the_token_and_sending_once_more() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = SimHarness::start(
+        scenario_with("[[fault]]\nkind = \"token_expiry\"\nfrom = \"10:00\""),
+        ist(2026, 11, 23, 10, 0, 0),
+        1.0,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("upstox.token");
+    let write = |token: &str| {
+        std::fs::write(&file, token).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    write(SIM_TOKEN);
+    let ltp = sim.rest(RENEWED_TOKEN).ltp(&[RELIANCE_KEY]).await.unwrap()[0].last_price;
+    let order = entry_at(ltp);
+    let keys: HashMap<InstrumentId, UpstoxKey> =
+        [(reliance().id, RELIANCE_KEY.parse().unwrap())].into();
+    let rest = Arc::new(sim.rest(SIM_TOKEN));
+    let broker = Arc::new(
+        UpstoxOrders::new(Arc::clone(&rest), keys).with_tokens(TokenSource::File(file.clone())),
+    );
+    // The trader logs in again while the bot runs: the token file now holds a token the broker accepts.
+    write(RENEWED_TOKEN);
+    let mut executor = Executor::new(
+        Arc::clone(&broker),
+        sim.clock.clone(),
+        8,
+        Duration::from_secs(5),
+    );
+    let (outcome, events) = executor.submit(&order).await;
+    assert!(
+        matches!(outcome, SubmitOutcome::Accepted(ref ids) if ids.len() == 1),
+        "{outcome:?}"
+    );
+    assert!(events.is_empty());
+    let tagged = broker.orders_tagged(&order.request().tag).await.unwrap();
+    assert_eq!(tagged.len(), 1, "one order for one intent");
 }

@@ -17,6 +17,7 @@ use super::scrip::ScripId;
 use super::wire_convert::{order_report, scrip_of};
 use crate::broker::{BrokerError, ErrorClass, OrderBroker, OrderReport};
 use crate::calendar::{Clock, to_ist};
+use crate::config::{TokenSource, TokenWatch};
 use crate::domain::{
     Instrument, InstrumentId, OrderKind, OrderRequest, OrderTag, Product, Side, Validity,
     decimal_to_wire,
@@ -50,6 +51,7 @@ pub struct HdfcSkyOrders {
     by_scrip: HashMap<ScripId, InstrumentId>,
     numbers: OrderNumbers,
     clock: Clock,
+    tokens: Option<TokenWatch>,
 }
 
 impl HdfcSkyOrders {
@@ -69,7 +71,14 @@ impl HdfcSkyOrders {
             by_scrip,
             numbers: OrderNumbers::default(),
             clock,
+            tokens: None,
         }
+    }
+
+    /// Where the token comes from, so a 401 mid-day is met by re-reading it (a new login fixes a running bot).
+    pub fn with_tokens(mut self, tokens: TokenSource) -> Self {
+        self.tokens = Some(TokenWatch::new(tokens));
+        self
     }
 
     async fn body(&self, order: &OrderRequest) -> Result<OrderBody, BrokerError> {
@@ -153,6 +162,19 @@ impl HdfcSkyOrders {
 }
 
 impl OrderBroker for HdfcSkyOrders {
+    async fn reload_token(&self) -> bool {
+        let Some(token) = self.tokens.as_ref().and_then(TokenWatch::fresh) else {
+            return false;
+        };
+        match self.rest.set_token(token) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!("the re-read HDFC Sky token cannot be used: {e}");
+                false
+            }
+        }
+    }
+
     async fn place(&self, order: &OrderRequest) -> Result<Vec<String>, BrokerError> {
         let body = self.body(order).await?;
         Ok(vec![self.rest.place_order(&body).await?])

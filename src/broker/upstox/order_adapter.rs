@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::rest_client::UpstoxRest;
 use super::rest_types::{ModifyOrderBody, PlaceOrderBody};
 use crate::broker::{BrokerError, ErrorClass, OrderBroker, OrderReport};
+use crate::config::{TokenSource, TokenWatch};
 use crate::domain::{
     Instrument, InstrumentId, OrderKind, OrderRequest, OrderTag, Product, UpstoxKey, Validity,
     decimal_to_wire,
@@ -14,11 +15,22 @@ use crate::domain::{
 pub struct UpstoxOrders {
     rest: Arc<UpstoxRest>,
     keys: HashMap<InstrumentId, UpstoxKey>,
+    tokens: Option<TokenWatch>,
 }
 
 impl UpstoxOrders {
     pub fn new(rest: Arc<UpstoxRest>, keys: HashMap<InstrumentId, UpstoxKey>) -> Self {
-        UpstoxOrders { rest, keys }
+        UpstoxOrders {
+            rest,
+            keys,
+            tokens: None,
+        }
+    }
+
+    /// Where the token comes from, so a 401 mid-day is met by re-reading it (a new login fixes a running bot).
+    pub fn with_tokens(mut self, tokens: TokenSource) -> Self {
+        self.tokens = Some(TokenWatch::new(tokens));
+        self
     }
 
     /// For the instruments of a universe that have an Upstox key (an ISIN, or one given).
@@ -72,6 +84,14 @@ impl UpstoxOrders {
 }
 
 impl OrderBroker for UpstoxOrders {
+    async fn reload_token(&self) -> bool {
+        let Some(token) = self.tokens.as_ref().and_then(TokenWatch::fresh) else {
+            return false;
+        };
+        self.rest.set_token(token);
+        true
+    }
+
     async fn place(&self, order: &OrderRequest) -> Result<Vec<String>, BrokerError> {
         let body = self.body(order)?;
         self.rest.place_order(&body).await
