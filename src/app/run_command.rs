@@ -1,6 +1,7 @@
 //! `dalal run`: the bot itself. With `broker = "sim"` (the shipped config) it starts the simulator in-process on
-//! loopback with a fast simulated clock and trades one paper day in minutes; with a broker it runs market days
-//! on the wall clock until stopped. The status endpoint, the terminal status line and the signal handling live
+//! loopback with a fast simulated clock and trades one day in minutes: on paper, or with `mode = "live"` through
+//! real order requests to the simulator (a dress rehearsal of live mode); with a broker it runs market days on
+//! the wall clock until stopped. The status endpoint, the terminal status line and the signal handling live
 //! here; the day itself is `runner::DayRunner`.
 
 use std::collections::HashMap;
@@ -61,6 +62,13 @@ pub struct RunArgs {
     /// Where the status endpoint listens, over `status.listen` in dalal.toml (a container sets 0.0.0.0:8686).
     #[arg(long, env = "DALAL_STATUS_LISTEN")]
     pub status_listen: Option<SocketAddr>,
+    /// With the simulator: a scenario file (seed, instruments, faults) instead of the built-in one.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// With the simulator: at exit, write the simulator's own record of the day as JSON to this file: every
+    /// order it received, every fill, and each instrument's net position, to check the day from the broker's side.
+    #[arg(long)]
+    pub sim_ledger: Option<PathBuf>,
 }
 
 /// Paper slippage on market-type orders, in basis points.
@@ -93,7 +101,7 @@ struct Setup {
 
 async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
     let calendar = MarketCalendar::new(config.bot.calendar.clone());
-    let mut _sim = None;
+    let mut sim = None;
     let live_setup = || Setup {
         clock: Clock::System,
         journal_path: config.bot.journal_path.clone(),
@@ -101,8 +109,8 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
     };
     let (setup, reach) = match config.bot.broker {
         BrokerName::Sim => {
-            let (setup, sim, reach) = embedded_simulator(&args, &config, &calendar).await?;
-            _sim = Some(sim);
+            let (setup, server, reach) = embedded_simulator(&args, &config, &calendar).await?;
+            sim = Some(server);
             (setup, reach)
         }
         BrokerName::Upstox => {
@@ -123,13 +131,14 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
             (live_setup(), reach)
         }
     };
+    let ledger_path = args.sim_ledger.clone();
     let config_path = args.config;
     // The simulator's market runs `speed` times faster than the wall clock that request budgets count in.
     let speed = match config.bot.broker {
         BrokerName::Sim => args.speed,
         _ => 1.0,
     };
-    match reach {
+    let code = match reach {
         BrokerReach::Upstox { hosts, tokens } => {
             let keys = upstox_keys(&config.bot, |_| true)?;
             let settings = RestSettings::default().for_speed(speed);
@@ -139,8 +148,8 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
                 FeedMode::Ltpc,
             ));
             let rest = Arc::new(rest_client(hosts, &tokens, settings)?);
-            let account = Arc::new(UpstoxAccount::new(Arc::clone(&rest), tokens));
-            let orders = UpstoxOrders::for_universe(rest, &config.bot.universe);
+            let account = Arc::new(UpstoxAccount::new(Arc::clone(&rest), tokens.clone()));
+            let orders = UpstoxOrders::for_universe(rest, &config.bot.universe).with_tokens(tokens);
             launch(config_path, config, setup, feed, account, orders, keys).await
         }
         BrokerReach::HdfcSky {
@@ -164,12 +173,25 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
             let rest = Arc::new(hdfcsky_setup::rest_client(
                 base, api_key, &tokens, settings,
             )?);
-            let account = Arc::new(HdfcSkyAccount::new(Arc::clone(&rest), tokens));
+            let account = Arc::new(HdfcSkyAccount::new(Arc::clone(&rest), tokens.clone()));
             let orders =
-                HdfcSkyOrders::for_universe(rest, &config.bot.universe, setup.clock.clone());
+                HdfcSkyOrders::for_universe(rest, &config.bot.universe, setup.clock.clone())
+                    .with_tokens(tokens);
             launch(config_path, config, setup, feed, account, orders, keys).await
         }
+    }?;
+    if let (Some(sim), Some(path)) = (&sim, ledger_path) {
+        write_ledger(sim, &path)?;
     }
+    Ok(code)
+}
+
+fn write_ledger(sim: &SimServer, path: &Path) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(&sim.ledger()).context("cannot write the ledger")?;
+    std::fs::write(path, text)
+        .with_context(|| format!("cannot write the simulator's ledger to {}", path.display()))?;
+    println!("simulator ledger: {}", path.display());
+    Ok(())
 }
 
 /// The day with paper fills, or with `live_orders` when the config says `mode = "live"`.
@@ -226,18 +248,25 @@ async fn embedded_simulator(
     let clock: Clock = SimulatedClock::new(start, args.speed)
         .context("--speed")?
         .into();
+    let scenario = match &args.scenario {
+        Some(path) => Scenario::load(path)?,
+        None => Scenario::built_in(),
+    };
     let (sim, reach) =
-        super::sim_command::start_in_process(&clock, calendar, Scenario::built_in(), args.sim_api)
-            .await?;
+        super::sim_command::start_in_process(&clock, calendar, scenario, args.sim_api).await?;
     let journal_path = super::journal_command::journal_path(&config.bot);
     remove_journal(&journal_path)?;
     let api = match args.sim_api {
         SimApi::Upstox => "Upstox",
         SimApi::Hdfcsky => "HDFC Sky",
     };
+    let how = match config.bot.mode {
+        Mode::Paper => "paper-trading",
+        Mode::Live => "trading live (real order requests) against",
+    };
     println!(
-        "dalal: no broker configured (broker = \"sim\"): paper-trading the built-in simulator at {} through its \
-         {api} API",
+        "dalal: no broker configured (broker = \"sim\"): {how} the built-in simulator at {} through its {api} \
+         API",
         sim.base_url()
     );
     println!(

@@ -258,14 +258,6 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
         }
     };
     let mut check = Checker { file, errors };
-    if raw.mode == Mode::Live && raw.broker == BrokerName::Sim {
-        check.fail(
-            ConfigErrorKind::Inconsistent,
-            "mode",
-            "mode \"live\" sends real orders, but broker \"sim\" is the built-in simulator".into(),
-            "set broker = \"upstox\" or \"hdfcsky\" for live trading, or mode = \"paper\"".into(),
-        );
-    }
     let universe = check.universe(&raw.universe, raw.broker);
     check.feed(&raw.feed);
     check.risk(&raw.risk);

@@ -77,6 +77,7 @@ impl Default for SkyAccount {
 /// A running simulator. Dropping it stops the server.
 pub struct SimServer {
     addr: SocketAddr,
+    state: Arc<state::SimState>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -87,7 +88,7 @@ impl SimServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(state::SimState::new(settings, addr));
-        let app = router(state);
+        let app = router(Arc::clone(&state));
         let (shutdown, stopped) = oneshot::channel::<()>();
         // No Nagle: a feed frame a second must not wait on a delayed ACK, which at 100x is seconds of market time.
         let listener = listener.tap_io(|tcp| {
@@ -106,6 +107,7 @@ impl SimServer {
         tracing::info!(%addr, "simulator listening");
         Ok(SimServer {
             addr,
+            state,
             shutdown: Some(shutdown),
             task: Some(task),
         })
@@ -118,6 +120,17 @@ impl SimServer {
     /// `http://127.0.0.1:PORT`, the base URL a client points its REST hosts at.
     pub fn base_url(&self) -> Url {
         Url::parse(&format!("http://{}", self.addr)).expect("a socket address makes a valid URL")
+    }
+
+    /// The simulator's own record of the day, as a broker would state it: every order it received, every
+    /// fill, and each instrument's net position now. A day can be checked from the broker's side with it.
+    pub fn ledger(&self) -> serde_json::Value {
+        let (inner, _) = self.state.at_now();
+        serde_json::json!({
+            "orders": inner.book.order_rows(),
+            "fills": inner.book.trade_rows(),
+            "positions": inner.book.position_rows(&inner.market),
+        })
     }
 
     /// Stops accepting requests and waits for the server task to end.

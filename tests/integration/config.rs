@@ -175,31 +175,22 @@ fn an_unparseable_time_says_how_to_write_it() {
 #[test]
 fn contradictions_between_keys_and_files_are_refused() {
     let tree = ConfigTree::shipped();
-    tree.edit(DALAL, "mode = \"paper\"", "mode = \"live\"")
-        .edit(
-            DALAL,
-            "square_off_time = \"15:05\"",
-            "square_off_time = \"15:25\"",
-        )
-        .edit(
-            STRATEGY,
-            "last_entry_time = \"14:30\"",
-            "last_entry_time = \"15:00\"",
-        )
-        .edit(
-            STRATEGY,
-            "instruments = []",
-            "instruments = [\"RELIANCE\", \"WIPRO\"]",
-        );
-    let errors = load_errors(&tree);
-    // Live trading against the simulator makes no sense.
-    assert_error(
-        &errors,
-        ConfigErrorKind::Inconsistent,
+    tree.edit(
         DALAL,
-        "mode",
-        Some(tree.line_of(DALAL, "mode = ")),
+        "square_off_time = \"15:05\"",
+        "square_off_time = \"15:25\"",
+    )
+    .edit(
+        STRATEGY,
+        "last_entry_time = \"14:30\"",
+        "last_entry_time = \"15:00\"",
+    )
+    .edit(
+        STRATEGY,
+        "instruments = []",
+        "instruments = [\"RELIANCE\", \"WIPRO\"]",
     );
+    let errors = load_errors(&tree);
     // F&O stocks leave continuous trading at 15:15 from Aug 2026.
     assert_error(
         &errors,

@@ -138,3 +138,92 @@ fn sigterm_mid_session_cancels_entries_flushes_the_journal_and_exits_0() {
         "the close report is written once, after the stop"
     );
 }
+
+#[test]
+fn live_mode_against_the_simulator_sends_real_orders_and_the_ledger_agrees_with_the_journal() {
+    let tree = ConfigTree::shipped();
+    tree.edit("config/dalal.toml", "mode = \"paper\"", "mode = \"live\"")
+        .edit(
+            "config/dalal.toml",
+            "last_entry_time = \"14:45\"",
+            "last_entry_time = \"09:19\"",
+        )
+        .edit(
+            "config/dalal.toml",
+            "square_off_time = \"15:05\"",
+            "square_off_time = \"09:21\"",
+        )
+        .edit(
+            "strategies/continuation.toml",
+            "or_minutes = 15",
+            "or_minutes = 1",
+        )
+        .edit(
+            "strategies/continuation.toml",
+            "last_entry_time = \"14:30\"",
+            "last_entry_time = \"09:19\"",
+        )
+        .edit(
+            "strategies/continuation.toml",
+            "flat_time = \"15:05\"",
+            "flat_time = \"09:21\"",
+        )
+        .append(
+            "config/dalal.toml",
+            "[[calendar.special_session]]\ndate = \"2026-11-23\"\nname = \"a short day for the test\"\n\
+             pre_open = \"09:00\"\nopen = \"09:15\"\nclose = \"09:23\"",
+        );
+    // The built-in market with exits that fill in parts from 09:20.
+    let built_in = dalal::sim::BUILT_IN_SCENARIO;
+    let scenario = format!(
+        "{}\n[[fault]]\nkind = \"partial_fill\"\nfrom = \"09:20\"\nfraction = 0.5\n",
+        &built_in[..built_in.find("[[fault]]").unwrap()]
+    );
+    let scenario_path = tree.root().join("scenario.toml");
+    std::fs::write(&scenario_path, scenario).unwrap();
+    let ledger_path = tree.root().join("ledger.json");
+    let child = start_run_with(
+        &tree,
+        &[
+            "--start",
+            "2026-11-23T09:14:30",
+            "--speed",
+            "40",
+            "--scenario",
+            scenario_path.to_str().unwrap(),
+            "--sim-ledger",
+            ledger_path.to_str().unwrap(),
+        ],
+    );
+    let (code, stdout, stderr) = wait_with_limit(child, Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("trading live (real order requests) against the built-in simulator"),
+        "{stdout}"
+    );
+    let ledger: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ledger_path).unwrap()).unwrap();
+    let orders = ledger["orders"].as_array().unwrap();
+    assert!(!orders.is_empty(), "real orders reached the simulator");
+    let positions = ledger["positions"].as_array().unwrap();
+    assert!(
+        positions.iter().all(|p| p["quantity"] == 0),
+        "flat at the broker at the close: {positions:?}"
+    );
+    // The broker's fills and the journal's agree, tag by tag.
+    let mut at_broker: HashMap<String, u64> = HashMap::new();
+    for order in orders {
+        let tag = order["tag"].as_str().unwrap().to_string();
+        *at_broker.entry(tag).or_default() += order["filled_quantity"].as_u64().unwrap();
+    }
+    let mut journaled: HashMap<String, u64> = HashMap::new();
+    let entries = sim_journal(&tree);
+    for recorded in &entries {
+        assert!(!recorded.paper, "a live journal");
+        if let JournalEntry::Fill { tag, quantity, .. } = &recorded.entry {
+            *journaled.entry(tag.clone()).or_default() += u64::from(*quantity);
+        }
+    }
+    at_broker.retain(|_, filled| *filled > 0);
+    assert_eq!(at_broker, journaled);
+}
