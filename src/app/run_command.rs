@@ -404,7 +404,7 @@ fn print_report(report: &DayReport, journal: &Path, paper: bool) {
     if failed.is_empty() {
         println!("pre-open checks: {} passed", report.checks.len());
     } else {
-        println!("trading stayed disabled:");
+        println!("new entries stayed off:");
         for check in failed {
             println!("  {check}");
         }
@@ -417,6 +417,11 @@ fn print_report(report: &DayReport, journal: &Path, paper: bool) {
         duration_text(report.seconds_streaming),
         duration_text(report.seconds_polling)
     );
+    match &report.broker_open {
+        Some(open) if open.is_empty() => println!("at the broker at the close: flat"),
+        Some(open) => println!("at the broker at the close: {}", open.join(", ")),
+        None => {}
+    }
     if session.fallbacks.is_empty() {
         println!("fallbacks to polling: none");
     } else {

@@ -121,6 +121,10 @@ pub enum JournalEntry {
         fallbacks: Vec<String>,
         /// What kept trading disabled, if anything did.
         failures: Vec<String>,
+        /// The intraday positions the broker held in the universe at the close, as `NSE:SYMBOL quantity`:
+        /// empty when flat; absent in paper mode, or when the broker could not be read.
+        #[serde(default)]
+        broker_open: Option<Vec<String>>,
     },
 }
 

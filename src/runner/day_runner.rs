@@ -21,7 +21,7 @@ use super::trading_session::TradingSession;
 use crate::broker::{AccountBroker, FeedBroker, OrderBroker};
 use crate::calendar::{Clock, DayPlan, MarketCalendar, ist_instant, to_ist};
 use crate::config::Config;
-use crate::domain::InstrumentId;
+use crate::domain::{InstrumentId, Product};
 use crate::engine::{Engine, EngineEvent};
 use crate::execution::{Executor, PaperBroker};
 use crate::feed::{FailoverFeed, FeedTimings};
@@ -65,6 +65,9 @@ pub struct DayReport {
     pub stream_ticks: u64,
     pub poll_ticks: u64,
     pub stopped_early: bool,
+    /// The intraday positions the broker held in the universe at the close (`NSE:SYMBOL quantity`); `None` in
+    /// paper mode, after a stop, or when the broker could not be read.
+    pub broker_open: Option<Vec<String>>,
 }
 
 pub struct DayRunner<F, O, A> {
@@ -192,6 +195,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             stream_ticks: 0,
             poll_ticks: 0,
             stopped_early: self.stopping(),
+            broker_open: None,
         };
         if let Some(reconciled) = reconciled {
             self.apply_reconciliation(&reconciled).await;
@@ -203,6 +207,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             self.status
                 .set_phase("closing", format!("the close of {date}"));
             self.final_reconciliation(date).await;
+            report.broker_open = self.broker_positions().await;
         }
         self.write_close_report(&report);
         report
@@ -432,6 +437,29 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         );
     }
 
+    /// What the broker itself holds now, in live mode: the close report states it beside the journal's view.
+    async fn broker_positions(&self) -> Option<Vec<String>> {
+        if self.brokers.paper.is_some() {
+            return None;
+        }
+        match self.brokers.account.positions().await {
+            Ok(positions) => Some(
+                positions
+                    .iter()
+                    .filter(|p| p.product == Product::Intraday && p.net_quantity != 0)
+                    .filter_map(|p| {
+                        let id = self.brokers.keys.get(&p.instrument_key)?;
+                        Some(format!("{id} {}", p.net_quantity))
+                    })
+                    .collect(),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "the broker's positions could not be read at the close");
+                None
+            }
+        }
+    }
+
     fn write_close_report(&mut self, report: &DayReport) {
         let failures = report
             .checks
@@ -459,6 +487,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                     .map(|f| format!("{} IST: {}", to_ist(f.at).format("%H:%M:%S"), f.reason))
                     .collect(),
                 failures,
+                broker_open: report.broker_open.clone(),
             },
         );
         if let Err(e) = self.journal.flush() {

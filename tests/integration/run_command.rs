@@ -226,4 +226,11 @@ fn live_mode_against_the_simulator_sends_real_orders_and_the_ledger_agrees_with_
     }
     at_broker.retain(|_, filled| *filled > 0);
     assert_eq!(at_broker, journaled);
+    // The close report states what the broker holds, not only what the journal believes.
+    assert!(
+        stdout.contains("at the broker at the close: flat"),
+        "{stdout}"
+    );
+    assert!(entries.iter().any(|r| matches!(&r.entry,
+        JournalEntry::DaySummary { broker_open: Some(open), .. } if open.is_empty())));
 }
