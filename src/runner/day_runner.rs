@@ -18,7 +18,7 @@ use super::day_book::SessionSummary;
 use super::pre_open::{self, CheckResult};
 use super::reconcile::Reconciled;
 use super::trading_session::TradingSession;
-use crate::broker::{AccountBroker, FeedBroker, OrderBroker};
+use crate::broker::{AccountBroker, FeedBroker, OrderBroker, OrderReport};
 use crate::calendar::{Clock, DayPlan, MarketCalendar, ist_instant, to_ist};
 use crate::config::Config;
 use crate::domain::{InstrumentId, Product};
@@ -33,6 +33,17 @@ const CHECK_RETRY: Duration = Duration::from_secs(60);
 /// How long an order submit may take before it is treated as ambiguous.
 const SUBMIT_TIMEOUT: Duration = Duration::from_secs(5);
 const FEED_CHANNEL: usize = 4096;
+/// How long the orders a restart cancels may take to show as ended before trading starts without entries.
+const CANCEL_CONFIRM_WITHIN: Duration = Duration::from_secs(30);
+
+/// What became of the orders a restart cancelled.
+#[derive(Default)]
+struct CancelOutcome {
+    /// One of them filled (more) after the reconciliation read the book.
+    filled_meanwhile: bool,
+    /// The check that failed, when some had not ended by the deadline.
+    unconfirmed: Option<CheckResult>,
+}
 
 /// The broker behind each part of the day. In paper mode `orders` is the paper broker and `paper` is it too.
 pub struct RunnerBrokers<F, O, A> {
@@ -197,8 +208,23 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             stopped_early: self.stopping(),
             broker_open: None,
         };
-        if let Some(reconciled) = reconciled {
-            self.apply_reconciliation(&reconciled).await;
+        if let Some(mut reconciled) = reconciled {
+            let cancels = self.apply_reconciliation(&reconciled).await;
+            if cancels.filled_meanwhile {
+                // An order filled between the reconciliation and its cancel: look again, so the engine starts
+                // from the position the broker holds.
+                if let (_, Some(fresh)) = self.reconcile_today(date).await {
+                    let now = self.clock.now();
+                    for fill in &fresh.missing_fills {
+                        self.journal.record(now, JournalEntry::from(fill));
+                    }
+                    reconciled = fresh;
+                }
+            }
+            if let Some(failed) = cancels.unconfirmed {
+                report.trading_enabled = false;
+                report.checks.push(failed);
+            }
             let open = ist_instant(date, plan.times.open);
             self.run_session((open, close), &reconciled, &mut report)
                 .await;
@@ -308,7 +334,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
     }
 
     /// Journals what reconciliation did and cancels our orders left working by a previous run.
-    async fn apply_reconciliation(&mut self, reconciled: &Reconciled) {
+    async fn apply_reconciliation(&mut self, reconciled: &Reconciled) -> CancelOutcome {
         let now = self.clock.now();
         for action in &reconciled.actions {
             tracing::info!("reconciliation: {action}");
@@ -328,6 +354,43 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                 tracing::warn!(order = %order.order_id, error = %e, "could not cancel an order left working");
             }
         }
+        self.confirm_cancels(&reconciled.working_orders).await
+    }
+
+    /// Polls the order book until every order cancelled at the restart has ended, or `CANCEL_CONFIRM_WITHIN`
+    /// passes: trading does not start on a book that may still fill.
+    async fn confirm_cancels(&self, cancelled: &[OrderReport]) -> CancelOutcome {
+        let deadline = self.clock.now()
+            + TimeDelta::from_std(CANCEL_CONFIRM_WITHIN).expect("a small duration");
+        let mut outcome = CancelOutcome::default();
+        let mut pending: Vec<&OrderReport> = cancelled.iter().collect();
+        while !pending.is_empty() {
+            if let Ok(book) = self.brokers.orders.order_book().await {
+                pending.retain(|order| {
+                    let Some(now) = book.iter().find(|r| r.order_id == order.order_id) else {
+                        return true;
+                    };
+                    outcome.filled_meanwhile |= now.filled_quantity > order.filled_quantity;
+                    !now.state.is_final()
+                });
+            }
+            if pending.is_empty() || self.clock.now() >= deadline {
+                break;
+            }
+            self.clock.sleep(Duration::from_secs(1)).await;
+        }
+        if !pending.is_empty() {
+            let ids: Vec<&str> = pending.iter().map(|o| o.order_id.as_str()).collect();
+            outcome.unconfirmed = Some(CheckResult::fail(
+                "cancels",
+                format!(
+                    "orders left working by the previous run did not end after their cancel: {}",
+                    ids.join(", ")
+                ),
+                "new entries stay off today; cancel them at the broker, then restart",
+            ));
+        }
+        outcome
     }
 
     async fn run_session(
@@ -363,7 +426,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         )
         .with_order_policy(config.bot.orders);
         let protect = engine.restore(&reconciled.restoration, self.clock.now());
-        let entries_allowed = reconciled.mismatches.is_empty();
+        let entries_allowed = report.trading_enabled;
         engine.on_event(EngineEvent::TradingEnabled(entries_allowed));
         self.status.set_trading_enabled(entries_allowed);
         let mut executor = Executor::new(

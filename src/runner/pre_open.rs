@@ -33,7 +33,11 @@ impl CheckResult {
         }
     }
 
-    fn fail(name: &'static str, detail: impl Into<String>, remedy: impl Into<String>) -> Self {
+    pub(super) fn fail(
+        name: &'static str,
+        detail: impl Into<String>,
+        remedy: impl Into<String>,
+    ) -> Self {
         CheckResult {
             name,
             passed: false,

@@ -553,6 +553,40 @@ async fn a_reconciliation_mismatch_blocks_entries_but_the_known_position_is_stil
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_confirms_its_cancels_before_entries_are_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.sqlite");
+    let config = short_day_config(&journal);
+    // Entries rest unfilled all day, and nothing can be cancelled.
+    let faults = "[[fault]]\nkind = \"no_fill\"\nfrom = \"09:15\"\n\n\
+                  [[fault]]\nkind = \"cancel_fail\"\nfrom = \"09:15\"";
+    let sim = short_day_sim(&config, scenario_with(faults), (9, 14), 60.0).await;
+    let first = start_runner(&sim, config.clone(), false, SIM_TOKEN);
+    wait_for(Duration::from_secs(60), "an entry order", || {
+        first.entries().iter().any(|r| r.entry.kind() == "order")
+    })
+    .await;
+    first.abort().await;
+
+    let second = start_runner(&sim, config, false, SIM_TOKEN);
+    let reports = second.finish().await;
+    assert!(
+        !reports[0].trading_enabled,
+        "no entries while an order of the last run may still fill"
+    );
+    let failed = reports[0]
+        .checks
+        .iter()
+        .find(|c| !c.passed)
+        .expect("a failed check says why");
+    assert_eq!(failed.name, "cancels", "{failed:?}");
+    assert!(
+        failed.detail.contains("did not end after their cancel"),
+        "{failed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_goes_503_while_prices_are_stale_and_back_to_200() {
     let dir = tempfile::tempdir().unwrap();
     let config = short_day_config(&dir.path().join("journal.sqlite"));
