@@ -102,6 +102,11 @@ pub enum EngineNote {
     DailyLossTripped {
         pnl: Decimal,
     },
+    /// An open trade's stop moved with the trail.
+    StopMoved {
+        instrument: InstrumentId,
+        stop: Decimal,
+    },
     /// An exit went unfilled through every re-pricing: it keeps following the market at the widest reach.
     ExitEscalated {
         instrument: InstrumentId,
@@ -381,6 +386,12 @@ impl Engine {
                 let stop_before = trade.stop;
                 let exit = trade.on_price(tick.last_price, &self.strategy);
                 let id = tick.instrument.clone();
+                if trade.stop != stop_before {
+                    out.push(Command::Note(EngineNote::StopMoved {
+                        instrument: id.clone(),
+                        stop: trade.stop,
+                    }));
+                }
                 match (exit, &book.protective) {
                     (Some(reason), _) => self.exit(&id, reason, now, out),
                     (None, Some(tag)) if trade.stop != stop_before => {

@@ -19,13 +19,15 @@ pub struct Restoration {
     pub fills: Vec<Fill>,
     /// Stop and target of each open position, from the signal that opened it.
     pub guards: HashMap<InstrumentId, (Decimal, Decimal)>,
+    /// The stop an open position's trail had reached, when it moved after the signal.
+    pub trailed: HashMap<InstrumentId, Decimal>,
     /// Resting stop orders kept at the broker, with the quantity they still cover.
     pub protective: HashMap<InstrumentId, (OrderTag, u32)>,
 }
 
 impl Engine {
     /// Takes back the day so far after a restart: positions, their stops, trade counts and the tag sequence.
-    /// The stop restarts from the signal's: a trail that had tightened it is not known any more. With
+    /// The stop comes back where the journaled trail left it (the signal's when it never moved). With
     /// `exit.protective_stop`, a kept resting stop is followed again, and an open trade without one gets one:
     /// the returned commands place them.
     pub fn restore(&mut self, restoration: &Restoration, at: DateTime<Utc>) -> Vec<Command> {
@@ -50,13 +52,19 @@ impl Engine {
             let net = book.position.net_quantity;
             if net != 0 {
                 let side = if net > 0 { Side::Buy } else { Side::Sell };
-                book.trade = Some(OpenTrade::new(
+                let mut trade = OpenTrade::new(
                     side,
                     net.unsigned_abs() as u32,
                     book.position.average_price,
                     *stop,
                     *target,
-                ));
+                );
+                // The trail goes on from where it was: a restart never loosens a stop.
+                if let Some(&trailed) = restoration.trailed.get(id) {
+                    trade.stop = trailed;
+                    trade.trailing = true;
+                }
+                book.trade = Some(trade);
             }
         }
         for (id, (tag, remaining)) in &restoration.protective {

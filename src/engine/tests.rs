@@ -396,8 +396,10 @@ fn a_restored_engine_guards_its_position_and_continues_the_tag_sequence() {
         guards: [(id("RELI"), (dec!(1008), dec!(1028)))]
             .into_iter()
             .collect(),
+        trailed: HashMap::new(),
         protective: HashMap::new(),
     };
+    let mut trailed = restoration.clone();
     assert!(engine.restore(&restoration, at(11, 0, 0)).is_empty());
     let trade = engine.open_trade(&id("RELI")).unwrap();
     assert_eq!((trade.quantity, trade.stop), (62, dec!(1008)));
@@ -405,6 +407,19 @@ fn a_restored_engine_guards_its_position_and_continues_the_tag_sequence() {
     let exit = placed(&commands)[0];
     assert_eq!(exit.request().tag.as_str(), "D261123-RELI-X8");
     assert_eq!(exit.request().quantity, 62);
+
+    // The trail had reached 1020.87 before the restart: the trade comes back with that stop, not the signal's.
+    trailed.trailed.insert(id("RELI"), dec!(1020.87));
+    let mut restarted = self::engine();
+    restarted.restore(&trailed, at(11, 0, 0));
+    let trade = restarted.open_trade(&id("RELI")).unwrap();
+    assert_eq!(trade.stop, dec!(1020.87));
+    let commands = restarted.on_event(tick("RELI", dec!(1020.5), at(11, 0, 1)));
+    assert_eq!(
+        placed(&commands).len(),
+        1,
+        "stopped out at the trailed stop"
+    );
 }
 
 #[test]

@@ -91,6 +91,11 @@ pub enum JournalEntry {
         action: String,
         detail: String,
     },
+    /// An open trade's stop moved (the trail): a restart takes the trade back with this stop, not the signal's.
+    StopMoved {
+        instrument: String,
+        stop: Decimal,
+    },
     Error {
         class: String,
         message: String,
@@ -141,6 +146,7 @@ impl JournalEntry {
             JournalEntry::Fill { .. } => "fill",
             JournalEntry::Trade { .. } => "trade",
             JournalEntry::Reconciliation { .. } => "reconciliation",
+            JournalEntry::StopMoved { .. } => "stop_moved",
             JournalEntry::Error { .. } => "error",
             JournalEntry::Check { .. } => "check",
             JournalEntry::DaySummary { .. } => "day_summary",
@@ -154,6 +160,7 @@ impl JournalEntry {
             | JournalEntry::RiskRefusal { instrument, .. }
             | JournalEntry::Order { instrument, .. }
             | JournalEntry::Fill { instrument, .. }
+            | JournalEntry::StopMoved { instrument, .. }
             | JournalEntry::Trade { instrument, .. } => Some(instrument),
             _ => None,
         }

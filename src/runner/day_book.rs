@@ -180,6 +180,10 @@ impl DayBook {
                 self.exit_reasons.insert(instrument, reason.to_string());
                 return;
             }
+            EngineNote::StopMoved { instrument, stop } => JournalEntry::StopMoved {
+                instrument: instrument.to_string(),
+                stop,
+            },
             EngineNote::ExitEscalated {
                 instrument,
                 tag,

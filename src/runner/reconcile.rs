@@ -109,6 +109,12 @@ pub fn reconcile(
             } => {
                 if let Some(id) = by_name.get(instrument) {
                     out.restoration.guards.insert(id.clone(), (*stop, *target));
+                    out.restoration.trailed.remove(id);
+                }
+            }
+            JournalEntry::StopMoved { instrument, stop } => {
+                if let Some(id) = by_name.get(instrument) {
+                    out.restoration.trailed.insert(id.clone(), *stop);
                 }
             }
             _ => {}
@@ -166,6 +172,7 @@ fn leave_mismatched_alone(out: &mut Reconciled) {
     let mismatched = std::mem::take(&mut out.mismatched);
     let restoration = &mut out.restoration;
     restoration.guards.retain(|id, _| !mismatched.contains(id));
+    restoration.trailed.retain(|id, _| !mismatched.contains(id));
     restoration
         .protective
         .retain(|id, _| !mismatched.contains(id));
@@ -517,6 +524,32 @@ mod tests {
         // Squaring off 62 would leave the account 22 short: RELIANCE is left to the trader.
         assert!(out.restoration.guards.is_empty());
         assert!(out.restoration.fills.is_empty());
+    }
+
+    #[test]
+    fn a_trailed_stop_is_taken_back_as_journaled() {
+        let mut entries = journal(true);
+        for (seq, stop) in [(4, dec!(1552)), (5, dec!(1556.5))] {
+            entries.push(recorded(
+                seq,
+                JournalEntry::StopMoved {
+                    instrument: "NSE:RELIANCE".into(),
+                    stop,
+                },
+            ));
+        }
+        let orders = [order("D261123-RELIAN-E3", 62, OrderState::Complete)];
+        let positions = [position(RELIANCE_KEY, 62)];
+        let view = BrokerView {
+            orders: &orders,
+            positions: &positions,
+        };
+        let out = reconcile(day(), at(30), &entries, Some(view), &keys(), false);
+        assert_eq!(
+            out.restoration.guards[&reliance()],
+            (dec!(1550), dec!(1575))
+        );
+        assert_eq!(out.restoration.trailed[&reliance()], dec!(1556.5));
     }
 
     #[test]
