@@ -15,8 +15,15 @@ use crate::domain::Side;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disqualified {
     NoPreviousClose,
-    GapOutsideWindow { gap_pct: Decimal },
-    GapAgainstDirection { gap_pct: Decimal },
+    /// The first price came too late to have seen the opening range (a start or restart mid-session): a range
+    /// built from later prices would make the next uptick a breakout. The instrument sits out today.
+    OpeningRangeNotSeen,
+    GapOutsideWindow {
+        gap_pct: Decimal,
+    },
+    GapAgainstDirection {
+        gap_pct: Decimal,
+    },
     RangeCrossedPreviousClose,
 }
 
@@ -138,9 +145,19 @@ impl Setup {
             self.state = SetupState::Disqualified(Disqualified::NoPreviousClose);
             return;
         };
+        let q = &config.qualify;
+        let day = to_ist(at).date_naive();
+        let opened = crate::calendar::ist_instant(day, session_open);
+        let range_ends = opened + TimeDelta::minutes(i64::from(q.or_minutes));
+        // The range is only the range if it was watched from its start: the first price within the first half
+        // of it (a minute at most).
+        let seen_by = opened + ((range_ends - opened) / 2).min(TimeDelta::minutes(1));
+        if at > seen_by {
+            self.state = SetupState::Disqualified(Disqualified::OpeningRangeNotSeen);
+            return;
+        }
         let gap_pct = ((open - close) / close * Decimal::ONE_HUNDRED).round_dp(4);
         self.gap_pct = Some(gap_pct);
-        let q = &config.qualify;
         if gap_pct.abs() < q.gap_min_pct || gap_pct.abs() > q.gap_max_pct {
             self.state = SetupState::Disqualified(Disqualified::GapOutsideWindow { gap_pct });
             return;
@@ -154,9 +171,6 @@ impl Setup {
             self.state = SetupState::Disqualified(Disqualified::GapAgainstDirection { gap_pct });
             return;
         }
-        let day = to_ist(at).date_naive();
-        let opened = crate::calendar::ist_instant(day, session_open);
-        let range_ends = opened + TimeDelta::minutes(i64::from(q.or_minutes));
         self.state = SetupState::BuildingRange {
             side,
             high: open,

@@ -251,11 +251,11 @@ fn the_daily_loss_limit_cancels_entries_flattens_and_blocks_new_ones() {
         max_daily_loss: dec!(300),
         ..RiskLimits::default()
     });
+    // INFY's range is watched from the open too; its entry is pending when the loss hits.
+    engine.on_event(tick("INFY", dec!(1012), at(9, 15, 0)));
+    engine.on_event(tick("INFY", dec!(1014), at(9, 15, 5)));
     let entry = enter_long(&mut engine);
     engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
-    // INFY's entry is pending when the loss hits.
-    engine.on_event(tick("INFY", dec!(1012), at(9, 15, 0)));
-    engine.on_event(tick("INFY", dec!(1014), at(9, 20, 0)));
     let infy_entry = placed(&engine.on_event(tick("INFY", dec!(1015), at(9, 30, 5))))[0].clone();
     // 62 × (1016 − 1011) = 310 unrealized loss: past the 300 limit.
     let commands = engine.on_event(tick("RELI", dec!(1011), at(9, 35, 0)));
@@ -348,6 +348,7 @@ fn no_entry_before_trading_is_enabled() {
 #[test]
 fn a_setup_beyond_its_trigger_is_refused_once_and_spends_no_tag() {
     let mut engine = engine();
+    engine.on_event(tick("INFY", dec!(1012), at(9, 15, 0)));
     let entry = enter_long(&mut engine);
     engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
     let exit = placed(&engine.on_event(tick("RELI", dec!(1028), at(10, 0, 0))))[0].clone();
@@ -725,4 +726,23 @@ fn the_flat_time_cancels_the_rest_of_an_entry_and_closes_what_filled() {
     let exit = placed(&commands);
     assert_eq!(exit.len(), 1, "{commands:?}");
     assert_eq!(exit[0].request().quantity, 20);
+}
+
+#[test]
+fn started_after_the_open_an_instrument_sits_out_rather_than_trade_a_range_it_never_saw() {
+    let mut engine = engine();
+    let commands = engine.on_event(tick("RELI", dec!(1012), at(10, 0, 0)));
+    assert!(
+        commands.iter().any(|c| matches!(
+            c,
+            Command::Note(EngineNote::Disqualified {
+                why: Disqualified::OpeningRangeNotSeen,
+                ..
+            })
+        )),
+        "{commands:?}"
+    );
+    for (second, price) in [(1, dec!(1013)), (2, dec!(1020)), (3, dec!(1030))] {
+        assert!(placed(&engine.on_event(tick("RELI", price, at(10, 0, second)))).is_empty());
+    }
 }

@@ -238,6 +238,26 @@ impl DayBook {
     fn fill(&mut self, fill: &Fill, position_before: i64, now: DateTime<Utc>) {
         self.summary.fills += 1;
         self.journal.record(now, JournalEntry::from(fill));
+        if let Some(trip) = self.add_to_trip(fill, position_before) {
+            self.close_trip(&fill.instrument, trip, fill.time, now);
+        }
+    }
+
+    /// After a restart: today's earlier fills of our orders, so a round trip opened before the restart is
+    /// journaled whole when it closes after it. Nothing here is journaled again.
+    pub fn resume(&mut self, fills: &[Fill]) {
+        let mut net: HashMap<InstrumentId, i64> = HashMap::new();
+        for fill in fills {
+            let before = net.entry(fill.instrument.clone()).or_default();
+            let position_before = *before;
+            *before += fill.side.sign() * i64::from(fill.quantity);
+            // A round trip that closed before the restart was journaled then.
+            let _closed = self.add_to_trip(fill, position_before);
+        }
+    }
+
+    /// Adds a fill to its instrument's open round trip; the trip when this fill closes it.
+    fn add_to_trip(&mut self, fill: &Fill, position_before: i64) -> Option<RoundTrip> {
         let signal = fill
             .tag
             .as_ref()
@@ -267,12 +287,12 @@ impl DayBook {
             .or_default() += value;
         if fill.side == trip.side {
             trip.quantity += fill.quantity;
-            return;
+            return None;
         }
         if position_before.unsigned_abs() as u32 == fill.quantity {
-            let trip = self.trips.remove(&fill.instrument).expect("present");
-            self.close_trip(&fill.instrument, trip, fill.time, now);
+            return self.trips.remove(&fill.instrument);
         }
+        None
     }
 
     fn close_trip(

@@ -457,6 +457,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             );
         }
         let config_flatten = config.bot.session.flatten_on_stop;
+        session.resume(&reconciled.restoration.fills);
         session.begin(protect);
         report.session = session.run_until(&mut rx, close, &mut self.stop).await;
         if self.stopping() {

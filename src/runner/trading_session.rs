@@ -135,6 +135,11 @@ impl TradingSession {
         self.book.summary().clone()
     }
 
+    /// Takes today's earlier fills back after a restart, so round trips opened before it close whole.
+    pub fn resume(&mut self, fills: &[crate::domain::Fill]) {
+        self.book.resume(fills);
+    }
+
     /// Carries out commands the engine gave before the session started, e.g. stops for restored positions.
     pub fn begin(&mut self, commands: Vec<Command>) {
         self.execute(commands);

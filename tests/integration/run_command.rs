@@ -85,7 +85,7 @@ fn the_embedded_day_ends_with_its_close_report() {
 #[test]
 fn sigterm_mid_session_cancels_entries_flushes_the_journal_and_exits_0() {
     let tree = ConfigTree::shipped();
-    let child = start_run(&tree, "2026-11-23T09:40", "30");
+    let child = start_run(&tree, "2026-11-23T09:14:30", "60");
     let deadline = Instant::now() + Duration::from_secs(90);
     while !sim_journal(&tree).iter().any(|r| r.entry.kind() == "fill") {
         assert!(Instant::now() < deadline, "no fill within 90 s");
