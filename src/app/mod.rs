@@ -17,6 +17,9 @@ mod login_command;
 mod run_command;
 mod sim_clock_args;
 mod sim_command;
+mod soak_checks;
+mod soak_command;
+mod soak_day;
 mod status_line;
 mod upstox_setup;
 
@@ -75,6 +78,9 @@ pub enum Command {
     Feed(feed_command::FeedArgs),
     /// Run the market simulator: Upstox's and HDFC Sky's REST APIs and feeds on loopback, with a seeded scenario.
     Sim(sim_command::SimArgs),
+    /// A chaos soak: many short simulated days live against the simulator, with random feed and order faults
+    /// and kills, each checked against the simulator's ledger; exit 1 on any violated invariant.
+    Soak(soak_command::SoakArgs),
     /// Look up the universe's HDFC Sky exchange tokens in its security master and print the hdfcsky_token lines.
     Instruments(instruments_command::InstrumentsArgs),
     /// Log in to HDFC Sky (OTP and PIN at the terminal, or --browser) and write the access token file.
@@ -102,6 +108,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor_command::run(args),
         Command::Journal(args) => journal_command::run(args),
         Command::Sim(args) => sim_command::run(args),
+        Command::Soak(args) => soak_command::run(args),
         Command::Login(args) => login_command::run(args),
         Command::Instruments(args) => instruments_command::run(args),
         Command::Feed(args) => feed_command::run(args),
