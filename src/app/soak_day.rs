@@ -146,7 +146,7 @@ fn day_config(base: &Config, journal: PathBuf) -> Config {
     config.bot.risk.max_price_age_ms = 20_000;
     config.bot.session.last_entry_time = at(9, 30, 0);
     config.bot.session.square_off_time = at(9, 38, 0);
-    config.strategy.qualify.or_minutes = 3;
+    config.strategy.qualify.or_minutes = 5;
     config.strategy.time.last_entry_time = at(9, 30, 0);
     config.strategy.time.flat_time = at(9, 38, 0);
     config

@@ -149,9 +149,8 @@ impl Setup {
         let day = to_ist(at).date_naive();
         let opened = crate::calendar::ist_instant(day, session_open);
         let range_ends = opened + TimeDelta::minutes(i64::from(q.or_minutes));
-        // The range is only the range if it was watched from its start: the first price within the first half
-        // of it (a minute at most).
-        let seen_by = opened + ((range_ends - opened) / 2).min(TimeDelta::minutes(1));
+        // The range is only the range if it was watched from its start: the first price within its first half.
+        let seen_by = opened + (range_ends - opened) / 2;
         if at > seen_by {
             self.state = SetupState::Disqualified(Disqualified::OpeningRangeNotSeen);
             return;
