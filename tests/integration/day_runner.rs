@@ -274,6 +274,18 @@ where
     tokio::spawn(runner.run())
 }
 
+/// A live runner against `sim` until its journal holds an entry of `kind`, then killed with no wind-down (as a
+/// process is by SIGKILL): what it had journaled.
+async fn killed_after_a(sim: &SimHarness, config: &Config, kind: &str) -> Vec<Recorded> {
+    let first = start_runner(sim, config.clone(), false, SIM_TOKEN);
+    wait_for(Duration::from_secs(60), kind, || {
+        first.entries().iter().any(|r| r.entry.kind() == kind)
+    })
+    .await;
+    first.abort().await;
+    journal_entries(&config.bot.journal_path)
+}
+
 /// Waits (in real time, at most `limit`) until `condition` holds.
 pub async fn wait_for(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + limit;
@@ -414,14 +426,8 @@ async fn a_restart_mid_position_re_arms_the_stop_and_never_enters_twice() {
     let journal = dir.path().join("journal.sqlite");
     let config = short_day_config(&journal);
     let sim = short_day_sim(&config, quiet_scenario(), (9, 14), 60.0).await;
-    let first = start_runner(&sim, config.clone(), false, SIM_TOKEN);
-    wait_for(Duration::from_secs(60), "a filled entry", || {
-        first.entries().iter().any(|r| r.entry.kind() == "fill")
-    })
-    .await;
-    first.abort().await;
+    let before = killed_after_a(&sim, &config, "fill").await;
     let died_at = sim.clock.now();
-    let before = journal_entries(&journal);
 
     let second = start_runner(&sim, config, false, SIM_TOKEN);
     let reports = second.finish().await;
@@ -473,13 +479,7 @@ async fn a_reconciliation_mismatch_blocks_entries_but_the_known_position_is_stil
     let journal = dir.path().join("journal.sqlite");
     let config = short_day_config(&journal);
     let sim = short_day_sim(&config, quiet_scenario(), (9, 14), 60.0).await;
-    let first = start_runner(&sim, config.clone(), false, SIM_TOKEN);
-    wait_for(Duration::from_secs(60), "a filled entry", || {
-        first.entries().iter().any(|r| r.entry.kind() == "fill")
-    })
-    .await;
-    first.abort().await;
-    let before = journal_entries(&journal);
+    let before = killed_after_a(&sim, &config, "fill").await;
 
     // While dalal is down, someone buys an instrument of the universe that dalal holds nothing of.
     let rest = sim.rest(SIM_TOKEN);
@@ -561,12 +561,7 @@ async fn a_restart_confirms_its_cancels_before_entries_are_allowed() {
     let faults = "[[fault]]\nkind = \"no_fill\"\nfrom = \"09:15\"\n\n\
                   [[fault]]\nkind = \"cancel_fail\"\nfrom = \"09:15\"";
     let sim = short_day_sim(&config, scenario_with(faults), (9, 14), 60.0).await;
-    let first = start_runner(&sim, config.clone(), false, SIM_TOKEN);
-    wait_for(Duration::from_secs(60), "an entry order", || {
-        first.entries().iter().any(|r| r.entry.kind() == "order")
-    })
-    .await;
-    first.abort().await;
+    killed_after_a(&sim, &config, "order").await;
 
     let second = start_runner(&sim, config, false, SIM_TOKEN);
     let reports = second.finish().await;

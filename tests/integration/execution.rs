@@ -132,10 +132,13 @@ async fn an_entry_is_placed_filled_and_reported_back_as_a_fill() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ambiguous_submit_leaves_exactly_one_order_at_the_broker() {
+/// A submit whose outcome is unknown under `fault` is found by its tag: one order for one intent, its fills seen,
+/// and the same intent submitted again sends nothing.
+async fn an_unknown_outcome_is_resolved_by_looking(fault: &str, submit_timeout: Duration) {
     let sim = SimHarness::start(
-        scenario_with("[[fault]]\nkind = \"ack_delay\"\nfrom = \"10:00\"\ndelay_ms = 30000"),
+        scenario_with(&format!(
+            "[[fault]]\nkind = \"{fault}\"\nfrom = \"10:00\"\ndelay_ms = 30000"
+        )),
         ist(2026, 11, 23, 10, 0, 0),
         1.0,
     )
@@ -143,18 +146,13 @@ async fn an_ambiguous_submit_leaves_exactly_one_order_at_the_broker() {
     let ltp = sim.rest(SIM_TOKEN).ltp(&[RELIANCE_KEY]).await.unwrap()[0].last_price;
     let order = entry_at(ltp);
     let broker = upstox_orders(&sim, RestSettings::default());
-    let mut executor = Executor::new(
-        Arc::clone(&broker),
-        sim.clock.clone(),
-        8,
-        Duration::from_millis(500),
-    );
-    let (outcome, _) = executor.submit(&order).await;
+    let mut executor = Executor::new(Arc::clone(&broker), sim.clock.clone(), 8, submit_timeout);
+    let (outcome, events) = executor.submit(&order).await;
     assert!(
         matches!(outcome, SubmitOutcome::FoundByTag(ref ids) if ids.len() == 1),
-        "{outcome:?}"
+        "{fault}: {outcome:?}"
     );
-    // Submitting the same intent again sends nothing.
+    assert!(events.is_empty(), "{fault}: not ended: {events:?}");
     let (again, _) = executor.submit(&order).await;
     assert_eq!(again, SubmitOutcome::Duplicate);
     let book = broker.order_book().await.unwrap();
@@ -162,11 +160,22 @@ async fn an_ambiguous_submit_leaves_exactly_one_order_at_the_broker() {
         .iter()
         .filter(|o| o.tag.as_deref() == Some(order.request().tag.as_str()))
         .count();
-    assert_eq!(tagged, 1, "exactly one order for one intent");
+    assert_eq!(tagged, 1, "{fault}: exactly one order for one intent");
     let events = executor.sync().await.unwrap();
     assert!(
-        matches!(&events[..], [EngineEvent::Fill(f)] if f.quantity == order.request().quantity)
+        matches!(&events[..], [EngineEvent::Fill(f)] if f.quantity == order.request().quantity),
+        "{fault}: the fills of the order that exists are seen: {events:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_past_the_timeout_leaves_exactly_one_order_at_the_broker() {
+    an_unknown_outcome_is_resolved_by_looking("ack_delay", Duration::from_millis(500)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_yes_in_a_body_that_cannot_be_read_is_looked_up_not_refused() {
+    an_unknown_outcome_is_resolved_by_looking("garbled_ack", Duration::from_secs(5)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,36 +221,6 @@ async fn an_intent_the_broker_never_took_is_declared_lost_at_its_deadline_and_ne
     assert!(
         broker.order_book().await.unwrap().is_empty(),
         "nothing was sent again"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_yes_in_a_body_that_cannot_be_read_is_looked_up_not_refused() {
-    let sim = SimHarness::start(
-        scenario_with("[[fault]]\nkind = \"garbled_ack\"\nfrom = \"10:00\""),
-        ist(2026, 11, 23, 10, 0, 0),
-        1.0,
-    )
-    .await;
-    let ltp = sim.rest(SIM_TOKEN).ltp(&[RELIANCE_KEY]).await.unwrap()[0].last_price;
-    let order = entry_at(ltp);
-    let broker = upstox_orders(&sim, RestSettings::default());
-    let mut executor = Executor::new(
-        Arc::clone(&broker),
-        sim.clock.clone(),
-        8,
-        Duration::from_secs(5),
-    );
-    let (outcome, events) = executor.submit(&order).await;
-    assert!(
-        matches!(outcome, SubmitOutcome::FoundByTag(ref ids) if ids.len() == 1),
-        "{outcome:?}"
-    );
-    assert!(events.is_empty(), "not ended: {events:?}");
-    let events = executor.sync().await.unwrap();
-    assert!(
-        matches!(&events[..], [EngineEvent::Fill(f)] if f.quantity == order.request().quantity),
-        "the fills of the order that exists are seen: {events:?}"
     );
 }
 

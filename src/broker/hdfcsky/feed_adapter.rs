@@ -84,15 +84,6 @@ impl FeedBroker for HdfcSkyFeedBroker {
     }
 
     async fn reload_token(&self) -> bool {
-        let Some(token) = self.tokens.fresh() else {
-            return false;
-        };
-        match self.rest.set_token(token) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::error!("the re-read HDFC Sky token cannot be used: {e}");
-                false
-            }
-        }
+        self.rest.take_fresh_token(&self.tokens)
     }
 }

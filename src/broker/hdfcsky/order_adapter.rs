@@ -163,16 +163,9 @@ impl HdfcSkyOrders {
 
 impl OrderBroker for HdfcSkyOrders {
     async fn reload_token(&self) -> bool {
-        let Some(token) = self.tokens.as_ref().and_then(TokenWatch::fresh) else {
-            return false;
-        };
-        match self.rest.set_token(token) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::error!("the re-read HDFC Sky token cannot be used: {e}");
-                false
-            }
-        }
+        self.tokens
+            .as_ref()
+            .is_some_and(|tokens| self.rest.take_fresh_token(tokens))
     }
 
     async fn place(&self, order: &OrderRequest) -> Result<Vec<String>, BrokerError> {

@@ -26,7 +26,7 @@ use crate::broker::http_policy::{date_header, exchange, read_with_retries, trans
 use crate::broker::{
     BrokerError, ErrorClass, LtpQuote, Profile, RateLimit, RestSettings, TradeReport,
 };
-use crate::config::Secret;
+use crate::config::{Secret, TokenWatch};
 use crate::domain::decimal_from_wire;
 
 /// `fetch-ltp` answers at most this many instruments; an 11th fails the whole request.
@@ -79,6 +79,20 @@ impl HdfcSkyRest {
         let client_id = TokenClaims::read(&token)?.client_id;
         *self.session.write().unwrap_or_else(|p| p.into_inner()) = Session { token, client_id };
         Ok(())
+    }
+
+    /// Takes the token at `tokens`' source when it changed (after a 401); true when a new one is now in use.
+    pub fn take_fresh_token(&self, tokens: &TokenWatch) -> bool {
+        let Some(token) = tokens.fresh() else {
+            return false;
+        };
+        match self.set_token(token) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!("the re-read HDFC Sky token cannot be used: {e}");
+                false
+            }
+        }
     }
 
     pub fn base(&self) -> &Url {

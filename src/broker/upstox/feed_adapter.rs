@@ -90,10 +90,6 @@ impl FeedBroker for UpstoxFeedBroker {
     }
 
     async fn reload_token(&self) -> bool {
-        let Some(token) = self.tokens.fresh() else {
-            return false;
-        };
-        self.rest.set_token(token);
-        true
+        self.rest.take_fresh_token(&self.tokens)
     }
 }

@@ -85,11 +85,9 @@ impl UpstoxOrders {
 
 impl OrderBroker for UpstoxOrders {
     async fn reload_token(&self) -> bool {
-        let Some(token) = self.tokens.as_ref().and_then(TokenWatch::fresh) else {
-            return false;
-        };
-        self.rest.set_token(token);
-        true
+        self.tokens
+            .as_ref()
+            .is_some_and(|tokens| self.rest.take_fresh_token(tokens))
     }
 
     async fn place(&self, order: &OrderRequest) -> Result<Vec<String>, BrokerError> {

@@ -27,7 +27,7 @@ use crate::broker::{
     BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateLimit,
     RestSettings, TradeReport,
 };
-use crate::config::Secret;
+use crate::config::{Secret, TokenWatch};
 
 /// Upstox answers at most this many instrument keys in one LTP call.
 pub const LTP_KEYS_PER_CALL: usize = 500;
@@ -109,6 +109,15 @@ impl UpstoxRest {
     /// Replaces the access token, e.g. after the trader logged in again.
     pub fn set_token(&self, token: Secret) {
         *self.token.write().unwrap_or_else(|p| p.into_inner()) = token;
+    }
+
+    /// Takes the token at `tokens`' source when it changed (after a 401); true when a new one is now in use.
+    pub fn take_fresh_token(&self, tokens: &TokenWatch) -> bool {
+        let Some(token) = tokens.fresh() else {
+            return false;
+        };
+        self.set_token(token);
+        true
     }
 
     pub async fn profile(&self) -> Result<Profile, BrokerError> {
