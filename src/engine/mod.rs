@@ -19,7 +19,7 @@ mod tests;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::calendar::{DayPlan, EquityClass, MarketCalendar, to_ist};
@@ -572,81 +572,4 @@ impl Engine {
             .and_then(|t| self.pending.get(t))
             .is_some_and(|p| p.exit.is_some())
     }
-
-    /// A lost order is an order that never was: what it was for is done again under a new tag, at once.
-    fn on_order_lost(&mut self, tag: &OrderTag, out: &mut Vec<Command>) {
-        let Some(ended) = self.forget(tag) else {
-            return;
-        };
-        let Some(now) = self.now else { return };
-        match ended.pending.exit {
-            Some(reason) if ended.exiting => self.exit_at_step(
-                &ended.pending.instrument,
-                reason,
-                ended.pending.step,
-                now,
-                out,
-            ),
-            Some(_) if ended.resting => self.protect(&ended.pending.instrument, now, out),
-            _ => {}
-        }
-    }
-
-    /// An order ended short. An exit, or a resting stop, that leaves the trade open is sent again after the
-    /// re-pricing interval (an exit one step further): a refusal is answered by re-pricing, not by resending.
-    fn on_order_ended(&mut self, tag: &OrderTag) {
-        let Some(ended) = self.forget(tag) else {
-            return;
-        };
-        let Some(now) = self.now else { return };
-        let wait = TimeDelta::from_std(self.policy.exit_reprice_after()).unwrap_or_default();
-        // A replacement for a change the broker refused goes out at once.
-        let at = if ended.pending.replacing {
-            now
-        } else {
-            now + wait
-        };
-        let Some(book) = self.books.get_mut(&ended.pending.instrument) else {
-            return;
-        };
-        if book.trade.is_none() {
-            return;
-        }
-        book.retry = match ended.pending.exit {
-            Some(reason) if ended.exiting => Some(Retry {
-                exit: Some((reason, ended.pending.step + 1)),
-                at,
-            }),
-            Some(_) if ended.resting => Some(Retry { exit: None, at }),
-            _ => book.retry,
-        };
-    }
-
-    /// Drops an order that ended from the books, saying what it was.
-    fn forget(&mut self, tag: &OrderTag) -> Option<Ended> {
-        let pending = self.pending.remove(tag)?;
-        let book = self.books.get_mut(&pending.instrument)?;
-        let exiting = book.pending.as_ref() == Some(tag);
-        let resting = book.protective.as_ref() == Some(tag);
-        if exiting {
-            book.pending = None;
-        }
-        if resting {
-            book.protective = None;
-        }
-        Some(Ended {
-            pending,
-            exiting,
-            resting,
-        })
-    }
-}
-
-/// An order that ended, and what it was doing for its instrument.
-struct Ended {
-    pending: Pending,
-    /// It was the exit working for the instrument.
-    exiting: bool,
-    /// It was the resting stop (perhaps also the exit it had become).
-    resting: bool,
 }

@@ -5,7 +5,7 @@
 //!   protection further each time up to `MAX_EXIT_REACH_PCT`; past `orders.exit_reprice_steps` it is escalated:
 //!   the trader is told once, and it keeps following the last price at the widest reach until flat;
 //! - an exit or resting stop that ended short (refused, cancelled at the broker, replaced) is sent again when
-//!   its retry is due;
+//!   its retry is due, and one the broker never took (lost) at once;
 //! - a change the broker refused is tried once more, then the order is cancelled and replaced.
 //!
 //! Filled shares are guarded from their first fill: a resting stop sized to what filled, resized as the rest
@@ -13,7 +13,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Command, Engine, EngineNote, risk};
+use super::{Command, Engine, EngineNote, Pending, Retry, risk};
 use crate::domain::{InstrumentId, OrderTag};
 
 impl Engine {
@@ -160,8 +160,85 @@ impl Engine {
             tag.clone(),
         )));
     }
+
+    /// A lost order is an order that never was: what it was for is done again under a new tag, at once.
+    pub(super) fn on_order_lost(&mut self, tag: &OrderTag, out: &mut Vec<Command>) {
+        let Some(ended) = self.forget(tag) else {
+            return;
+        };
+        let Some(now) = self.now else { return };
+        match ended.pending.exit {
+            Some(reason) if ended.exiting => self.exit_at_step(
+                &ended.pending.instrument,
+                reason,
+                ended.pending.step,
+                now,
+                out,
+            ),
+            Some(_) if ended.resting => self.protect(&ended.pending.instrument, now, out),
+            _ => {}
+        }
+    }
+
+    /// An order ended short. An exit, or a resting stop, that leaves the trade open is sent again after the
+    /// re-pricing interval (an exit one step further): a refusal is answered by re-pricing, not by resending.
+    pub(super) fn on_order_ended(&mut self, tag: &OrderTag) {
+        let Some(ended) = self.forget(tag) else {
+            return;
+        };
+        let Some(now) = self.now else { return };
+        let wait = TimeDelta::from_std(self.policy.exit_reprice_after()).unwrap_or_default();
+        // A replacement for a change the broker refused goes out at once.
+        let at = if ended.pending.replacing {
+            now
+        } else {
+            now + wait
+        };
+        let Some(book) = self.books.get_mut(&ended.pending.instrument) else {
+            return;
+        };
+        if book.trade.is_none() {
+            return;
+        }
+        book.retry = match ended.pending.exit {
+            Some(reason) if ended.exiting => Some(Retry {
+                exit: Some((reason, ended.pending.step + 1)),
+                at,
+            }),
+            Some(_) if ended.resting => Some(Retry { exit: None, at }),
+            _ => book.retry,
+        };
+    }
+
+    /// Drops an order that ended from the books, saying what it was.
+    fn forget(&mut self, tag: &OrderTag) -> Option<Ended> {
+        let pending = self.pending.remove(tag)?;
+        let book = self.books.get_mut(&pending.instrument)?;
+        let exiting = book.pending.as_ref() == Some(tag);
+        let resting = book.protective.as_ref() == Some(tag);
+        if exiting {
+            book.pending = None;
+        }
+        if resting {
+            book.protective = None;
+        }
+        Some(Ended {
+            pending,
+            exiting,
+            resting,
+        })
+    }
 }
 
 fn delta(d: std::time::Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+/// An order that ended, and what it was doing for its instrument.
+struct Ended {
+    pending: Pending,
+    /// It was the exit working for the instrument.
+    exiting: bool,
+    /// It was the resting stop (perhaps also the exit it had become).
+    resting: bool,
 }
