@@ -19,7 +19,7 @@ use super::pre_open::{self, CheckResult};
 use super::reconcile::Reconciled;
 use super::trading_session::TradingSession;
 use crate::broker::{AccountBroker, FeedBroker, OrderBroker, OrderReport};
-use crate::calendar::{Clock, DayPlan, MarketCalendar, ist_instant, to_ist};
+use crate::calendar::{Clock, DayPlan, EquityClass, MarketCalendar, ist_instant, to_ist};
 use crate::config::Config;
 use crate::domain::{InstrumentId, Product};
 use crate::engine::{Engine, EngineEvent};
@@ -30,6 +30,9 @@ use crate::status::StatusBoard;
 
 /// How often failed pre-open checks are tried again, in market time.
 const CHECK_RETRY: Duration = Duration::from_secs(60);
+/// The same once the session is open: a restart mid-session may have positions that nothing watches until the
+/// checks pass (the soak met a 69 s gap when a 429 burst failed the price check of a restart).
+const CHECK_RETRY_IN_SESSION: Duration = Duration::from_secs(5);
 /// How long an order submit may take before it is treated as ambiguous.
 const SUBMIT_TIMEOUT: Duration = Duration::from_secs(5);
 const FEED_CHANNEL: usize = 4096;
@@ -273,7 +276,13 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             }
             self.status
                 .set_phase("pre_open", "trading disabled: a pre-open check failed");
-            let retry = self.clock.now() + TimeDelta::from_std(CHECK_RETRY).expect("a minute");
+            let now = self.clock.now();
+            let every = if self.calendar().is_continuous(now, EquityClass::CashOnly) {
+                CHECK_RETRY_IN_SESSION
+            } else {
+                CHECK_RETRY
+            };
+            let retry = now + TimeDelta::from_std(every).expect("a small duration");
             if retry >= close {
                 return (checks, None);
             }
