@@ -101,6 +101,18 @@ fn retryable(e: &BrokerError) -> bool {
     matches!(e.class, ErrorClass::RateLimited | ErrorClass::Transient)
 }
 
+/// The HTTP client of a broker's REST calls: its user agent and `settings`' timeout, TLS by rustls.
+pub(crate) fn http_client(
+    user_agent: &str,
+    settings: &RestSettings,
+) -> Result<reqwest::Client, BrokerError> {
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .timeout(settings.timeout)
+        .build()
+        .map_err(|e| BrokerError::new(ErrorClass::Transient, "client setup", e.to_string()))
+}
+
 /// Sends `request` and reads its whole answer: the HTTP status and the body, whatever the status.
 pub(crate) async fn exchange(
     request: reqwest::RequestBuilder,

@@ -1,13 +1,12 @@
 //! What dalal reads out of an HDFC Sky access token: the client id (its JWT `sub` claim), which the account
 //! endpoints want as a query parameter, and its expiry, for telling the trader when to log in again.
 //!
-//! The signature is not checked: the token is HDFC Sky's to verify, and dalal only needs the claims.
+//! The signature is not checked (`jwt_claims` reads the payload): the token is HDFC Sky's to verify.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::broker::jwt_claims::{claims, unsigned_jwt};
 use crate::broker::{BrokerError, ErrorClass};
 use crate::config::Secret;
 
@@ -34,11 +33,7 @@ impl TokenClaims {
                  `dalal login hdfcsky`",
             )
         };
-        let payload = token.expose().split('.').nth(1).ok_or_else(not_jwt)?;
-        let bytes = URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .map_err(|_| not_jwt())?;
-        let raw: RawClaims = serde_json::from_slice(&bytes).map_err(|_| not_jwt())?;
+        let raw: RawClaims = claims(token).ok_or_else(not_jwt)?;
         if raw.sub.trim().is_empty() {
             return Err(not_jwt());
         }
@@ -49,10 +44,8 @@ impl TokenClaims {
     }
 }
 
-/// An unsigned token of HDFC Sky's shape, for the simulator to issue: it proves nothing, and the simulator
-/// accepts only the exact strings it issued.
+/// An unsigned token of HDFC Sky's shape, for the simulator to issue.
 pub fn unsigned_token(client_id: &str, issued: DateTime<Utc>, nonce: u64) -> String {
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS384","typ":"JWT"}"#);
     let claims = serde_json::json!({
         "sub": client_id,
         "iat": issued.timestamp(),
@@ -60,8 +53,7 @@ pub fn unsigned_token(client_id: &str, issued: DateTime<Utc>, nonce: u64) -> Str
         "merchant": "dalal-sim",
         "nonce": nonce,
     });
-    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
-    format!("{header}.{payload}.sim{nonce:x}")
+    unsigned_jwt(&claims, &format!("sim{nonce:x}"))
 }
 
 #[cfg(test)]

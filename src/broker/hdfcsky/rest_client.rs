@@ -285,11 +285,7 @@ impl HdfcSkyRest {
 }
 
 pub(super) fn http_client(settings: &RestSettings) -> Result<reqwest::Client, BrokerError> {
-    reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .timeout(settings.timeout)
-        .build()
-        .map_err(|e| BrokerError::new(ErrorClass::Transient, "client setup", e.to_string()))
+    crate::broker::http_policy::http_client(USER_AGENT, settings)
 }
 
 /// The path alone, for errors and logs: the query holds the API key.
