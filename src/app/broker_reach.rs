@@ -1,10 +1,14 @@
 //! How a command reaches its broker, and the embedded simulator speaking either broker's API: the one place
-//! where a command's choice of broker becomes hosts, keys and a token source.
+//! where a command's choice of broker becomes hosts, keys and a token source, and where a required credential
+//! is read.
 
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 use url::Url;
 
 use crate::broker::upstox::UpstoxHosts;
-use crate::config::{Secret, TokenSource};
+use crate::config::{Secret, TokenSource, secret_variable};
 use crate::sim::{SimServer, SkyAccount};
 
 /// Which broker's API the bot uses to reach the simulator.
@@ -43,4 +47,30 @@ impl BrokerReach {
             },
         }
     }
+
+    /// The same broker with its token read from `file` instead (mode 600, re-read before each open and on a
+    /// 401): how a run against the simulator takes the token that `dalal login` writes.
+    pub fn with_token_file(self, file: PathBuf) -> BrokerReach {
+        let tokens = TokenSource::File(file);
+        match self {
+            BrokerReach::Upstox { hosts, .. } => BrokerReach::Upstox { hosts, tokens },
+            BrokerReach::HdfcSky { base, api_key, .. } => BrokerReach::HdfcSky {
+                base,
+                api_key,
+                tokens,
+            },
+        }
+    }
+}
+
+/// A credential from the environment or a 0600 `.env`, or an error that says how to set it.
+pub fn required_secret(variable: &str, what: &str) -> anyhow::Result<Secret> {
+    secret_variable(variable, |k| std::env::var(k).ok(), Path::new(".env"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_context(|| {
+            format!(
+                "{variable} is not set: it is {what}; export {variable}=… (docker run -e {variable}) or put it in \
+                 .env with chmod 600"
+            )
+        })
 }

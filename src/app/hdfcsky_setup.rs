@@ -2,14 +2,15 @@
 //! the access token comes from, the REST client, and the scrip ids of the universe.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use url::Url;
 
+use super::broker_reach::required_secret;
 use crate::broker::RestSettings;
 use crate::broker::hdfcsky::{HdfcSkyRest, PRODUCTION, ScripId};
-use crate::config::{BotConfig, Secret, TokenSource, secret_variable};
+use crate::config::{BotConfig, Secret, TokenSource};
 use crate::domain::InstrumentId;
 
 pub const API_KEY: &str = "HDFCSKY_API_KEY";
@@ -21,18 +22,6 @@ pub fn host(base_url: Option<&Url>) -> Url {
     base_url
         .cloned()
         .unwrap_or_else(|| Url::parse(PRODUCTION).expect("a valid URL"))
-}
-
-/// A credential from the environment or a 0600 `.env`, or an error that says how to set it.
-pub fn required_secret(variable: &str, what: &str) -> anyhow::Result<Secret> {
-    secret_variable(variable, |k| std::env::var(k).ok(), Path::new(".env"))
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .with_context(|| {
-            format!(
-                "{variable} is not set: it is {what}; export {variable}=… (docker run -e {variable}) or put it in \
-                 .env with chmod 600"
-            )
-        })
 }
 
 /// The API key, and the token from `--token-file` (0600, re-read on 401 and before each open) or else

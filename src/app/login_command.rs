@@ -1,10 +1,11 @@
-//! `dalal login hdfcsky`: the daily HDFC Sky login, ending in a token file (mode 600) that a running bot
-//! re-reads before the open and on a 401.
+//! `dalal login upstox|hdfcsky`: the daily login, ending in a token file (mode 600, replaced atomically) that a
+//! running bot re-reads before the open and on a 401. Upstox's flow lives in `upstox_login_flow`; HDFC Sky's is
+//! here.
 //!
-//! By default the six-call API login: the username sends an OTP by SMS and email, the terminal asks for it
-//! and for the PIN (never echoed). With `--browser`, the HDFC Sky login page's URL is printed and the request
-//! token from the redirect is asked for instead. When stdin is not a terminal, the answers are read from it a
-//! line at a time, so the flow can be scripted.
+//! HDFC Sky: by default the six-call API login: the username sends an OTP by SMS and email, the terminal asks
+//! for it and for the PIN (never echoed). With `--browser`, the HDFC Sky login page's URL is printed and the
+//! request token from the redirect is asked for instead. When stdin is not a terminal, the answers are read from
+//! it a line at a time, so the flow can be scripted.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -13,13 +14,16 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use url::Url;
 
-use super::hdfcsky_setup::{API_KEY, API_SECRET, host, required_secret};
+use super::broker_reach::required_secret;
+use super::hdfcsky_setup::{API_KEY, API_SECRET, host};
+use super::upstox_login_flow;
 use crate::broker::hdfcsky::{LoginError, LoginPrompt, SkyLogin, TokenClaims};
-use crate::calendar::to_ist;
+use crate::broker::upstox::shown_expiry;
 use crate::config::{Secret, write_token_file};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LoginBroker {
+    Upstox,
     Hdfcsky,
 }
 
@@ -27,31 +31,65 @@ pub enum LoginBroker {
 pub struct LoginArgs {
     #[arg(value_enum)]
     pub broker: LoginBroker,
-    /// Your HDFC Sky login id; asked for when left out.
+    /// HDFC Sky: your login id; asked for when left out.
     #[arg(long, env = "HDFCSKY_USERNAME")]
     pub username: Option<String>,
-    /// Where to write the access token (mode 600); point `dalal run --token-file` at it.
-    #[arg(long, env = "DALAL_TOKEN_FILE", default_value = "data/hdfcsky.token")]
-    pub token_file: PathBuf,
-    /// Another host speaking HDFC Sky's API: the UAT host (https://uat-developer.hdfcsky.com), or a running
-    /// `dalal sim --broker hdfcsky`. The whole login must use one host: a token from one is refused by the
-    /// other.
+    /// Where to write the access token (mode 600); point `dalal run --token-file` at it. By default
+    /// data/upstox.token or data/hdfcsky.token.
+    #[arg(long, env = "DALAL_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Another host speaking the broker's API: HDFC Sky's UAT host (https://uat-developer.hdfcsky.com), or a
+    /// running `dalal sim`. The whole login must use one host: a token from one is refused by the other.
     #[arg(long)]
     pub base_url: Option<Url>,
-    /// Log in on HDFC Sky's own pages in a browser: dalal prints the URL and asks for the request token (or
-    /// the whole address) that the redirect brings back.
+    /// HDFC Sky: log in on HDFC Sky's own pages in a browser: dalal prints the URL and asks for the request
+    /// token (or the whole address) that the redirect brings back.
     #[arg(long)]
     pub browser: bool,
+    /// Upstox: the redirect URI registered on your app, character for character.
+    #[arg(long, env = "UPSTOX_REDIRECT_URI", default_value = crate::broker::upstox::DEFAULT_REDIRECT_URI)]
+    pub redirect_uri: Url,
+    /// Upstox: catch the redirect on this machine (the redirect URI must be http://127.0.0.1:PORT/… or
+    /// localhost) instead of asking for the address the browser lands on.
+    #[arg(long)]
+    pub listen: bool,
+}
+
+impl LoginArgs {
+    fn token_file(&self) -> PathBuf {
+        self.token_file
+            .clone()
+            .unwrap_or_else(|| match self.broker {
+                LoginBroker::Upstox => PathBuf::from("data/upstox.token"),
+                LoginBroker::Hdfcsky => PathBuf::from("data/hdfcsky.token"),
+            })
+    }
 }
 
 pub fn run(args: LoginArgs) -> anyhow::Result<ExitCode> {
-    let LoginBroker::Hdfcsky = args.broker;
+    let token_file = args.token_file();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    match args.broker {
+        LoginBroker::Upstox => upstox_login_flow::run(&args, &token_file, &runtime)?,
+        LoginBroker::Hdfcsky => hdfcsky(&args, &token_file, &runtime)?,
+    }
+    println!(
+        "run with: dalal run --token-file {}   (re-read before each open and on 401)",
+        token_file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hdfcsky(
+    args: &LoginArgs,
+    token_file: &std::path::Path,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
     let api_key = required_secret(API_KEY, "the API key of your HDFC Sky app")?;
     let api_secret = required_secret(API_SECRET, "the API secret of your HDFC Sky app")?;
     let base = host(args.base_url.as_ref());
     let login = SkyLogin::new(base.clone(), api_key)?;
     let mut prompt = TerminalPrompt::new();
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let token = runtime.block_on(async {
         if args.browser {
             eprintln!(
@@ -74,24 +112,17 @@ pub fn run(args: LoginArgs) -> anyhow::Result<ExitCode> {
         }
     })?;
     let claims = TokenClaims::read(&token)?;
-    write_token_file(&args.token_file, &token).map_err(|e| anyhow::anyhow!("{e}"))?;
+    write_token_file(token_file, &token).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
         "logged in to HDFC Sky at {} as {}; token written to {} (mode 600)",
         base,
         claims.client_id,
-        args.token_file.display()
+        token_file.display()
     );
     if let Some(expires) = claims.expires {
-        println!(
-            "the token says it expires {} IST",
-            to_ist(expires).format("%a %-d %b %H:%M")
-        );
+        println!("the token says it expires {}", shown_expiry(expires));
     }
-    println!(
-        "run with: dalal run --token-file {}   (re-read before each open and on 401)",
-        args.token_file.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The request token out of what a trader pastes: the token alone, or the redirect's whole address under any of
@@ -113,18 +144,18 @@ fn request_token_from(answer: &str) -> anyhow::Result<String> {
 }
 
 /// The terminal, or stdin when it is not one (a script answering the prompts).
-struct TerminalPrompt {
+pub(super) struct TerminalPrompt {
     interactive: bool,
 }
 
 impl TerminalPrompt {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         TerminalPrompt {
             interactive: std::io::stdin().is_terminal(),
         }
     }
 
-    fn line(&mut self, question: &str) -> Result<String, LoginError> {
+    pub(super) fn line(&mut self, question: &str) -> Result<String, LoginError> {
         eprint!("{question}");
         let _ = std::io::stderr().flush();
         let mut answer = String::new();

@@ -14,6 +14,7 @@ mod instruments_command;
 mod journal_command;
 mod logging;
 mod login_command;
+mod loopback_redirect;
 mod run_command;
 mod sim_clock_args;
 mod sim_command;
@@ -21,6 +22,7 @@ mod soak_checks;
 mod soak_command;
 mod soak_day;
 mod status_line;
+mod upstox_login_flow;
 mod upstox_setup;
 
 use std::path::PathBuf;
@@ -83,7 +85,8 @@ pub enum Command {
     Soak(soak_command::SoakArgs),
     /// Look up the universe's HDFC Sky exchange tokens in its security master and print the hdfcsky_token lines.
     Instruments(instruments_command::InstrumentsArgs),
-    /// Log in to HDFC Sky (OTP and PIN at the terminal, or --browser) and write the access token file.
+    /// Log in to Upstox (its dialog in a browser, the redirect caught with --listen or pasted) or HDFC Sky (OTP
+    /// and PIN at the terminal, or --browser) and write the day's access token file (mode 600).
     Login(login_command::LoginArgs),
     /// Print captured feed frames as normalized JSON (instrument key, price, trade time, quantity, previous close).
     Decode {

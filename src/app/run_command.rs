@@ -49,8 +49,9 @@ pub struct RunArgs {
     /// before the pre-open of the next trading day.
     #[arg(long, value_parser = parse_ist_datetime)]
     pub start: Option<NaiveDateTime>,
-    /// With a broker: a file holding the access token (mode 600; `dalal login hdfcsky` writes one), re-read
-    /// before each open and on 401; else UPSTOX_ACCESS_TOKEN or HDFCSKY_ACCESS_TOKEN.
+    /// A file holding the access token (mode 600; `dalal login upstox|hdfcsky` writes one), re-read before each
+    /// open and on 401; else UPSTOX_ACCESS_TOKEN or HDFCSKY_ACCESS_TOKEN. With the simulator, the token its
+    /// own login issues.
     #[arg(long, env = "DALAL_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
     /// With a broker: another host speaking its API (HDFC Sky's UAT host, or a running `dalal sim`).
@@ -254,6 +255,10 @@ async fn embedded_simulator(
     };
     let (sim, reach) =
         super::sim_command::start_in_process(&clock, calendar, scenario, args.sim_api).await?;
+    let reach = match &args.token_file {
+        Some(file) => reach.with_token_file(file.clone()),
+        None => reach,
+    };
     let journal_path = super::journal_command::journal_path(&config.bot);
     remove_journal(&journal_path)?;
     let api = match args.sim_api {

@@ -12,7 +12,7 @@ use super::sim_clock_args::SimClockArgs;
 use crate::broker::hdfcsky::unsigned_token;
 use crate::calendar::{Clock, IST, MarketCalendar};
 use crate::config::BotConfig;
-use crate::sim::{Scenario, SimServer, SimSettings, SkyAccount};
+use crate::sim::{Scenario, SimServer, SimSettings, SkyAccount, UpstoxApp};
 
 #[derive(Debug, clap::Args)]
 pub struct SimArgs {
@@ -61,6 +61,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
             clock,
             calendar: MarketCalendar::new(bot.calendar),
             sky: SkyAccount::default(),
+            upstox: UpstoxApp::default(),
         };
         let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
         let server = SimServer::start(addr, settings)
@@ -69,9 +70,19 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         let sky = SkyAccount::default();
         match args.broker {
             SimApi::Upstox => {
+                let app = UpstoxApp::default();
                 println!(
-                    "simulator: {} (Upstox REST and the V3 feed)",
+                    "simulator: {} (Upstox REST, login and the V3 feed)",
                     server.base_url()
+                );
+                println!(
+                    "app:       UPSTOX_API_KEY={} UPSTOX_API_SECRET={}",
+                    app.api_key, app.api_secret
+                );
+                println!(
+                    "login:     dalal login upstox --base-url {} --listen   (redirect URI {})",
+                    server.base_url(),
+                    app.redirect_uri
                 );
             }
             SimApi::Hdfcsky => {
@@ -130,6 +141,7 @@ pub(super) async fn start_in_process(
         clock: clock.clone(),
         calendar: calendar.clone(),
         sky: SkyAccount::default(),
+        upstox: UpstoxApp::default(),
     };
     let server = SimServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings)
         .await

@@ -51,17 +51,18 @@ fn credentials_of(broker: BrokerName) -> &'static [Credential] {
             Credential {
                 variable: "UPSTOX_ACCESS_TOKEN",
                 required: true,
-                what: "the access token from Upstox's login flow (it expires at 03:30 IST every day)",
+                what: "the access token from `dalal login upstox` (it expires at 03:30 IST every day), unless dalal \
+                       reads it from the token file that command writes (--token-file)",
             },
             Credential {
                 variable: "UPSTOX_API_KEY",
                 required: false,
-                what: "the API key of your Upstox app",
+                what: "the API key of your Upstox app, for `dalal login upstox`",
             },
             Credential {
                 variable: "UPSTOX_API_SECRET",
                 required: false,
-                what: "the API secret of your Upstox app",
+                what: "the API secret of your Upstox app, for `dalal login upstox`",
             },
         ],
         BrokerName::HdfcSky => &[

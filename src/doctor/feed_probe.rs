@@ -37,7 +37,7 @@ pub struct ProbeOutcome {
 }
 
 fn login_remedy() -> String {
-    "log in again and give dalal the new access token (Upstox tokens expire at 03:30 IST every day)"
+    "log in again with `dalal login upstox` and give dalal the token file it writes (Upstox tokens end at 03:30 IST every day)"
         .into()
 }
 

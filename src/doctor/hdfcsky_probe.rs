@@ -36,6 +36,8 @@ pub(super) async fn findings(
         .map(|d| (d, clock.now()));
     let token = token_check(
         rest.profile().await,
+        None,
+        clock.now(),
         RELOGIN,
         "HDFC Sky refused the app (40000 Request forbidden): check the app's allowed IPs on the developer \
          portal, and that no proxy strips the User-Agent",

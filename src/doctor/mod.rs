@@ -13,8 +13,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::broker::hdfcsky::HdfcSkyRest;
-use crate::broker::upstox::UpstoxRest;
-use crate::broker::{BrokerError, ErrorClass, LtpQuote, Profile};
+use crate::broker::upstox::{UpstoxRest, shown_expiry};
+use crate::broker::{BrokerError, ErrorClass, LtpQuote, Profile, stated_expiry};
 use crate::calendar::{Clock, EquityClass, MarketCalendar, to_ist};
 use crate::config::{BrokerName, Config, Mode, Secret};
 use crate::journal::{JournalEntry, Store};
@@ -192,7 +192,10 @@ async fn upstox_findings(
         .map(|d| (d, clock.now()));
     let token_check = token_check(
         rest.profile().await,
-        "log in again (Upstox tokens expire at 03:30 IST every day) and set UPSTOX_ACCESS_TOKEN or the token file",
+        stated_expiry(token),
+        clock.now(),
+        "log in again with `dalal login upstox` (Upstox tokens end at 03:30 IST every day) and give dalal the \
+         token file it writes (--token-file), or set UPSTOX_ACCESS_TOKEN",
         "the app or account is not allowed this call: check the app's status in the Upstox developer console",
     );
     let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -220,16 +223,31 @@ async fn upstox_findings(
 }
 
 /// The profile call's verdict; `relogin` and `not_allowed` are the broker's remedies for 401 and 403.
-fn token_check(profile: Result<Profile, BrokerError>, relogin: &str, not_allowed: &str) -> Check {
+/// `expires` is when the token says it expires (if it says), shown on a pass and named on a 401 when past `now`.
+fn token_check(
+    profile: Result<Profile, BrokerError>,
+    expires: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    relogin: &str,
+    not_allowed: &str,
+) -> Check {
     const NAME: &str = "token";
     match profile {
         Ok(profile) => Check::pass(
             NAME,
-            format!("profile 200: {} ({})", profile.user_id, profile.broker),
+            format!(
+                "profile 200: {} ({}){}",
+                profile.user_id,
+                profile.broker,
+                expires.map_or_else(String::new, |at| format!("; expires {}", shown_expiry(at)))
+            ),
         ),
         Err(e) if e.class == ErrorClass::Auth => Check::fail(
             NAME,
-            format!("profile 401: the token is expired or wrong ({e})"),
+            match expires.filter(|at| *at <= now) {
+                Some(at) => format!("profile 401: the token expired {} ({e})", shown_expiry(at)),
+                None => format!("profile 401: the token is expired or wrong ({e})"),
+            },
             relogin,
         ),
         Err(e) if e.class == ErrorClass::Forbidden => {

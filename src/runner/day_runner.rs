@@ -306,12 +306,17 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             }
         }
         let brokers = &self.brokers;
-        let token = pre_open::check_token(brokers.account.as_ref()).await;
+        let (token, expires) =
+            pre_open::check_token(brokers.account.as_ref(), self.clock.now()).await;
+        self.status.set_token_expiry(expires);
         let token_ok = token.passed;
         checks.push(token);
         if !token_ok {
             return (checks, None);
         }
+        // The feed has its own client: it takes the token just accepted (a login since the last round) before
+        // the price check polls with it.
+        brokers.feed.reload_token().await;
         checks.push(pre_open::check_prices(brokers.feed.as_ref(), &brokers.keys).await);
         let others_passed = checks.iter().all(|c| c.passed);
         let (check, reconciled) = self.reconcile_today(date).await;

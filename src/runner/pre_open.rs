@@ -8,6 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::reconcile::{BrokerView, Reconciled, reconcile};
+use crate::broker::upstox::shown_expiry;
 use crate::broker::{AccountBroker, ErrorClass, FeedBroker, OrderBroker};
 use crate::config::Config;
 use crate::domain::InstrumentId;
@@ -79,29 +80,53 @@ pub fn check_config(path: &Path) -> Result<(Config, CheckResult), CheckResult> {
     }
 }
 
-/// The token re-read from its source and accepted by the broker's profile endpoint.
-pub async fn check_token<A: AccountBroker>(account: &A) -> CheckResult {
+/// The token re-read from its source and accepted by the broker's profile endpoint, and when it says it
+/// expires. A refused token that says it has expired is named as expired, with the command that renews it.
+pub async fn check_token<A: AccountBroker>(
+    account: &A,
+    now: DateTime<Utc>,
+) -> (CheckResult, Option<DateTime<Utc>>) {
     const NAME: &str = "token";
-    if let Err(e) = account.reread_token() {
-        return CheckResult::fail(NAME, e.problem.clone(), e.fix.clone());
-    }
-    match account.profile().await {
+    let expires = match account.reread_token() {
+        Ok(expires) => expires,
+        Err(e) => {
+            return (
+                CheckResult::fail(NAME, e.problem.clone(), e.fix.clone()),
+                None,
+            );
+        }
+    };
+    let lifetime = expires.map_or_else(String::new, |at| format!("; expires {}", shown_expiry(at)));
+    let check = match account.profile().await {
         Ok(profile) => CheckResult::pass(
             NAME,
-            format!("accepted for {} ({})", profile.user_id, profile.broker),
+            format!(
+                "accepted for {} ({}){lifetime}",
+                profile.user_id, profile.broker
+            ),
         ),
-        Err(e) if e.class == ErrorClass::Auth => CheckResult::fail(
-            NAME,
-            format!("refused: {e}"),
-            "log in again (Upstox tokens expire at 03:30 IST every day; HDFC Sky: `dalal login hdfcsky`) and \
-             put the new access token where dalal reads it; dalal re-reads it every minute",
-        ),
+        Err(e) if e.class == ErrorClass::Auth => {
+            let detail = match expires.filter(|at| *at <= now) {
+                Some(at) => format!("expired {} and refused: {e}", shown_expiry(at)),
+                None => format!("refused: {e}"),
+            };
+            CheckResult::fail(
+                NAME,
+                detail,
+                format!(
+                    "log in again with `{}` (Upstox tokens end at 03:30 IST every day) and put the token where \
+                     dalal reads it (--token-file is re-read at every retry)",
+                    A::LOGIN_COMMAND
+                ),
+            )
+        }
         Err(e) => CheckResult::fail(
             NAME,
             format!("the profile call failed: {e}"),
             "check the network and the broker's status page; dalal retries every minute",
         ),
-    }
+    };
+    (check, expires)
 }
 
 /// Every instrument of the universe priced, with its previous close (the strategy qualifies off it).
@@ -210,8 +235,9 @@ pub async fn check_reconciliation<O: OrderBroker, A: AccountBroker>(
         CheckResult::pass(
             NAME,
             format!(
-                "{} journal entries today, {} of our fills, {open} open position(s) re-armed",
-                entries.len(),
+                "{} journal entries today besides checks, {} of our fills, {open} open position(s) re-armed",
+                // The checks are left out: each round would otherwise change the count and be journaled anew.
+                entries.iter().filter(|r| r.entry.kind() != "check").count(),
                 reconciled.restoration.fills.len()
             ),
         )

@@ -72,10 +72,10 @@ fn advance(
 
 fn issue(state: &SimState, prefix: &str) -> String {
     let (mut inner, _) = state.at_now();
-    inner.sky_issued += 1;
+    inner.logins_issued += 1;
     format!(
         "{prefix}{:030x}",
-        inner.sky_issued.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        inner.logins_issued.wrapping_mul(0x9E37_79B9_7F4A_7C15)
     )
 }
 
@@ -232,8 +232,8 @@ pub async fn access_token(
     if inner.sky_request_tokens.remove(&request_token).is_none() {
         return Err(invalid_attempt());
     }
-    inner.sky_issued += 1;
-    let access_token = unsigned_token(&state.sky.client_id, now, inner.sky_issued);
+    inner.logins_issued += 1;
+    let access_token = unsigned_token(&state.sky.client_id, now, inner.logins_issued);
     inner.sky_tokens.insert(access_token.clone());
     Ok(Json(AccessTokenData { access_token }).into_response())
 }

@@ -16,6 +16,7 @@ mod orders;
 mod scenario;
 mod state;
 mod upstox_feed;
+mod upstox_login;
 mod upstox_rest;
 
 use std::net::SocketAddr;
@@ -48,6 +49,26 @@ pub struct SimSettings {
     pub calendar: MarketCalendar,
     /// The HDFC Sky app and account that its login flow accepts.
     pub sky: SkyAccount,
+    /// The Upstox app that its login dialog and token exchange accept.
+    pub upstox: UpstoxApp,
+}
+
+/// The simulated Upstox app: its API key and secret, and the redirect URI registered on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstoxApp {
+    pub api_key: String,
+    pub api_secret: String,
+    pub redirect_uri: String,
+}
+
+impl Default for UpstoxApp {
+    fn default() -> Self {
+        UpstoxApp {
+            api_key: "dalal-sim-upstox-key".into(),
+            api_secret: "dalal-sim-upstox-secret".into(),
+            redirect_uri: crate::broker::upstox::DEFAULT_REDIRECT_URI.into(),
+        }
+    }
 }
 
 /// The simulated HDFC Sky app (API key and secret) and account (username, OTP, PIN, client id).
@@ -162,6 +183,8 @@ fn router(state: Arc<state::SimState>) -> Router {
             get(upstox_rest::market_status),
         )
         .route("/v2/market/holidays", get(upstox_rest::holidays))
+        .route("/v2/login/authorization/dialog", get(upstox_login::dialog))
+        .route("/v2/login/authorization/token", post(upstox_login::token))
         .route("/v3/order/place", post(upstox_rest::place_order))
         .route("/v3/order/modify", put(upstox_rest::modify_order))
         .route("/v3/order/cancel", delete(upstox_rest::cancel_order))

@@ -12,7 +12,7 @@ use super::faults::FaultBook;
 use super::market::Market;
 use super::orders::OrderBook;
 use super::scenario::FaultKind;
-use super::{SimSettings, SkyAccount};
+use super::{SimSettings, SkyAccount, UpstoxApp};
 use crate::calendar::Clock;
 
 pub struct SimState {
@@ -22,6 +22,7 @@ pub struct SimState {
     pub addr: SocketAddr,
     pub connection_limit: usize,
     pub sky: SkyAccount,
+    pub upstox: UpstoxApp,
     /// How often a feed connection sends what changed: once a simulated second, or once a trade.
     pub frame_interval: Duration,
     inner: Mutex<Inner>,
@@ -54,7 +55,11 @@ pub struct Inner {
     pub sky_request_tokens: HashMap<String, String>,
     /// HDFC Sky access tokens issued by the login flow.
     pub sky_tokens: HashSet<String>,
-    pub sky_issued: u64,
+    pub logins_issued: u64,
+    /// Upstox login codes not yet exchanged, with the redirect URI each was issued for.
+    pub upstox_codes: HashMap<String, String>,
+    /// Upstox access tokens issued by the login, with when each expires (the next 03:30 IST).
+    pub upstox_tokens: HashMap<String, DateTime<Utc>>,
 }
 
 impl SimState {
@@ -68,6 +73,7 @@ impl SimState {
             addr,
             connection_limit: scenario.connection_limit,
             sky: settings.sky,
+            upstox: settings.upstox,
             frame_interval: Duration::from_secs(1) / scenario.trades_per_second.unwrap_or(1).max(1),
             inner: Mutex::new(Inner {
                 market: Market::new(
@@ -85,7 +91,9 @@ impl SimState {
                 sky_logins: HashMap::new(),
                 sky_request_tokens: HashMap::new(),
                 sky_tokens: HashSet::new(),
-                sky_issued: 0,
+                logins_issued: 0,
+                upstox_codes: HashMap::new(),
+                upstox_tokens: HashMap::new(),
             }),
         }
     }
@@ -123,6 +131,10 @@ impl SimState {
         }
         let (inner, now) = self.at_now();
         inner.sky_tokens.contains(token)
+            || inner
+                .upstox_tokens
+                .get(token)
+                .is_some_and(|expiry| now < *expiry)
             || (token == self.token && inner.faults.active(FaultKind::TokenExpiry, now).is_none())
     }
 

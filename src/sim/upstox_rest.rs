@@ -87,7 +87,12 @@ pub async fn profile(State(state): Shared, headers: HeaderMap) -> Response {
     if let Some(refusal) = token_refused(&state, &headers) {
         return refusal;
     }
-    success(ProfileData {
+    success(sim_profile())
+}
+
+/// The simulated account, as the profile call and the login's token answer state it.
+pub fn sim_profile() -> ProfileData {
+    ProfileData {
         user_id: "SIM001".into(),
         user_name: "dalal simulator".into(),
         email: "sim@localhost".into(),
@@ -96,7 +101,7 @@ pub async fn profile(State(state): Shared, headers: HeaderMap) -> Response {
         products: vec!["I".into(), "D".into()],
         order_types: vec!["MARKET".into(), "LIMIT".into(), "SL".into(), "SL-M".into()],
         is_active: true,
-    })
+    }
 }
 
 pub async fn ltp(

@@ -82,6 +82,8 @@ pub struct StatusSnapshot {
     pub phase: String,
     pub phase_detail: String,
     pub trading_enabled: bool,
+    /// When the broker token in use says it expires (checked before each open), if it says.
+    pub token_expires: Option<DateTime<Utc>>,
     pub feed_state: String,
     pub feed_reason: Option<String>,
     /// Milliseconds since each instrument's last price, on the runner's clock.
@@ -103,6 +105,7 @@ struct BoardState {
     phase: String,
     phase_detail: String,
     trading_enabled: bool,
+    token_expires: Option<DateTime<Utc>>,
     /// From when prices must flow: the open (or a mid-session start) plus `stale_after`. The feed runs from
     /// the pre-open, but prices only move in continuous trading.
     prices_expected_from: Option<DateTime<Utc>>,
@@ -153,6 +156,10 @@ impl StatusBoard {
 
     pub fn set_trading_enabled(&self, enabled: bool) {
         self.state().trading_enabled = enabled;
+    }
+
+    pub fn set_token_expiry(&self, expires: Option<DateTime<Utc>>) {
+        self.state().token_expires = expires;
     }
 
     pub fn set_feed_state(&self, state: &str, reason: Option<String>) {
@@ -236,6 +243,7 @@ impl StatusBoard {
             phase: state.phase.clone(),
             phase_detail: state.phase_detail.clone(),
             trading_enabled: state.trading_enabled,
+            token_expires: state.token_expires,
             feed_state: state.feed_state.clone(),
             feed_reason: state.feed_reason.clone(),
             price_age_ms,

@@ -18,4 +18,5 @@ mod run_command;
 mod support;
 mod trading_session;
 mod upstox_feed;
+mod upstox_login;
 mod upstox_sim;

@@ -140,6 +140,18 @@ impl SimHarness {
         speed: f64,
         calendar: MarketCalendar,
     ) -> SimHarness {
+        let app = dalal::sim::UpstoxApp::default();
+        Self::start_with_app(scenario, start, speed, calendar, app).await
+    }
+
+    /// A simulator whose Upstox app (key, secret, registered redirect URI) is `upstox`.
+    pub async fn start_with_app(
+        scenario: dalal::sim::Scenario,
+        start: DateTime<Utc>,
+        speed: f64,
+        calendar: MarketCalendar,
+        upstox: dalal::sim::UpstoxApp,
+    ) -> SimHarness {
         let clock: dalal::calendar::Clock = dalal::calendar::SimulatedClock::new(start, speed)
             .unwrap()
             .into();
@@ -150,6 +162,7 @@ impl SimHarness {
             clock: clock.clone(),
             calendar,
             sky: dalal::sim::SkyAccount::default(),
+            upstox,
         };
         let server = dalal::sim::SimServer::start("127.0.0.1:0".parse().unwrap(), settings)
             .await

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::rest_client::HdfcSkyRest;
 use super::wire_convert::position_report;
-use crate::broker::{AccountBroker, BrokerError, PositionReport, Profile};
+use chrono::{DateTime, Utc};
+
+use crate::broker::{AccountBroker, BrokerError, PositionReport, Profile, stated_expiry};
 use crate::config::{ConfigError, ConfigErrorKind, TokenSource};
 
 pub struct HdfcSkyAccount {
@@ -20,16 +22,20 @@ impl HdfcSkyAccount {
 }
 
 impl AccountBroker for HdfcSkyAccount {
-    fn reread_token(&self) -> Result<(), ConfigError> {
+    const LOGIN_COMMAND: &'static str = "dalal login hdfcsky";
+
+    fn reread_token(&self) -> Result<Option<DateTime<Utc>>, ConfigError> {
         let token = self.tokens.read()?;
+        let expires = stated_expiry(&token);
         self.rest.set_token(token).map_err(|e| ConfigError {
             kind: ConfigErrorKind::MissingSecret,
             file: "HDFC Sky access token".into(),
             key: None,
             line: None,
             problem: e.message,
-            fix: "log in again with `dalal login hdfcsky`".into(),
-        })
+            fix: format!("log in again with `{}`", Self::LOGIN_COMMAND),
+        })?;
+        Ok(expires)
     }
 
     async fn profile(&self) -> Result<Profile, BrokerError> {

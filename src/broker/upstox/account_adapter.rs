@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use super::rest_client::UpstoxRest;
-use crate::broker::{AccountBroker, BrokerError, PositionReport, Profile};
+use chrono::{DateTime, Utc};
+
+use crate::broker::{AccountBroker, BrokerError, PositionReport, Profile, stated_expiry};
 use crate::config::{ConfigError, TokenSource};
 
 pub struct UpstoxAccount {
@@ -19,9 +21,13 @@ impl UpstoxAccount {
 }
 
 impl AccountBroker for UpstoxAccount {
-    fn reread_token(&self) -> Result<(), ConfigError> {
-        self.rest.set_token(self.tokens.read()?);
-        Ok(())
+    const LOGIN_COMMAND: &'static str = "dalal login upstox";
+
+    fn reread_token(&self) -> Result<Option<DateTime<Utc>>, ConfigError> {
+        let token = self.tokens.read()?;
+        let expires = stated_expiry(&token);
+        self.rest.set_token(token);
+        Ok(expires)
     }
 
     async fn profile(&self) -> Result<Profile, BrokerError> {

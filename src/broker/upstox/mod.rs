@@ -7,6 +7,7 @@ mod feed_frame;
 pub mod feed_proto;
 mod feed_request;
 mod feed_socket;
+mod login;
 mod order_adapter;
 mod proto_json;
 mod rest_client;
@@ -19,5 +20,9 @@ pub use feed_adapter::{UpstoxFeedBroker, UpstoxStream};
 pub use feed_frame::{FeedDecodeError, FeedFrame, FeedTick, FrameKind};
 pub use feed_request::{FeedMethod, FeedMode, FeedRequest, FeedRequestData};
 pub use feed_socket::{FeedEvent, UpstoxFeedSocket};
+pub use login::{
+    DEFAULT_REDIRECT_URI, IssuedToken, UpstoxLogin, UpstoxLoginError, code_from_redirect,
+    expiry_after, shown_expiry,
+};
 pub use order_adapter::UpstoxOrders;
 pub use rest_client::{LTP_KEYS_PER_CALL, USER_AGENT, UpstoxHosts, UpstoxRest};

@@ -21,7 +21,7 @@ use super::rest_types::{
 };
 use super::wire_convert::{order_report, position_report, price, trade_report};
 use crate::broker::http_policy::{
-    body_snippet, date_header, exchange, read_with_retries, transport_error,
+    body_snippet, date_header, exchange, http_client, read_with_retries, transport_error,
 };
 use crate::broker::{
     BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateLimit,
@@ -91,13 +91,8 @@ impl UpstoxRest {
         token: Secret,
         settings: RestSettings,
     ) -> Result<Self, BrokerError> {
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(settings.timeout)
-            .build()
-            .map_err(|e| BrokerError::new(ErrorClass::Transient, "client setup", e.to_string()))?;
         Ok(UpstoxRest {
-            http,
+            http: http_client(USER_AGENT, &settings)?,
             hosts,
             token: RwLock::new(token),
             standard: RateLimit::new(settings.standard_budget),

@@ -93,6 +93,15 @@ pub struct ProfileData {
     pub is_active: bool,
 }
 
+/// `POST /v2/login/authorization/token`: flat (no `status` / `data` envelope), the profile's fields and the
+/// access token. No `Debug`, so the token cannot reach a log by accident.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenData {
+    #[serde(flatten)]
+    pub profile: ProfileData,
+    pub access_token: String,
+}
+
 /// `GET /v3/market-quote/ltp`: data keyed `SEGMENT:SYMBOL`.
 pub type LtpData = BTreeMap<String, LtpEntry>;
 
