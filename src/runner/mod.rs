@@ -11,6 +11,6 @@ mod trading_session;
 
 pub use day_book::{FallbackEpisode, SessionSummary};
 pub use day_runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions, next_session_day};
-pub use pre_open::CheckResult;
+pub use pre_open::{CheckResult, check_token};
 pub use reconcile::{BrokerView, Reconciled, reconcile};
 pub use trading_session::TradingSession;

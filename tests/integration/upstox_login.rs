@@ -379,3 +379,51 @@ fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String
         text
     })
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_past_its_0330_expiry_is_named_with_the_command_that_renews_it() {
+    let app = UpstoxApp::default();
+    let just_before = ist(2026, 11, 24, 3, 29, 59);
+    let sim = SimHarness::start_with_app(
+        quiet_scenario(),
+        just_before,
+        1.0,
+        shipped_calendar(),
+        app.clone(),
+    )
+    .await;
+    let login = login_for(&sim, &app, &app.redirect_uri);
+    let code = fresh_code(&login).await;
+    let secret = Secret::new(app.api_secret.clone());
+    let issued = login
+        .exchange_code(&code, &secret, sim.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(issued.expires, ist(2026, 11, 24, 3, 30, 0));
+    let folder = tempfile::tempdir().unwrap();
+    let token_file = folder.path().join("upstox.token");
+    write_token_file(&token_file, &issued.token).unwrap();
+    let account = dalal::broker::upstox::UpstoxAccount::new(
+        std::sync::Arc::new(sim.rest("not-yet-read")),
+        dalal::config::TokenSource::File(token_file),
+    );
+
+    let (fresh, expires) = dalal::runner::check_token(&account, sim.clock.now()).await;
+    assert!(fresh.passed, "{fresh}");
+    assert_eq!(expires, Some(issued.expires));
+    assert!(
+        fresh.detail.contains("expires Tue 24 Nov 03:30 IST"),
+        "{fresh}"
+    );
+
+    sim.clock
+        .sleep_until(issued.expires + chrono::TimeDelta::seconds(1))
+        .await;
+    let (stale, _) = dalal::runner::check_token(&account, sim.clock.now()).await;
+    assert!(!stale.passed);
+    assert!(
+        stale.detail.contains("expired Tue 24 Nov 03:30 IST"),
+        "{stale}"
+    );
+    assert!(stale.remedy.unwrap().contains("`dalal login upstox`"));
+}
