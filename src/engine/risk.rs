@@ -29,12 +29,16 @@ pub enum Refusal {
     FeedAuthFailed,
     OutsideContinuousTrading,
     AfterLastEntryTime,
-    PriceStale { age_ms: i64 },
+    PriceStale {
+        age_ms: i64,
+    },
     MaxOpenPositions,
     CapitalExceeded,
     DailyLossTripped,
     MaxTradesReached,
     ZeroStopDistance,
+    /// A signal or last price at or below zero: the feed refuses such prices, and sizing would divide by it.
+    NonPositivePrice,
 }
 
 impl fmt::Display for Refusal {
@@ -58,6 +62,7 @@ impl fmt::Display for Refusal {
                 f.write_str("the day's trades for this instrument are used up")
             }
             Refusal::ZeroStopDistance => f.write_str("the stop is at the entry price"),
+            Refusal::NonPositivePrice => f.write_str("the price is not above zero"),
         }
     }
 }
@@ -148,6 +153,9 @@ pub fn approve_entry(
         return Err(Refusal::MaxOpenPositions);
     }
     let signal = ctx.signal;
+    if signal.price <= Decimal::ZERO || ctx.last.last_price <= Decimal::ZERO {
+        return Err(Refusal::NonPositivePrice);
+    }
     let distance = (signal.price - signal.stop).abs();
     let wanted = match strategy.sizing.rule {
         SizingRule::Risk if distance.is_zero() => return Err(Refusal::ZeroStopDistance),

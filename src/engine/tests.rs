@@ -746,3 +746,23 @@ fn started_after_the_open_an_instrument_sits_out_rather_than_trade_a_range_it_ne
         assert!(placed(&engine.on_event(tick("RELI", price, at(10, 0, second)))).is_empty());
     }
 }
+
+#[test]
+fn a_zero_price_is_refused_not_divided_by() {
+    let strategy = STRATEGY.replace("direction = \"long_only\"", "direction = \"both\"");
+    let mut engine = Engine::new(
+        MarketCalendar::new(CalendarData::default()),
+        toml::from_str(&strategy).unwrap(),
+        RiskLimits::default(),
+        SessionCutoffs::default(),
+        vec![instrument("RELI")],
+    );
+    engine.on_event(EngineEvent::TradingEnabled(true));
+    engine.on_event(tick("RELI", dec!(988), at(9, 15, 0)));
+    for (minute, price) in [(1, dec!(985)), (5, dec!(992)), (10, dec!(987))] {
+        engine.on_event(tick("RELI", price, at(9, 15 + minute, 0)));
+    }
+    let commands = engine.on_event(tick("RELI", Decimal::ZERO, at(9, 30, 1)));
+    assert!(placed(&commands).is_empty(), "{commands:?}");
+    assert_eq!(refusals(&commands), [&Refusal::NonPositivePrice]);
+}
