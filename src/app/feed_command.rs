@@ -133,6 +133,7 @@ async fn watch_feed(args: FeedArgs, bot: BotConfig) -> anyhow::Result<ExitCode> 
         calendar,
         timings: FeedTimings::from(&bot.feed),
         duration: args.duration,
+        without_band: bot.derivative_stocks(),
     };
     match reach {
         BrokerReach::Upstox { hosts, tokens } => {
@@ -168,6 +169,7 @@ struct Watch {
     calendar: MarketCalendar,
     timings: FeedTimings,
     duration: Option<u64>,
+    without_band: Vec<InstrumentId>,
 }
 
 impl Watch {
@@ -178,7 +180,8 @@ impl Watch {
     ) -> anyhow::Result<ExitCode> {
         let clock = self.clock;
         let (tx, mut rx) = mpsc::channel(1024);
-        let feed = FailoverFeed::new(broker, clock.clone(), self.calendar, self.timings, keys, tx);
+        let feed = FailoverFeed::new(broker, clock.clone(), self.calendar, self.timings, keys, tx)
+            .without_fixed_band(self.without_band);
         let stats = feed.stats();
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(feed.run(stopped));

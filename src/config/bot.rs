@@ -249,6 +249,17 @@ pub struct BotConfig {
     pub calendar: CalendarData,
 }
 
+impl BotConfig {
+    /// The universe's F&O stocks, which have no fixed daily price band.
+    pub fn derivative_stocks(&self) -> Vec<InstrumentId> {
+        self.universe
+            .iter()
+            .filter(|i| i.has_derivatives)
+            .map(|i| i.id.clone())
+            .collect()
+    }
+}
+
 pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<BotConfig> {
     let raw: BotFile = match file.deserialize() {
         Ok(raw) => raw,

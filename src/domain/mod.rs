@@ -16,4 +16,4 @@ pub use instrument::{
 pub use order::{Fill, OrderKind, OrderRequest, OrderTag, Product, Side, UnknownSide, Validity};
 pub use position::Position;
 pub use price::{PriceError, TickSize, decimal_from_wire, decimal_to_wire};
-pub use tick::{Tick, TickSource};
+pub use tick::{Tick, TickSource, epoch_millis};

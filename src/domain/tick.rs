@@ -52,6 +52,17 @@ impl Tick {
     }
 }
 
+/// An epoch timestamp in milliseconds, whichever unit a broker sent it in, decided by its magnitude: below
+/// 10^11 it is seconds (10^11 ms is March 1973, 10^11 s is the year 5138). HDFC Sky's packets carry either,
+/// and its `lastTradeTime` unit is unconfirmed.
+pub fn epoch_millis(value: i64) -> i64 {
+    if value > 0 && value < 100_000_000_000 {
+        value.saturating_mul(1000)
+    } else {
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +102,13 @@ mod tests {
             ..t
         };
         assert_eq!(no_close.change_pct(), None);
+    }
+
+    #[test]
+    fn a_timestamp_unit_is_told_by_its_magnitude() {
+        assert_eq!(epoch_millis(1_795_000_000), 1_795_000_000_000);
+        assert_eq!(epoch_millis(1_795_000_000_123), 1_795_000_000_123);
+        assert_eq!(epoch_millis(0), 0);
+        assert_eq!(epoch_millis(-5), -5);
     }
 }

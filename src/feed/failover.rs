@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::backoff::Backoff;
 use super::gate::{TickGate, discard_future_trade_time};
+use super::price_sanity::PriceSanity;
 use super::status::{FallbackReason, FeedState, FeedStats};
 use crate::broker::{BrokerError, ErrorClass, FeedBroker, FeedStream, PriceUpdate, StreamEvent};
 use crate::calendar::{Clock, EquityClass, MarketCalendar};
@@ -76,6 +77,8 @@ pub struct FailoverFeed<B: FeedBroker> {
     timings: FeedTimings,
     keys: Vec<String>,
     instruments: HashMap<String, InstrumentId>,
+    /// The F&O stocks: no fixed price band.
+    without_band: Vec<InstrumentId>,
     out: mpsc::Sender<FeedOutput>,
     stats: Arc<Mutex<FeedStats>>,
 }
@@ -85,6 +88,7 @@ struct Run<S> {
     stream: Option<S>,
     state: FeedState,
     gate: TickGate,
+    sanity: PriceSanity,
     polling: bool,
     poll_at: Option<DateTime<Utc>>,
     poll_interval: Duration,
@@ -118,9 +122,17 @@ impl<B: FeedBroker> FailoverFeed<B> {
             timings,
             keys,
             instruments,
+            without_band: Vec::new(),
             out,
             stats: Arc::new(Mutex::new(FeedStats::default())),
         }
+    }
+
+    /// Names the instruments without a fixed price band (F&O stocks): their prices are held only to the
+    /// order-of-magnitude rule.
+    pub fn without_fixed_band(mut self, instruments: Vec<InstrumentId>) -> Self {
+        self.without_band = instruments;
+        self
     }
 
     /// A handle on the counters, readable while the feed runs.
@@ -136,6 +148,7 @@ impl<B: FeedBroker> FailoverFeed<B> {
             stream: None,
             state: FeedState::Starting,
             gate: TickGate::default(),
+            sanity: PriceSanity::new(self.without_band.clone()),
             polling: false,
             poll_at: None,
             poll_interval: t.poll_interval,
@@ -524,6 +537,13 @@ impl<B: FeedBroker> FailoverFeed<B> {
                 source,
                 received_at: now,
             };
+            if let Err(bad) = run.sanity.check(&tick) {
+                // The first of each kind in a day is worth a warning; a broker repeating it is in the counter.
+                if self.stats_mut().bad_price(bad) == 1 {
+                    tracing::warn!(instrument = %tick.instrument, price = %tick.last_price, ?source, reason = bad.label(), "a price that cannot be true was dropped (counted in dalal_bad_prices_total)");
+                }
+                continue;
+            }
             if discard_future_trade_time(&mut tick) {
                 self.stats_mut().future_trade_times += 1;
                 tracing::debug!(instrument = %tick.instrument, traded = ?update.last_trade_time, "trade time in the future discarded");

@@ -1,11 +1,12 @@
 //! The feed's state as the journal, the status endpoint and the engine see it, and its counters.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::price_sanity::BadPrice;
 use crate::domain::{InstrumentId, TickSource};
 
 /// Why the feed is polling, or reconnecting.
@@ -88,6 +89,8 @@ pub struct FeedStats {
     pub bad_frames: u64,
     /// Streamed trade times too far in the future to be true, removed before the price went on.
     pub future_trade_times: u64,
+    /// Prices that cannot be true, dropped before the engine, by reason.
+    pub bad_prices: BTreeMap<&'static str, u64>,
     /// When the stream last connected (and subscribed) successfully.
     pub last_connected_at: Option<DateTime<Utc>>,
     pub stream_ticks: u64,
@@ -99,6 +102,13 @@ pub struct FeedStats {
 }
 
 impl FeedStats {
+    /// Counts a dropped price; returns how many of its kind there have been.
+    pub fn bad_price(&mut self, reason: BadPrice) -> u64 {
+        let count = self.bad_prices.entry(reason.label()).or_default();
+        *count += 1;
+        *count
+    }
+
     pub fn enter_state(&mut self, state: &FeedState, now: DateTime<Utc>) {
         self.close_state(now);
         self.state_since = Some((state.name(), now));

@@ -423,7 +423,8 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             FeedTimings::from(&config.bot.feed),
             self.brokers.keys.clone(),
             tx,
-        );
+        )
+        .without_fixed_band(config.bot.derivative_stocks());
         let stats = feed.stats();
         // Prices are due from the open, or from now when joining a session already open.
         self.status

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
 use super::scenario::{Fault, FaultKind};
 use crate::calendar::{ist_instant, to_ist};
@@ -58,12 +59,14 @@ pub struct OrderFaults {
 
 /// How the scripted faults misreport streamed trade times at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TradeTimes {
+pub struct StreamReport {
     shift_ms: i64,
     whole_seconds: bool,
+    zero_prices: bool,
+    hundredfold_prices: bool,
 }
 
-impl TradeTimes {
+impl StreamReport {
     /// The epoch milliseconds a feed reports for a trade at `ltt_ms` (0, no trade yet, stays 0).
     pub fn report(self, ltt_ms: i64) -> i64 {
         if ltt_ms == 0 {
@@ -74,6 +77,17 @@ impl TradeTimes {
             shifted - shifted.rem_euclid(1000)
         } else {
             shifted
+        }
+    }
+
+    /// The last price a feed reports for a trade at `ltp`.
+    pub fn price(self, ltp: Decimal) -> Decimal {
+        if self.zero_prices {
+            Decimal::ZERO
+        } else if self.hundredfold_prices {
+            ltp * Decimal::ONE_HUNDRED
+        } else {
+            ltp
         }
     }
 }
@@ -140,8 +154,8 @@ impl FaultBook {
         }
     }
 
-    /// How streamed trade times are misreported at `now`.
-    pub fn trade_times(&self, now: DateTime<Utc>) -> TradeTimes {
+    /// How streamed trade times and prices are misreported at `now`.
+    pub fn stream_report(&self, now: DateTime<Utc>) -> StreamReport {
         let on = |kind| self.active(kind, now).is_some();
         let shift_ms = if on(FaultKind::TradeTimeAhead) {
             DAY_MS
@@ -150,9 +164,11 @@ impl FaultBook {
         } else {
             0
         };
-        TradeTimes {
+        StreamReport {
             shift_ms,
             whole_seconds: on(FaultKind::TradeTimeSeconds),
+            zero_prices: on(FaultKind::ZeroPrice),
+            hundredfold_prices: on(FaultKind::PriceHundredfold),
         }
     }
 
@@ -213,7 +229,7 @@ mod tests {
             "the third attempt gets through"
         );
         assert!(book.drop_due(at(10, 0), at(10, 31)));
-        assert_eq!(book.trade_times(at(10, 0)).report(1_234), 1_234);
+        assert_eq!(book.stream_report(at(10, 0)).report(1_234), 1_234);
         assert!(
             !book.drop_due(at(10, 31), at(10, 40)),
             "a connection made after the drop survives"
@@ -229,10 +245,10 @@ mod tests {
         ]);
         let traded = at(10, 0).timestamp_millis() + 1_234;
         let whole = at(10, 0).timestamp_millis() + 1_000;
-        assert_eq!(book.trade_times(at(9, 59)).report(traded), traded);
-        assert_eq!(book.trade_times(at(10, 0)).report(traded), whole + DAY_MS);
-        assert_eq!(book.trade_times(at(10, 1)).report(traded), whole - DAY_MS);
-        assert_eq!(book.trade_times(at(10, 2)).report(traded), whole);
-        assert_eq!(book.trade_times(at(10, 2)).report(0), 0, "no trade yet");
+        assert_eq!(book.stream_report(at(9, 59)).report(traded), traded);
+        assert_eq!(book.stream_report(at(10, 0)).report(traded), whole + DAY_MS);
+        assert_eq!(book.stream_report(at(10, 1)).report(traded), whole - DAY_MS);
+        assert_eq!(book.stream_report(at(10, 2)).report(traded), whole);
+        assert_eq!(book.stream_report(at(10, 2)).report(0), 0, "no trade yet");
     }
 }

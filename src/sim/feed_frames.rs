@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use prost::Message;
 use rust_decimal::Decimal;
 
-use super::faults::TradeTimes;
+use super::faults::StreamReport;
 use super::market::{InstrumentSpec, Market, Quote};
 use crate::broker::upstox::FeedMode;
 use crate::broker::upstox::feed_proto::{
@@ -55,7 +55,7 @@ pub fn feeds(
     subscriptions: &[(usize, FeedMode)],
     frame_type: FrameType,
     now: DateTime<Utc>,
-    times: TradeTimes,
+    times: StreamReport,
 ) -> Option<Vec<u8>> {
     if subscriptions.is_empty() {
         return None;
@@ -78,9 +78,9 @@ pub fn feeds(
     )
 }
 
-fn ltpc(quote: &Quote, times: TradeTimes) -> Ltpc {
+fn ltpc(quote: &Quote, times: StreamReport) -> Ltpc {
     Ltpc {
-        ltp: wire(quote.ltp),
+        ltp: wire(times.price(quote.ltp)),
         ltt: times.report(quote.ltt_ms),
         ltq: quote.ltq,
         cp: wire(quote.cp),
@@ -93,7 +93,7 @@ fn feed(
     quote: &Quote,
     mode: FeedMode,
     now: DateTime<Utc>,
-    times: TradeTimes,
+    times: StreamReport,
 ) -> Feed {
     match mode {
         FeedMode::Ltpc => Feed {
@@ -112,7 +112,7 @@ fn full_feed(
     spec: &InstrumentSpec,
     quote: &Quote,
     now: DateTime<Utc>,
-    times: TradeTimes,
+    times: StreamReport,
 ) -> FullFeed {
     let day_start =
         ist_instant(to_ist(now).date_naive(), chrono::NaiveTime::MIN).timestamp_millis();

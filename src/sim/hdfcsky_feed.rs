@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use prost::Message as _;
 use rust_decimal::Decimal;
 
-use super::faults::{TradeTimes, send_second};
+use super::faults::{StreamReport, send_second};
 use super::market::{InstrumentSpec, Market, Quote};
 use super::scenario::FaultKind;
 use super::state::SimState;
@@ -97,7 +97,7 @@ async fn serve(mut socket: WebSocket, state: &SimState, connected_at: DateTime<U
                 let (frame, faults) = {
                     let (inner, now) = state.at_now();
                     let changed = inner.market.changed(&mut subscribed);
-                    let times = inner.faults.trade_times(now);
+                    let times = inner.faults.stream_report(now);
                     (packets(&inner.market, &changed, now, times), inner.faults.on_feed(connected_at, now))
                 };
                 let frame = frame.unwrap_or_else(|| GenericDto {
@@ -149,7 +149,7 @@ fn on_request(state: &SimState, subscribed: &mut Subscribed, text: &str) -> Opti
     if inner.faults.active(FaultKind::Silence, now).is_some() {
         return None;
     }
-    packets(&inner.market, &added, now, inner.faults.trade_times(now))
+    packets(&inner.market, &added, now, inner.faults.stream_report(now))
         .map(|frame| Message::Binary(frame.into()))
 }
 
@@ -158,7 +158,7 @@ fn packets(
     market: &Market,
     instruments: &[(usize, SubscriptionType)],
     now: DateTime<Utc>,
-    times: TradeTimes,
+    times: StreamReport,
 ) -> Option<Vec<u8>> {
     if instruments.is_empty() {
         return None;
@@ -218,9 +218,9 @@ fn index_data(quote: &Quote, now: DateTime<Utc>) -> IndexData {
     }
 }
 
-fn price_data(quote: &Quote, kind: SubscriptionType, times: TradeTimes) -> MbpData {
+fn price_data(quote: &Quote, kind: SubscriptionType, times: StreamReport) -> MbpData {
     let ltp = MbpData {
-        last_traded_price: wire(quote.ltp),
+        last_traded_price: wire(times.price(quote.ltp)),
         // Seconds on the wire here (the unit is unconfirmed); the client decides the unit by magnitude.
         last_trade_time: times.report(quote.ltt_ms) / 1000,
         closing_price: wire(quote.cp),

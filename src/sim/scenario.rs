@@ -48,6 +48,10 @@ pub enum FaultKind {
     TradeTimeBehind,
     /// Streamed trade times are whole seconds, the milliseconds cut off.
     TradeTimeSeconds,
+    /// Streamed last prices are 0, as a feed sends for "no trade" or a garbled field.
+    ZeroPrice,
+    /// Streamed last prices are a hundred times the trade's, as a paise-for-rupees unit mistake would make them.
+    PriceHundredfold,
     /// Every REST call and handshake answers 401 (the token expired).
     TokenExpiry,
     /// Open feed connections are dropped without a close frame.

@@ -104,7 +104,7 @@ async fn session(mut socket: WebSocket, state: &SimState, connected_at: DateTime
                 let (frame, faults) = {
                     let (inner, now) = state.at_now();
                     let changed = inner.market.changed(&mut subscribed);
-                    let times = inner.faults.trade_times(now);
+                    let times = inner.faults.stream_report(now);
                     let frame = feed_frames::feeds(&inner.market, &changed, FrameType::LiveFeed, now, times);
                     (frame, inner.faults.on_feed(connected_at, now))
                 };
@@ -156,7 +156,7 @@ async fn on_request(
                     subscribed.insert(i, (mode, seq));
                     added.push((i, mode));
                 }
-                let times = inner.faults.trade_times(now);
+                let times = inner.faults.stream_report(now);
                 feed_frames::feeds(&inner.market, &added, FrameType::InitialFeed, now, times)
                     .filter(|_| !silent)
             }

@@ -26,6 +26,8 @@ pub struct FeedTotals {
     pub rate_limited: u64,
     pub bad_frames: u64,
     pub future_trade_times: u64,
+    /// Prices dropped as impossible, by reason.
+    pub bad_prices: BTreeMap<String, u64>,
     pub seconds_in_state: BTreeMap<String, f64>,
 }
 
@@ -38,6 +40,9 @@ impl FeedTotals {
         self.rate_limited += stats.rate_limited;
         self.bad_frames += stats.bad_frames;
         self.future_trade_times += stats.future_trade_times;
+        for (reason, count) in &stats.bad_prices {
+            *self.bad_prices.entry((*reason).to_string()).or_default() += count;
+        }
         for (state, time) in &stats.time_in_state {
             *self
                 .seconds_in_state

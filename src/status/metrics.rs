@@ -99,6 +99,15 @@ pub fn render(status: &StatusSnapshot) -> String {
     let _ = writeln!(out, "dalal_order_round_trip_seconds_count {total}");
     family(
         &mut out,
+        "dalal_bad_prices_total",
+        "counter",
+        "Prices dropped before the engine as impossible: not_positive, orders_of_magnitude, beyond_band.",
+    );
+    for (reason, count) in &feed.bad_prices {
+        let _ = writeln!(out, "dalal_bad_prices_total{{reason=\"{reason}\"}} {count}");
+    }
+    family(
+        &mut out,
         "dalal_errors_total",
         "counter",
         "Errors by class.",

@@ -814,3 +814,44 @@ async fn whole_second_trade_times_at_ten_trades_a_second_deliver_every_price() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_and_hundredfold_prices_never_reach_the_consumer_and_are_counted() {
+    for api in [Api::Upstox, Api::HdfcSky] {
+        let faults = "[[fault]]\nkind = \"zero_price\"\nfrom = \"10:00:05\"\nuntil = \"10:00:08\"\n\
+                      [[fault]]\nkind = \"price_hundredfold\"\nfrom = \"10:00:10\"\nuntil = \"10:00:13\"";
+        let sim = SimHarness::start(scenario_with(faults), ist(2026, 11, 23, 10, 0, 0), 10.0).await;
+        let run = run_api(&sim, api, fixed(), ist(2026, 11, 23, 10, 0, 30)).await;
+        let ticks = run.ticks();
+        let impossible: Vec<_> = ticks
+            .iter()
+            .filter(|t| {
+                let close = t.previous_close.unwrap_or(t.last_price);
+                t.last_price <= Decimal::ZERO || t.last_price > close * Decimal::TEN
+            })
+            .collect();
+        assert!(impossible.is_empty(), "{api:?}: {impossible:?}");
+        let counted = &run.stats.bad_prices;
+        // HDFC Sky's decoder keeps a known price over a zero field (its packets send zeros for "unchanged"), so
+        // only Upstox's zeros reach the check.
+        if api == Api::Upstox {
+            assert!(
+                counted.get("not_positive").is_some_and(|n| *n > 0),
+                "{api:?}: {counted:?}"
+            );
+        }
+        assert!(
+            counted.get("orders_of_magnitude").is_some_and(|n| *n > 0),
+            "{api:?}: {counted:?}"
+        );
+        let after = ticks
+            .iter()
+            .filter(|t| t.received_at > ist(2026, 11, 23, 10, 0, 14))
+            .count();
+        assert!(
+            after > 20,
+            "{api:?}: prices went on after the faults: {after}"
+        );
+        println!("{api:?}: dropped {counted:?}, {after} prices after the faults");
+    }
+}

@@ -15,7 +15,7 @@ use thiserror::Error;
 use super::feed_proto::{GenericDto, GenericDtoList, PacketType};
 use super::scrip::{ScripId, SkySegment};
 use crate::broker::PriceUpdate;
-use crate::domain::decimal_from_wire;
+use crate::domain::{decimal_from_wire, epoch_millis};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("a {bytes}-byte binary frame is neither a GenericDTOList nor a GenericDTO: {reason}")]
@@ -85,15 +85,6 @@ fn keep_f64(slot: &mut f64, value: f64) {
 fn keep_i64(slot: &mut i64, value: i64) {
     if value != 0 {
         *slot = value;
-    }
-}
-
-/// Trade times arrive as epoch seconds or milliseconds depending on the packet; read both as milliseconds.
-fn as_millis(value: i64) -> i64 {
-    if value > 0 && value < 100_000_000_000 {
-        value * 1000
-    } else {
-        value
     }
 }
 
@@ -173,7 +164,7 @@ impl QuoteBook {
             priced = mbp.last_traded_price != 0.0;
             keep_f64(&mut quote.ltp, mbp.last_traded_price);
             keep_f64(&mut quote.previous_close, mbp.closing_price);
-            keep_i64(&mut quote.time_ms, as_millis(mbp.last_trade_time));
+            keep_i64(&mut quote.time_ms, epoch_millis(mbp.last_trade_time));
             keep_i64(&mut quote.ltq, mbp.last_trade_quantity);
             keep_i64(&mut quote.volume, mbp.volume_traded_today);
             keep_i64(&mut quote.oi, mbp.oi);

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use thiserror::Error;
 
 use super::feed_proto::{FeedResponse, FeedUnion, FrameType, FullFeedUnion, Ltpc};
-use crate::domain::{decimal_from_wire, decimal_to_wire};
+use crate::domain::{decimal_from_wire, decimal_to_wire, epoch_millis};
 
 #[derive(Debug, Error)]
 pub enum FeedDecodeError {
@@ -60,7 +60,8 @@ pub struct FeedTick {
     /// The subscribed key, e.g. `NSE_EQ|INE002A01018`.
     pub instrument_key: String,
     pub ltp: Decimal,
-    /// Last trade time, epoch milliseconds; 0 when absent.
+    /// Last trade time, epoch milliseconds as documented (seconds are recognised by their magnitude); 0 when
+    /// absent.
     pub ltt_ms: i64,
     /// Last traded quantity; 0 when absent (indices have none).
     pub ltq: i64,
@@ -71,7 +72,7 @@ pub struct FeedTick {
 impl FeedTick {
     pub fn last_trade_time(&self) -> Option<DateTime<Utc>> {
         (self.ltt_ms != 0)
-            .then(|| DateTime::from_timestamp_millis(self.ltt_ms))
+            .then(|| DateTime::from_timestamp_millis(epoch_millis(self.ltt_ms)))
             .flatten()
     }
 }
