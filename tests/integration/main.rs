@@ -15,6 +15,7 @@ mod official_sdk;
 mod order_faults;
 mod review;
 mod run_command;
+mod secrets;
 mod support;
 mod trading_session;
 mod upstox_feed;

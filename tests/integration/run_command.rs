@@ -16,6 +16,11 @@ fn start_run(tree: &ConfigTree, start: &str, speed: &str) -> Child {
 
 /// `dalal run` with `args` on the config tree, its status endpoint on a free port.
 pub(crate) fn start_run_with(tree: &ConfigTree, args: &[&str]) -> Child {
+    start_run_with_env(tree, args, &[])
+}
+
+/// As `start_run_with`, with `env` set for the process.
+pub(crate) fn start_run_with_env(tree: &ConfigTree, args: &[&str], env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_dalal"))
         .arg("run")
         .args(args)
@@ -25,6 +30,7 @@ pub(crate) fn start_run_with(tree: &ConfigTree, args: &[&str]) -> Child {
         .current_dir(tree.root())
         .env_remove("DALAL_CONFIG")
         .env_remove("DALAL_STATUS_LISTEN")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
