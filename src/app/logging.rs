@@ -45,7 +45,7 @@ pub fn init(format: LogFormat) {
     drop(installed);
 }
 
-/// Colour only on a terminal, and not when `NO_COLOR` is set to anything (https://no-color.org).
+/// Colour only on a terminal, and not when `NO_COLOR` is set to a non-empty value (https://no-color.org).
 fn colour_wanted(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
     terminal && no_color.is_none_or(|v| v.is_empty())
 }
