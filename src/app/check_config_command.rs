@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::calendar::{CALENDAR_LOOKAHEAD_DAYS, Clock, MarketCalendar, to_ist};
 use crate::config::{BrokerName, Config, ConfigErrors, Direction, Secrets};
 
 /// The `.env` file dalal reads credentials from, in the working directory.
@@ -83,12 +84,36 @@ fn summary(config: &Config, secrets: Option<&Secrets>) -> String {
     let auction = c.closing_auction.map_or("off".to_string(), |a| {
         format!("{} from {}", a.window, a.effective_from)
     });
+    let broker_list = c.broker.as_ref().map_or_else(
+        || "no broker list read yet".to_string(),
+        |b| {
+            format!(
+                "{}'s {} list ({} days) read {}",
+                b.broker,
+                b.year,
+                b.days.len(),
+                to_ist(b.read_at).format("%-d %b %Y %H:%M IST")
+            )
+        },
+    );
     let _ = writeln!(
         out,
-        "  calendar: {} holidays, {} special sessions, closing auction {auction}",
-        c.holidays.len(),
-        c.special_sessions.len()
+        "  calendar: shipped file {} holidays and {} special sessions, yours {} and {}, {broker_list}; closing auction {auction}",
+        c.shipped.holidays.len(),
+        c.shipped.special_sessions.len(),
+        c.own.holidays.len(),
+        c.own.special_sessions.len()
     );
+    let today = to_ist(Clock::System.now()).date_naive();
+    if let Some(warning) =
+        MarketCalendar::new(c.clone()).unknown_years_ahead(today, CALENDAR_LOOKAHEAD_DAYS)
+    {
+        let _ = writeln!(
+            out,
+            "  WARNING calendar: {warning}; add the year to {} or run `dalal calendar --sync`",
+            bot.holidays_path.display()
+        );
+    }
     let _ = writeln!(out, "  status endpoint: http://{}", bot.status.listen);
     let _ = writeln!(out, "  journal: {}", bot.journal_path.display());
     let _ = writeln!(out, "{}: OK", bot.strategy_path.display());

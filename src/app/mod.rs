@@ -64,6 +64,12 @@ pub enum Command {
         /// The bot's config file, for its holiday file and calendar overrides.
         #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH, env = "DALAL_CONFIG")]
         config: PathBuf,
+        /// Read the broker's holiday list first (Upstox's needs no token) and cache it under data/.
+        #[arg(long)]
+        sync: bool,
+        /// The broker's address for --sync, e.g. a running `dalal sim`'s http://127.0.0.1:8787.
+        #[arg(long)]
+        base_url: Option<url::Url>,
     },
     /// Run the bot: market days on their own (sleep, pre-open checks, session, square-off, close report). With
     /// `broker = "sim"` (the shipped config) a paper day on the built-in simulator, in a few minutes.
@@ -104,7 +110,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     logging::init(cli.log_format);
     match cli.command {
         Command::CheckConfig { file } => Ok(check_config_command::run(&file)),
-        Command::Calendar { date, config } => Ok(calendar_command::run(&config, date)),
+        Command::Calendar {
+            date,
+            config,
+            sync,
+            base_url,
+        } => calendar_command::run(calendar_command::CalendarArgs {
+            config,
+            date,
+            sync,
+            base_url,
+        }),
         Command::Decode { format, files } => Ok(decode_command::run(format, &files)),
         Command::Run(args) => run_command::run(args),
         Command::Health(args) => health_command::run(args),

@@ -288,9 +288,12 @@ async fn embedded_simulator(
     Ok((setup, sim, reach))
 }
 
+/// The journal with its SQLite side files and its calendar cache, whose disagreements it journaled.
 fn remove_journal(path: &Path) -> anyhow::Result<()> {
-    for suffix in ["", "-wal", "-shm"] {
-        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+    let side_files =
+        ["-wal", "-shm"].map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())));
+    let calendar = crate::config::broker_calendar_path(path);
+    for file in [path.to_path_buf(), calendar].into_iter().chain(side_files) {
         match std::fs::remove_file(&file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

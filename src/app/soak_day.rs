@@ -129,7 +129,7 @@ fn day_config(base: &Config, journal: PathBuf) -> Config {
     config.bot.mode = Mode::Live;
     config.bot.journal_path = journal;
     let date = NaiveDate::from_ymd_opt(DAY.0, DAY.1, DAY.2).expect("a valid date");
-    config.bot.calendar.special_sessions.insert(
+    config.bot.calendar.own.special_sessions.insert(
         date,
         SpecialSession {
             name: "soak day".into(),

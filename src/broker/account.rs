@@ -1,11 +1,13 @@
 //! What the day runner needs from a broker outside trading itself: whether the token works (before the open,
-//! every day) and what the account holds (to reconcile with the journal). Implemented by each broker.
+//! every day), what the account holds (to reconcile with the journal), and what the broker says of the
+//! market's days and status (the calendar's second source). Implemented by each broker.
 
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
 use super::{BrokerError, PositionReport, Profile};
+use crate::calendar::BrokerDay;
 use crate::config::ConfigError;
 
 pub trait AccountBroker: Send + Sync + 'static {
@@ -18,6 +20,19 @@ pub trait AccountBroker: Send + Sync + 'static {
 
     /// The account behind the token: the cheapest call that proves the token is accepted.
     fn profile(&self) -> impl Future<Output = Result<Profile, BrokerError>> + Send;
+
+    /// The broker's name as a trader knows it, for messages and the calendar cache.
+    const NAME: &'static str;
+
+    /// The current year's NSE closures and special sessions as this broker publishes them; `None` when it
+    /// publishes none (the shipped file and the trader's entries then serve alone).
+    fn market_days(
+        &self,
+    ) -> impl Future<Output = Result<Option<Vec<BrokerDay>>, BrokerError>> + Send;
+
+    /// The NSE's session status now in the broker's words (`NORMAL_OPEN` is continuous trading); `None` when
+    /// the broker has no such call.
+    fn market_status(&self) -> impl Future<Output = Result<Option<String>, BrokerError>> + Send;
 
     /// Today's positions, keyed by the broker's instrument key.
     fn positions(&self) -> impl Future<Output = Result<Vec<PositionReport>, BrokerError>> + Send;

@@ -1,13 +1,13 @@
 //! The questions the rest of the bot asks about market time: what today holds, which phase an instant is in,
 //! whether it is inside continuous trading, and when the next session opens.
 //!
-//! The calendar is built from data (the shipped holiday file merged with the trader's overrides), because
-//! exchanges add closures at a few days' notice and special sessions change every year.
-
-use std::collections::BTreeMap;
+//! The calendar is built from data (the shipped holiday file, the broker's list and the trader's overrides,
+//! layered in `day_sources`), because exchanges add closures at a few days' notice and special sessions change
+//! every year.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 
+use super::day_sources::{BrokerDay, CalendarData, DayOrigin, Listed};
 use super::ist::{ist_instant, to_ist};
 use super::session::{
     ClosedReason, DayPlan, EquityClass, Phase, SessionKind, SessionPlan, SessionTimes, Window,
@@ -29,14 +29,6 @@ pub struct ClosingAuctionRule {
     pub post_close: Window,
 }
 
-/// Everything the calendar is built from, already merged and validated by the config loader.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CalendarData {
-    pub holidays: BTreeMap<NaiveDate, String>,
-    pub special_sessions: BTreeMap<NaiveDate, SpecialSession>,
-    pub closing_auction: Option<ClosingAuctionRule>,
-}
-
 /// The next continuous-trading open, with its day's plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionOpen {
@@ -50,6 +42,10 @@ pub struct MarketCalendar {
     data: CalendarData,
 }
 
+/// How far ahead `dalal doctor` and `check-config` look for a year no holiday source lists: a month, so the
+/// warning comes in December, in time to add next year's holidays.
+pub const CALENDAR_LOOKAHEAD_DAYS: u64 = 31;
+
 /// How far ahead `next_open_after` looks before concluding the calendar has no sessions at all.
 const SEARCH_DAYS: u64 = 400;
 
@@ -58,19 +54,18 @@ impl MarketCalendar {
         MarketCalendar { data }
     }
 
-    /// The plan of an IST calendar date. A special session wins over a holiday or a weekend on the same date.
+    /// The plan of an IST calendar date: what the winning source lists (a special session wins over a holiday
+    /// or a weekend), else the weekday.
     pub fn day_plan(&self, date: NaiveDate) -> DayPlan {
-        if let Some(special) = self.data.special_sessions.get(&date) {
-            return DayPlan::Open(self.plan(
-                date,
-                SessionKind::Special {
-                    name: special.name.clone(),
-                },
-                special.times,
-            ));
-        }
-        if let Some(name) = self.data.holidays.get(&date) {
-            return DayPlan::Closed(ClosedReason::Holiday(name.clone()));
+        match self.data.listed(date) {
+            Some((Listed::Special(special), _)) => {
+                let kind = SessionKind::Special { name: special.name };
+                return DayPlan::Open(self.plan(date, kind, special.times));
+            }
+            Some((Listed::Holiday(name), _)) => {
+                return DayPlan::Closed(ClosedReason::Holiday(name));
+            }
+            None => {}
         }
         match date.weekday() {
             day @ (Weekday::Sat | Weekday::Sun) => DayPlan::Closed(ClosedReason::Weekend(day)),
@@ -93,6 +88,40 @@ impl MarketCalendar {
             times,
             closing_auction: auction.map(|rule| rule.window),
         }
+    }
+
+    /// Where the answer for `date` comes from, or that its year is in no source.
+    pub fn origin(&self, date: NaiveDate) -> DayOrigin {
+        self.data.origin(date)
+    }
+
+    /// The years from `today` to `days` ahead that no source lists, with the warning that says so: a weekday
+    /// in them is only presumed to be a trading day.
+    pub fn unknown_years_ahead(&self, today: NaiveDate, days: u64) -> Option<String> {
+        let last = today + chrono::Days::new(days);
+        let unknown: Vec<String> = (today.year()..=last.year())
+            .filter(|y| self.data.year_source(*y).is_none())
+            .map(|y| y.to_string())
+            .collect();
+        (!unknown.is_empty()).then(|| {
+            format!(
+                "no holiday source lists {}: dalal will not enable trading on such a day until the broker's \
+                 market status says the exchange is open",
+                unknown.join(" or ")
+            )
+        })
+    }
+
+    pub fn data(&self) -> &CalendarData {
+        &self.data
+    }
+
+    /// This calendar with `days` announced over every source: the simulated exchange's own view.
+    pub fn with_announced(mut self, days: &[BrokerDay]) -> MarketCalendar {
+        for day in days {
+            self.data.own.add(day);
+        }
+        self
     }
 
     /// The plan of the IST date that contains `t`.

@@ -10,6 +10,7 @@ use chrono::NaiveTime;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::broker_calendar_cache::{BrokerCalendarCache, cache_path as broker_calendar_path};
 use super::calendar_data::{self, CalendarFile};
 use super::charges::ChargeRates;
 use super::checker::Checker;
@@ -247,6 +248,8 @@ pub struct BotConfig {
     pub status: StatusSettings,
     pub charges: ChargeRates,
     pub calendar: CalendarData,
+    /// The shipped holiday file the calendar was built from.
+    pub holidays_path: PathBuf,
 }
 
 impl BotConfig {
@@ -275,18 +278,18 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
     check.session(&raw.session, &universe);
     check.orders(&raw.orders);
     check.charges(&raw.charges);
-    let calendar = calendar_data::build(
-        file,
-        &raw.calendar,
-        file.beside(&raw.calendar.holidays_file),
-        check.errors,
-    );
+    let holidays_path = file.beside(&raw.calendar.holidays_file);
+    let mut calendar =
+        calendar_data::build(file, &raw.calendar, holidays_path.clone(), check.errors);
+    let journal_path = file.beside(&raw.journal);
+    calendar.broker =
+        BrokerCalendarCache::read(&broker_calendar_path(&journal_path)).map(|c| c.list);
     Some(BotConfig {
         path: file.path.clone(),
         broker: raw.broker,
         mode: raw.mode,
         strategy_path: file.beside(&raw.strategy),
-        journal_path: file.beside(&raw.journal),
+        journal_path,
         universe,
         feed: raw.feed,
         risk: raw.risk,
@@ -295,6 +298,7 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
         status: raw.status,
         charges: raw.charges,
         calendar,
+        holidays_path,
     })
 }
 

@@ -1,8 +1,8 @@
-//! The market calendar's data: the shipped holiday file merged with the trader's own entries in dalal.toml.
+//! The market calendar's files: the shipped holiday file and the trader's own entries in dalal.toml.
 //!
 //! Exchanges add closures at a few days' notice (the 15 Jan 2026 election holiday came three days ahead), so a
 //! trader must be able to add a holiday, or a special session that reopens a date, without waiting for a
-//! release. An entry in dalal.toml replaces a shipped entry for the same date.
+//! release. An entry in dalal.toml wins over a shipped or broker-listed entry for the same date.
 
 use std::path::PathBuf;
 
@@ -12,7 +12,9 @@ use serde::Deserialize;
 use super::error::{ConfigError, ConfigErrorKind};
 use super::source::TomlFile;
 use super::values;
-use crate::calendar::{CalendarData, ClosingAuctionRule, SessionTimes, SpecialSession, Window};
+use crate::calendar::{
+    CalendarData, ClosingAuctionRule, DayEntries, SessionTimes, SpecialSession, Window,
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,7 +116,7 @@ pub(crate) fn build(
         .and_then(|f| f.deserialize::<HolidayFile>().map(|d| (f, d)))
     {
         Ok((file, shipped)) => add_entries(
-            &mut data,
+            &mut data.shipped,
             &file,
             "",
             &shipped.holiday,
@@ -123,24 +125,21 @@ pub(crate) fn build(
         ),
         Err(e) => errors.push(e),
     }
-    // The trader's entries override shipped ones by date, so they are checked for duplicates among themselves.
-    let mut own = CalendarData::default();
+    // The trader's entries win over the other sources by date (`calendar::day_sources` layers them).
     add_entries(
-        &mut own,
+        &mut data.own,
         config,
         "calendar.",
         &table.holiday,
         &table.special_session,
         errors,
     );
-    data.holidays.extend(own.holidays);
-    data.special_sessions.extend(own.special_sessions);
     data.closing_auction = closing_auction(config, &table.closing_auction, errors);
     data
 }
 
 fn add_entries(
-    data: &mut CalendarData,
+    data: &mut DayEntries,
     file: &TomlFile,
     prefix: &str,
     holidays: &[HolidayEntry],

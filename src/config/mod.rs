@@ -6,6 +6,7 @@
 //! looks like one is refused with a pointer to the environment variable to use instead.
 
 mod bot;
+mod broker_calendar_cache;
 mod calendar_data;
 mod charges;
 mod checker;
@@ -24,6 +25,7 @@ use toml::de::{DeTable, DeValue};
 pub use bot::{
     BotConfig, BrokerName, FeedSettings, Mode, RiskLimits, SessionCutoffs, StatusSettings,
 };
+pub use broker_calendar_cache::{BrokerCalendarCache, cache_path as broker_calendar_path};
 pub use charges::ChargeRates;
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
 pub use order_policy::OrderPolicy;

@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::broker::hdfcsky::HdfcSkyRest;
 use crate::broker::upstox::{UpstoxRest, shown_expiry};
 use crate::broker::{BrokerError, ErrorClass, LtpQuote, Profile, stated_expiry};
-use crate::calendar::{Clock, EquityClass, MarketCalendar, to_ist};
+use crate::calendar::{CALENDAR_LOOKAHEAD_DAYS, Clock, EquityClass, MarketCalendar, to_ist};
 use crate::config::{BrokerName, Config, Mode, Secret};
 use crate::journal::{JournalEntry, Store};
 
@@ -167,13 +167,20 @@ fn calendar_check(calendar: &MarketCalendar, now: DateTime<Utc>) -> Check {
                 .to_string()
         })
         .unwrap_or_else(|| "none in the calendar".into());
-    Check::pass(
-        "calendar",
-        format!(
-            "{} IST: {phase:?}; next open {next}",
-            to_ist(now).format("%a %-d %b %Y %H:%M:%S")
+    let evidence = format!(
+        "{} IST: {phase:?}; next open {next}",
+        to_ist(now).format("%a %-d %b %Y %H:%M:%S")
+    );
+    let today = to_ist(now).date_naive();
+    match calendar.unknown_years_ahead(today, CALENDAR_LOOKAHEAD_DAYS) {
+        None => Check::pass("calendar", evidence),
+        Some(unknown) => Check::warn(
+            "calendar",
+            format!("{evidence}; {unknown}"),
+            "add the year's holidays to the holiday file (config/holidays/nse.toml), or run `dalal calendar \
+             --sync` once the broker lists them",
         ),
-    )
+    }
 }
 
 async fn upstox_findings(

@@ -107,6 +107,11 @@ pub enum JournalEntry {
         detail: String,
         remedy: Option<String>,
     },
+    /// Two calendar sources disagree about a date (the shipped file, the broker's list, the trader's entries),
+    /// and which one is followed. Journaled once per disagreement.
+    Calendar {
+        detail: String,
+    },
     /// The close report of one trading day.
     DaySummary {
         date: chrono::NaiveDate,
@@ -149,6 +154,7 @@ impl JournalEntry {
             JournalEntry::StopMoved { .. } => "stop_moved",
             JournalEntry::Error { .. } => "error",
             JournalEntry::Check { .. } => "check",
+            JournalEntry::Calendar { .. } => "calendar",
             JournalEntry::DaySummary { .. } => "day_summary",
         }
     }

@@ -14,13 +14,14 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tokio::sync::{mpsc, watch};
 
+use super::calendar_sync::sync_calendar;
 use super::day_book::SessionSummary;
 use super::pre_open::{self, CheckResult};
 use super::reconcile::Reconciled;
 use super::trading_session::TradingSession;
 use crate::broker::{AccountBroker, FeedBroker, OrderBroker, OrderReport};
 use crate::calendar::{Clock, DayPlan, EquityClass, MarketCalendar, ist_instant, to_ist};
-use crate::config::Config;
+use crate::config::{Config, broker_calendar_path};
 use crate::domain::{InstrumentId, Product};
 use crate::engine::{Engine, EngineEvent};
 use crate::execution::{Executor, PaperBroker};
@@ -141,6 +142,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             .days
             .is_none_or(|days| reports.len() < days as usize)
         {
+            self.sync_calendar().await;
             let Some(date) = next_session_day(&self.calendar(), self.clock.now()) else {
                 tracing::error!(
                     "the calendar has no trading day in the next 400 days: check the holiday file"
@@ -149,6 +151,12 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             };
             if !self.sleep_until_pre_open(date).await {
                 break;
+            }
+            // A closure can be announced while the bot sleeps: read the list again before the day's checks.
+            self.sync_calendar().await;
+            if let DayPlan::Closed(reason) = self.calendar().day_plan(date) {
+                tracing::warn!("{date} is closed after all ({reason}): the broker announced it");
+                continue;
             }
             let report = self.trade_day(date).await;
             let stopped = report.stopped_early;
@@ -162,6 +170,24 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             tracing::error!(error = %e, "the journal could not be flushed");
         }
         reports
+    }
+
+    /// Reads the broker's holiday list into the calendar (see `calendar_sync`); new disagreements between the
+    /// calendar's sources are logged and journaled.
+    async fn sync_calendar(&mut self) {
+        let now = self.clock.now();
+        let cache = broker_calendar_path(&self.options.journal_path);
+        let account = self.brokers.account.as_ref();
+        let sync = sync_calendar(account, &mut self.config.bot.calendar, &cache, now, true).await;
+        if sync.read {
+            tracing::info!("calendar: {}", sync.summary);
+        } else {
+            tracing::warn!("calendar: {}", sync.summary);
+        }
+        for detail in sync.new_disagreements {
+            tracing::warn!("calendar sources disagree: {detail}");
+            self.journal.record(now, JournalEntry::Calendar { detail });
+        }
     }
 
     /// Sleeps (or, on a simulated clock, skips) to the pre-open of `date`; false if a stop came first.
@@ -298,7 +324,12 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         let mut checks = Vec::new();
         if let Some(path) = &self.options.config_path {
             match pre_open::check_config(path) {
-                Ok((config, check)) => {
+                Ok((mut config, check)) => {
+                    // The broker's list read this morning stays: the files only know the cache, which is
+                    // another journal's when the embedded simulator runs.
+                    if let Some(read) = self.config.bot.calendar.broker.take() {
+                        config.bot.calendar.broker = Some(read);
+                    }
                     self.config = config;
                     checks.push(check);
                 }
@@ -312,6 +343,15 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         let token_ok = token.passed;
         checks.push(token);
         if !token_ok {
+            return (checks, None);
+        }
+        let calendar = self.calendar();
+        let holidays = &self.config.bot.holidays_path;
+        let calendar_check =
+            pre_open::check_calendar(brokers.account.as_ref(), &calendar, date, holidays).await;
+        let calendar_ok = calendar_check.passed;
+        checks.push(calendar_check);
+        if !calendar_ok {
             return (checks, None);
         }
         // The feed has its own client: it takes the token just accepted (a login since the last round) before

@@ -3,12 +3,14 @@
 //! minute bars, round trips and their P&L); `DayRunner` is the day around them (sleep, pre-open checks and
 //! reconciliation, the session, the close report) and the week around the days.
 
+mod calendar_sync;
 mod day_book;
 mod day_runner;
 mod pre_open;
 mod reconcile;
 mod trading_session;
 
+pub use calendar_sync::{CalendarSync, sync_calendar};
 pub use day_book::{FallbackEpisode, SessionSummary};
 pub use day_runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions, next_session_day};
 pub use pre_open::{CheckResult, check_token};

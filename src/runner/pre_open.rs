@@ -1,15 +1,17 @@
 //! The checks that must pass before a day's trading is enabled: the config still loads, the token is accepted,
-//! the universe has prices and previous closes, and today's journal agrees with the broker. Each check says
+//! the calendar knows the day (or the broker says the exchange is open), the universe has prices and previous
+//! closes, and today's journal agrees with the broker. Each check says
 //! what it found and, when it failed, what the trader does about it.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::reconcile::{BrokerView, Reconciled, reconcile};
 use crate::broker::upstox::shown_expiry;
 use crate::broker::{AccountBroker, ErrorClass, FeedBroker, OrderBroker};
+use crate::calendar::{DayOrigin, MarketCalendar};
 use crate::config::Config;
 use crate::domain::InstrumentId;
 use crate::journal::Store;
@@ -127,6 +129,73 @@ pub async fn check_token<A: AccountBroker>(
         ),
     };
     (check, expires)
+}
+
+/// What the calendar knows of `date`. A date whose year no holiday source lists is only presumed open, so it
+/// passes only while the broker's market status says the exchange is in normal trading.
+pub async fn check_calendar<A: AccountBroker>(
+    account: &A,
+    calendar: &MarketCalendar,
+    date: NaiveDate,
+    holidays_path: &Path,
+) -> CheckResult {
+    const NAME: &str = "calendar";
+    let day = date.format("%a %-d %b %Y");
+    match calendar.origin(date) {
+        DayOrigin::Listed(source) => {
+            CheckResult::pass(NAME, format!("{day} is listed by {source}"))
+        }
+        DayOrigin::ByWeekday(source) => CheckResult::pass(
+            NAME,
+            format!("{day} is a weekday that {source} does not list as closed"),
+        ),
+        DayOrigin::UnknownYear => {
+            let unknown = format!("no holiday source lists {}", date.year());
+            let remedy = format!(
+                "add {}'s holidays to {} (or `dalal calendar --sync` once {} lists them); dalal enables \
+                 trading while {}'s market status says NORMAL_OPEN",
+                date.year(),
+                holidays_path.display(),
+                A::NAME,
+                A::NAME
+            );
+            match account.market_status().await {
+                Ok(Some(status)) if status == "NORMAL_OPEN" => CheckResult::pass(
+                    NAME,
+                    format!(
+                        "{unknown}, and {}'s market status says NSE is NORMAL_OPEN",
+                        A::NAME
+                    ),
+                ),
+                Ok(Some(status)) => CheckResult::fail(
+                    NAME,
+                    format!(
+                        "{unknown}; {}'s market status says NSE is {status}, not NORMAL_OPEN",
+                        A::NAME
+                    ),
+                    remedy,
+                ),
+                Ok(None) => CheckResult::fail(
+                    NAME,
+                    format!(
+                        "{unknown}, and {} has no market status call to confirm the exchange is open",
+                        A::NAME
+                    ),
+                    format!(
+                        "add {}'s holidays to {}, or confirm today with a [[calendar.special_session]] for {date} in \
+                         dalal.toml",
+                        date.year(),
+                        holidays_path.display()
+                    ),
+                ),
+                Err(e) => CheckResult::fail(
+                    NAME,
+                    format!("{unknown}, and the market status call failed: {e}"),
+                    remedy,
+                ),
+            }
+        }
+    }
 }
 
 /// Every instrument of the universe priced, with its previous close (the strategy qualifies off it).

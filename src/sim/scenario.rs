@@ -13,6 +13,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use super::market::InstrumentSpec;
+use crate::calendar::BrokerDay;
 use crate::domain::TickSize;
 
 pub const BUILT_IN_SCENARIO: &str = include_str!("default_scenario.toml");
@@ -152,6 +153,8 @@ struct ScenarioFile {
     instrument: Vec<InstrumentEntry>,
     #[serde(default)]
     fault: Vec<FaultEntry>,
+    #[serde(default)]
+    announce: Vec<AnnounceEntry>,
 }
 
 fn default_connection_limit() -> usize {
@@ -165,6 +168,28 @@ pub struct Scenario {
     pub trades_per_second: Option<u32>,
     pub instruments: Vec<InstrumentSpec>,
     pub faults: Vec<Fault>,
+    /// Closures and special sessions the exchange announced that the bot's own calendar may not know: the
+    /// simulated market follows them and the holiday endpoint lists them.
+    pub announced: Vec<BrokerDay>,
+}
+
+/// `[[announce]]`: a closure, or with `open` and `close` ("HH:MM" IST) a special session.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnnounceEntry {
+    #[serde(deserialize_with = "crate::config::values::date")]
+    date: chrono::NaiveDate,
+    name: String,
+    #[serde(
+        default,
+        deserialize_with = "crate::config::values::optional_time_of_day"
+    )]
+    open: Option<NaiveTime>,
+    #[serde(
+        default,
+        deserialize_with = "crate::config::values::optional_time_of_day"
+    )]
+    close: Option<NaiveTime>,
 }
 
 impl Scenario {
@@ -237,12 +262,31 @@ impl Scenario {
                 fraction,
             });
         }
+        let mut announced = Vec::with_capacity(raw.announce.len());
+        for (i, a) in raw.announce.into_iter().enumerate() {
+            let session = match (a.open, a.close) {
+                (None, None) => None,
+                (Some(open), Some(close)) if open < close => Some((open, close)),
+                _ => {
+                    return Err(invalid(format!(
+                        "announce[{i}]: give both open and close (open first) for a special session, or neither \
+                         for a closure"
+                    )));
+                }
+            };
+            announced.push(BrokerDay {
+                date: a.date,
+                name: a.name,
+                session,
+            });
+        }
         Ok(Scenario {
             seed: raw.seed,
             connection_limit: raw.connection_limit.max(1),
             trades_per_second: raw.trades_per_second,
             instruments,
             faults,
+            announced,
         })
     }
 }

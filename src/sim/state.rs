@@ -79,7 +79,7 @@ impl SimState {
                 market: Market::new(
                     scenario.instruments,
                     scenario.seed,
-                    settings.calendar,
+                    settings.calendar.with_announced(&scenario.announced),
                     now,
                     scenario.trades_per_second,
                 ),

@@ -15,10 +15,14 @@ use super::scenario::FaultKind;
 use super::state::SimState;
 use crate::broker::upstox::LTP_KEYS_PER_CALL;
 use crate::broker::upstox::rest_types::{
-    Envelope, ErrorEnvelope, HolidayData, LtpData, LtpEntry, MarketStatusData, ModifyOrderBody,
-    OrderIdData, OrderIdsData, PlaceOrderBody, Problem, ProfileData,
+    Envelope, ErrorEnvelope, ExchangeTiming, HolidayData, LtpData, LtpEntry, MarketStatusData,
+    ModifyOrderBody, OrderIdData, OrderIdsData, PlaceOrderBody, Problem, ProfileData,
 };
-use crate::calendar::{DayPlan, EquityClass, Phase, to_ist};
+use chrono::Datelike;
+
+use crate::calendar::{
+    ClosedReason, DayPlan, EquityClass, Phase, SessionKind, SessionPlan, ist_instant, to_ist,
+};
 use crate::domain::decimal_to_wire as to_f64;
 
 type Shared = State<Arc<SimState>>;
@@ -182,26 +186,61 @@ pub async fn market_status(
     })
 }
 
-/// The current year's weekday holidays, from the simulator's own calendar. Needs no token, like Upstox's.
+/// The current year's closures and special sessions, from the simulator's own calendar, in Upstox's shape.
+/// Needs no token, like Upstox's.
 pub async fn holidays(State(state): Shared) -> Response {
     let (inner, now) = state.at_now();
-    let year = to_ist(now).date_naive();
-    let first =
-        chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&year), 1, 1).expect("a valid date");
+    let year = to_ist(now).year();
+    let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid date");
+    let calendar = inner.market.calendar();
     let data: Vec<HolidayData> = first
         .iter_days()
-        .take_while(|d| chrono::Datelike::year(d) == chrono::Datelike::year(&year))
-        .filter_map(|date| match inner.market.calendar().day_plan(date) {
-            DayPlan::Closed(crate::calendar::ClosedReason::Holiday(name)) => Some(HolidayData {
+        .take_while(|d| d.year() == year)
+        .filter_map(|date| match calendar.day_plan(date) {
+            DayPlan::Closed(ClosedReason::Holiday(name)) => Some(HolidayData {
                 date: date.to_string(),
                 description: name,
                 holiday_type: "TRADING_HOLIDAY".into(),
                 closed_exchanges: vec!["NSE".into(), "BSE".into(), "NFO".into()],
+                open_exchanges: vec![mcx_evening(date)],
+            }),
+            DayPlan::Open(SessionPlan {
+                kind: SessionKind::Special { name },
+                times,
+                ..
+            }) => Some(HolidayData {
+                date: date.to_string(),
+                description: name,
+                holiday_type: "SPECIAL_SESSION".into(),
+                closed_exchanges: Vec::new(),
+                open_exchanges: ["NSE", "BSE"]
+                    .map(|exchange| ExchangeTiming {
+                        exchange: exchange.into(),
+                        start_time: ist_instant(date, times.open).timestamp_millis(),
+                        end_time: ist_instant(date, times.close).timestamp_millis(),
+                    })
+                    .into(),
             }),
             _ => None,
         })
         .collect();
     success(data)
+}
+
+/// Upstox lists the exchanges that still trade on a holiday; the commodity evening is the usual one, and a
+/// reader must not take it for NSE's.
+fn mcx_evening(date: chrono::NaiveDate) -> ExchangeTiming {
+    let at = |h, m| {
+        ist_instant(
+            date,
+            chrono::NaiveTime::from_hms_opt(h, m, 0).expect("a valid time"),
+        )
+    };
+    ExchangeTiming {
+        exchange: "MCX".into(),
+        start_time: at(17, 0).timestamp_millis(),
+        end_time: at(23, 55).timestamp_millis(),
+    }
 }
 
 /// An acknowledgement that never comes: an hour of simulated time, far past any client's timeout.

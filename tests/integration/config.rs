@@ -55,7 +55,7 @@ fn the_shipped_files_load_as_a_paper_day_on_the_simulator() {
     );
     assert_eq!(config.bot.feed.poll_interval().as_millis(), 1000);
     assert!(config.strategy.instruments.is_empty());
-    assert!(config.bot.calendar.holidays.len() >= 30);
+    assert!(config.bot.calendar.shipped.holidays.len() >= 30);
     // The simulator needs no credentials at all.
     let none = Secrets::load(
         BrokerName::Sim,

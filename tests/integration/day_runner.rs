@@ -40,7 +40,7 @@ fn hm(h: u32, m: u32) -> NaiveTime {
 /// speeds scheduling delays are seconds of market time, and staleness has its own test.
 pub fn short_day_config(journal: &Path) -> Config {
     let mut config = Config::load(&shipped_config()).unwrap();
-    config.bot.calendar.special_sessions.insert(
+    config.bot.calendar.own.special_sessions.insert(
         date(2026, 11, 23),
         SpecialSession {
             name: "short test session".into(),

@@ -1,6 +1,7 @@
 //! One integration test binary (ripgrep's layout): shared helpers in `support`, one module per capability.
 
 mod calendar;
+mod calendar_sources;
 mod cli;
 mod config;
 mod day_runner;

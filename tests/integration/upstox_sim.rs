@@ -96,10 +96,11 @@ async fn a_wrong_token_is_an_auth_error_with_its_udapi_code() {
     assert_eq!(rest.profile().await.unwrap().user_id, "SIM001");
     assert_eq!(rest.market_status("NSE").await.unwrap(), "NORMAL_OPEN");
     let holidays = rest.holidays().await.unwrap();
-    assert!(holidays.contains(&(
-        "2026-11-24".to_string(),
-        "Prakash Gurpurb Sri Guru Nanak Dev".to_string()
-    )));
+    assert!(holidays.contains(&dalal::calendar::BrokerDay {
+        date: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        name: "Prakash Gurpurb Sri Guru Nanak Dev".to_string(),
+        session: None,
+    }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

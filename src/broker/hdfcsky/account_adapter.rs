@@ -8,6 +8,7 @@ use super::wire_convert::position_report;
 use chrono::{DateTime, Utc};
 
 use crate::broker::{AccountBroker, BrokerError, PositionReport, Profile, stated_expiry};
+use crate::calendar::BrokerDay;
 use crate::config::{ConfigError, ConfigErrorKind, TokenSource};
 
 pub struct HdfcSkyAccount {
@@ -40,6 +41,18 @@ impl AccountBroker for HdfcSkyAccount {
 
     async fn profile(&self) -> Result<Profile, BrokerError> {
         self.rest.profile().await
+    }
+
+    const NAME: &'static str = "HDFC Sky";
+
+    /// HDFC Sky's documented API has no holiday list.
+    async fn market_days(&self) -> Result<Option<Vec<BrokerDay>>, BrokerError> {
+        Ok(None)
+    }
+
+    /// Nor a market status call.
+    async fn market_status(&self) -> Result<Option<String>, BrokerError> {
+        Ok(None)
     }
 
     async fn positions(&self) -> Result<Vec<PositionReport>, BrokerError> {

@@ -7,6 +7,7 @@ use super::rest_client::UpstoxRest;
 use chrono::{DateTime, Utc};
 
 use crate::broker::{AccountBroker, BrokerError, PositionReport, Profile, stated_expiry};
+use crate::calendar::BrokerDay;
 use crate::config::{ConfigError, TokenSource};
 
 pub struct UpstoxAccount {
@@ -32,6 +33,16 @@ impl AccountBroker for UpstoxAccount {
 
     async fn profile(&self) -> Result<Profile, BrokerError> {
         self.rest.profile().await
+    }
+
+    const NAME: &'static str = "Upstox";
+
+    async fn market_days(&self) -> Result<Option<Vec<BrokerDay>>, BrokerError> {
+        self.rest.holidays().await.map(Some)
+    }
+
+    async fn market_status(&self) -> Result<Option<String>, BrokerError> {
+        self.rest.market_status("NSE").await.map(Some)
     }
 
     async fn positions(&self) -> Result<Vec<PositionReport>, BrokerError> {

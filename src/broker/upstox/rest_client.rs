@@ -8,7 +8,7 @@
 
 use std::sync::RwLock;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -27,6 +27,7 @@ use crate::broker::{
     BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateLimit,
     RestSettings, TradeReport,
 };
+use crate::calendar::{BrokerDay, to_ist};
 use crate::config::{Secret, TokenWatch};
 
 /// Upstox answers at most this many instrument keys in one LTP call.
@@ -179,11 +180,21 @@ impl UpstoxRest {
         Ok(data.status)
     }
 
-    /// The current year's holidays as (date, description). The simulator's tests read it; the calendar does not
-    /// yet.
-    pub async fn holidays(&self) -> Result<Vec<(String, String)>, BrokerError> {
-        let data: Vec<HolidayData> = self.read("/v2/market/holidays", &[]).await?;
-        Ok(data.into_iter().map(|h| (h.date, h.description)).collect())
+    /// The current year's NSE closures and special sessions. Rows about other exchanges (MCX evenings, a
+    /// settlement holiday) are left out; a row that cannot be read is skipped with a warning, so one bad row
+    /// does not hide the others.
+    pub async fn holidays(&self) -> Result<Vec<BrokerDay>, BrokerError> {
+        let data: Vec<serde_json::Value> = self.read("/v2/market/holidays", &[]).await?;
+        Ok(data
+            .into_iter()
+            .filter_map(|row| match serde_json::from_value::<HolidayData>(row) {
+                Ok(holiday) => nse_day(&holiday),
+                Err(e) => {
+                    tracing::warn!(error = %e, "a row of Upstox's holiday list cannot be read; skipped");
+                    None
+                }
+            })
+            .collect())
     }
 
     /// A fresh one-time WebSocket URL for the Market Data Feed V3. Every connect needs its own.
@@ -392,4 +403,27 @@ pub(crate) fn error_from_body(status: u16, body: &[u8], endpoint: &str) -> Broke
         endpoint: endpoint.to_string(),
         message,
     }
+}
+
+/// What an Upstox holiday row says of the NSE cash market: closed when NSE is among the closed exchanges, a
+/// session when NSE is among the open ones with its hours; nothing otherwise.
+fn nse_day(row: &HolidayData) -> Option<BrokerDay> {
+    let date = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d").ok()?;
+    let name = row.description.clone();
+    if let Some(open) = row.open_exchanges.iter().find(|e| e.exchange == "NSE") {
+        let local = |ms: i64| DateTime::from_timestamp_millis(ms).map(|t| to_ist(t).time());
+        let session = Some((local(open.start_time)?, local(open.end_time)?));
+        return Some(BrokerDay {
+            date,
+            name,
+            session,
+        });
+    }
+    let closed =
+        row.holiday_type == "TRADING_HOLIDAY" && row.closed_exchanges.iter().any(|e| e == "NSE");
+    closed.then_some(BrokerDay {
+        date,
+        name,
+        session: None,
+    })
 }

@@ -146,6 +146,16 @@ pub struct HolidayData {
     pub holiday_type: String,
     #[serde(default)]
     pub closed_exchanges: Vec<String>,
+    #[serde(default)]
+    pub open_exchanges: Vec<ExchangeTiming>,
+}
+
+/// An exchange trading on a listed day, with its hours in epoch milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeTiming {
+    pub exchange: String,
+    pub start_time: i64,
+    pub end_time: i64,
 }
 
 /// `POST /v3/order/place`.
