@@ -154,7 +154,7 @@ fn source_lines(
     let _ = match &calendar.data().broker {
         Some(b) => writeln!(
             out,
-            "  broker list: {}'s {} list, {} entries, read {}",
+            "  broker list: {}'s {} list, {} dates, read {}",
             b.broker,
             b.year,
             b.days.len(),

@@ -230,6 +230,8 @@ impl CalendarData {
             .filter(|d| d.year() == broker.year)
             .collect();
         let name = &broker.broker;
+        // A shipped file that does not list the broker's year has nothing to disagree with.
+        let shipped_knows = self.shipped.lists_year(broker.year);
         let mut found = Vec::new();
         for date in dates {
             let said = theirs.listed(date);
@@ -245,7 +247,7 @@ impl CalendarData {
                 continue;
             }
             let shipped = self.shipped.listed(date);
-            if !agree(shipped.as_ref(), said.as_ref()) {
+            if shipped_knows && !agree(shipped.as_ref(), said.as_ref()) {
                 // `listed` falls back to the shipped entry only where the broker lists nothing.
                 let followed = if said.is_none() {
                     "the shipped entry is kept"

@@ -103,7 +103,7 @@ pub async fn sync_calendar<A: AccountBroker>(
         )
     } else {
         format!(
-            "{} lists {listed} closures and special sessions for {year}",
+            "{} lists {listed} dates (closures and special sessions) for {year}",
             A::NAME
         )
     };

@@ -317,12 +317,16 @@ async fn republic_day_2027_is_unknown_until_the_broker_lists_it() {
     .unwrap();
     let (stdout, stderr) = text(&out);
     assert!(
-        stderr.contains("Upstox lists 1 closures and special sessions for 2027"),
+        stderr.contains("Upstox lists 1 dates (closures and special sessions) for 2027"),
         "{stderr}"
     );
     assert!(
         stdout.contains("market closed: exchange holiday: Republic Day"),
         "{stdout}"
+    );
+    assert!(
+        !stderr.contains("sources disagree"),
+        "the shipped file has no 2027 to disagree with: {stderr}"
     );
     // The year is now known: the next weekday is a trading day by the broker's list.
     let out = calendar(&tree, &["--date", "2027-01-27"]);

@@ -78,7 +78,7 @@ fn the_embedded_day_ends_with_its_close_report() {
         stdout.contains("── Monday 23 Nov 2026 (paper) ──"),
         "{stdout}"
     );
-    assert!(stdout.contains("pre-open checks: 4 passed"), "{stdout}");
+    assert!(stdout.contains("pre-open checks: 5 passed"), "{stdout}");
     assert!(stdout.contains("feed: "), "{stdout}");
     let summary = sim_journal(&tree)
         .into_iter()
