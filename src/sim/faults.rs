@@ -182,6 +182,28 @@ impl FaultBook {
     }
 }
 
+/// `rows` as JSON, with one currency-derivatives row no equity type reads while `odd_book_row` is active.
+pub(super) fn with_odd_row<T: serde::Serialize>(
+    faults: &FaultBook,
+    now: DateTime<Utc>,
+    rows: Vec<T>,
+) -> Vec<serde_json::Value> {
+    let mut rows: Vec<serde_json::Value> = rows
+        .into_iter()
+        .filter_map(|r| serde_json::to_value(r).ok())
+        .collect();
+    if faults.active(FaultKind::OddBookRow, now).is_some() {
+        rows.push(serde_json::json!({
+            "exchange": "CDS",
+            "segment": "CDS",
+            "instrument_token": "CDS_FUT|USDINR26DECFUT",
+            "quantity": "1 lot",
+            "status": null,
+        }));
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,13 +16,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::faults::with_odd_row;
 use super::market::Market;
 use super::orders::Refusal;
 use super::scenario::FaultKind;
 use super::state::{Inner, SimState};
 use crate::broker::hdfcsky::rest_types::{
     Envelope, ErrorEnvelope, LtpRequest, LtpResponse, LtpRow, OrderBody, OrderIdData, OrderRow,
-    OrdersData, PositionRow, TradeRow, TradesData, TradingInfo,
+    PositionRow, TradeRow, TradingInfo,
 };
 use crate::broker::hdfcsky::{LTP_ITEMS_PER_CALL, TokenClaims};
 use crate::broker::upstox::rest_types::{ModifyOrderBody, OrderData, PlaceOrderBody};
@@ -391,7 +392,7 @@ pub async fn order_book(State(state): Shared, Query(params): Params, headers: He
         Some("completed") => false,
         _ => return Err(invalid("type")),
     };
-    let (inner, _) = state.at_now();
+    let (inner, now) = state.at_now();
     let orders = inner
         .book
         .order_rows()
@@ -399,12 +400,12 @@ pub async fn order_book(State(state): Shared, Query(params): Params, headers: He
         .filter(|o| matches!(o.status.as_str(), "open" | "trigger pending") == pending)
         .filter_map(|o| order_row(o, &inner.market))
         .collect();
-    success(OrdersData { orders })
+    success(serde_json::json!({ "orders": with_odd_row(&inner.faults, now, orders) }))
 }
 
 pub async fn trades(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
     caller(&state, &headers, &params, true)?;
-    let (inner, _) = state.at_now();
+    let (inner, now) = state.at_now();
     let trades = inner
         .book
         .trade_rows()
@@ -422,13 +423,13 @@ pub async fn trades(State(state): Shared, Query(params): Params, headers: Header
                 order_side: t.transaction_type,
             })
         })
-        .collect();
-    success(TradesData { trades })
+        .collect::<Vec<_>>();
+    success(serde_json::json!({ "trades": with_odd_row(&inner.faults, now, trades) }))
 }
 
 pub async fn positions(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
     caller(&state, &headers, &params, true)?;
-    let (inner, _) = state.at_now();
+    let (inner, now) = state.at_now();
     let rows: Vec<PositionRow> = inner
         .book
         .position_rows(&inner.market)
@@ -453,7 +454,7 @@ pub async fn positions(State(state): Shared, Query(params): Params, headers: Hea
             })
         })
         .collect();
-    success(rows)
+    success(with_odd_row(&inner.faults, now, rows))
 }
 
 /// `GET /api/v1/contract/Compact?info=download`: the scenario's instruments as HDFC Sky's security master, a

@@ -83,6 +83,9 @@ pub enum FaultKind {
     NoFill,
     /// Open feed connections also receive a frame that is not protobuf, once a second.
     BadFrame,
+    /// The order book, trades and positions each carry one more row that dalal's types do not describe (a
+    /// currency-derivatives order), as HDFC Sky's book does for CDS.
+    OddBookRow,
 }
 
 #[derive(Debug, Clone, Deserialize)]

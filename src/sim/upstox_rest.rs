@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::faults::with_odd_row;
 use super::orders::Refusal;
 use super::scenario::FaultKind;
 use super::state::SimState;
@@ -382,22 +383,26 @@ pub async fn order_book(State(state): Shared, headers: HeaderMap) -> Response {
     if let Some(refusal) = token_refused(&state, &headers) {
         return refusal;
     }
-    let (inner, _) = state.at_now();
-    success(inner.book.order_rows())
+    let (inner, now) = state.at_now();
+    success(with_odd_row(&inner.faults, now, inner.book.order_rows()))
 }
 
 pub async fn trades(State(state): Shared, headers: HeaderMap) -> Response {
     if let Some(refusal) = token_refused(&state, &headers) {
         return refusal;
     }
-    let (inner, _) = state.at_now();
-    success(inner.book.trade_rows())
+    let (inner, now) = state.at_now();
+    success(with_odd_row(&inner.faults, now, inner.book.trade_rows()))
 }
 
 pub async fn positions(State(state): Shared, headers: HeaderMap) -> Response {
     if let Some(refusal) = token_refused(&state, &headers) {
         return refusal;
     }
-    let (inner, _) = state.at_now();
-    success(inner.book.position_rows(&inner.market))
+    let (inner, now) = state.at_now();
+    success(with_odd_row(
+        &inner.faults,
+        now,
+        inner.book.position_rows(&inner.market),
+    ))
 }

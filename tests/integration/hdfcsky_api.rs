@@ -19,7 +19,7 @@ use dalal::execution::{Executor, SubmitOutcome};
 use dalal::sim::SkyAccount;
 use rust_decimal::dec;
 
-use crate::support::{SIM_TOKEN, SimHarness, date, ist, quiet_scenario};
+use crate::support::{SIM_TOKEN, SimHarness, date, ist, quiet_scenario, scenario_with};
 
 fn api_key() -> Secret {
     Secret::new(SkyAccount::default().api_key)
@@ -271,7 +271,17 @@ async fn market_intent_goes_out_as_a_protected_limit_while_a_raw_market_order_is
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fills_are_seen_by_polling_the_order_book_and_tags_survive_a_restart() {
-    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    // The same with a CDS row in each list, which dalal's types do not read: skipped, the others still count.
+    for scenario in [
+        quiet_scenario(),
+        scenario_with("[[fault]]\nkind = \"odd_book_row\"\nfrom = \"09:00\""),
+    ] {
+        fills_seen_and_tags_kept(scenario).await;
+    }
+}
+
+async fn fills_seen_and_tags_kept(scenario: dalal::sim::Scenario) {
+    let sim = SimHarness::start(scenario, ist(2026, 11, 23, 10, 0, 0), 1.0).await;
     let rest = Arc::new(sim.sky_rest(SIM_TOKEN));
     let ltp = rest.fetch_ltp(&[scrip("NSE_2885")]).await.unwrap()[0].last_price;
     let orders = Arc::new(HdfcSkyOrders::for_universe(
@@ -312,6 +322,7 @@ async fn fills_are_seen_by_polling_the_order_book_and_tags_survive_a_restart() {
         ))
         .await
         .unwrap();
+    assert_eq!(positions.len(), 1);
     assert_eq!(positions[0].instrument_key, "NSE_2885");
     assert_eq!(positions[0].net_quantity, i64::from(fill.quantity));
 }

@@ -158,7 +158,17 @@ async fn a_429_is_classified_and_a_read_is_retried_after_backoff() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn place_then_order_book_trades_and_positions_agree() {
-    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    // The same with a row in each list that no equity type reads: it is skipped, the others still count.
+    for scenario in [
+        quiet_scenario(),
+        scenario_with("[[fault]]\nkind = \"odd_book_row\"\nfrom = \"09:00\""),
+    ] {
+        book_trades_and_positions_agree(scenario).await;
+    }
+}
+
+async fn book_trades_and_positions_agree(scenario: dalal::sim::Scenario) {
+    let sim = SimHarness::start(scenario, ist(2026, 11, 23, 10, 0, 0), 1.0).await;
     let rest = sim.rest(SIM_TOKEN);
     let ltp = rest.ltp(&[RELIANCE]).await.unwrap()[0].last_price;
 

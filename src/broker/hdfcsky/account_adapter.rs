@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use super::rest_client::HdfcSkyRest;
-use super::wire_convert::position_report;
 use chrono::{DateTime, Utc};
 
 use crate::broker::{AccountBroker, BrokerError, PositionReport, Profile, stated_expiry};
@@ -56,11 +55,6 @@ impl AccountBroker for HdfcSkyAccount {
     }
 
     async fn positions(&self) -> Result<Vec<PositionReport>, BrokerError> {
-        self.rest
-            .position_rows()
-            .await?
-            .into_iter()
-            .map(position_report)
-            .collect()
+        self.rest.positions().await
     }
 }

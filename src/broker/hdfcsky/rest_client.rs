@@ -17,14 +17,15 @@ use url::Url;
 use super::access_token::TokenClaims;
 use super::rest_errors::classify;
 use super::rest_types::{
-    Envelope, LtpItem, LtpRequest, LtpResponse, OrderBody, OrderIdData, OrderRow, OrdersData,
-    PositionRow, TradesData, TradingInfo,
+    Envelope, LtpItem, LtpRequest, LtpResponse, OrderBody, OrderIdData, OrderRow, PositionRow,
+    TradingInfo,
 };
 use super::scrip::ScripId;
-use super::wire_convert::trade_report;
+use super::wire_convert::{position_report, trade_report};
 use crate::broker::http_policy::{date_header, exchange, read_with_retries, transport_error};
 use crate::broker::{
-    BrokerError, ErrorClass, LtpQuote, Profile, RateLimit, RestSettings, TradeReport,
+    BrokerError, ErrorClass, LtpQuote, PositionReport, Profile, RateLimit, RestSettings,
+    TradeReport, readable_rows,
 };
 use crate::config::{Secret, TokenWatch};
 use crate::domain::decimal_from_wire;
@@ -210,24 +211,33 @@ impl HdfcSkyRest {
     /// Today's orders: HDFC Sky splits them into pending and completed, one call each.
     /// Today's orders: the pending list, then the completed one. An order that completed between the two reads
     /// is in both; it is kept once, as the later read saw it, or its fills would be counted twice.
+    /// Each list is read row by row (see `readable_rows`): a row of a kind dalal does not read (a CDS order) is
+    /// skipped with a warning, not allowed to hide the others.
     pub async fn order_rows(&self) -> Result<Vec<OrderRow>, BrokerError> {
         let mut rows = Vec::new();
         for kind in ["pending", "completed"] {
             let path = format!("/oapi/v1/orders?type={kind}");
-            let data: OrdersData = self.read(&path, true).await?;
-            rows.extend(data.orders);
+            let data: RawList = self.read(&path, true).await?;
+            rows.extend(readable_rows(data.orders, endpoint_of(&path), Ok));
         }
         Ok(latest_per_order(rows))
     }
 
     pub async fn trades(&self) -> Result<Vec<TradeReport>, BrokerError> {
-        let data: TradesData = self.read("/oapi/v1/trades", true).await?;
-        data.trades.into_iter().map(trade_report).collect()
+        let path = "/oapi/v1/trades";
+        let data: RawList = self.read(path, true).await?;
+        Ok(readable_rows(data.trades, path, trade_report))
     }
 
-    /// Today's (day-wise) positions.
-    pub async fn position_rows(&self) -> Result<Vec<PositionRow>, BrokerError> {
-        self.read("/oapi/v1/positions?type=live", true).await
+    /// Today's (day-wise) positions, read row by row.
+    pub async fn positions(&self) -> Result<Vec<PositionReport>, BrokerError> {
+        let path = "/oapi/v1/positions?type=live";
+        let raw: Vec<serde_json::Value> = self.read(path, true).await?;
+        Ok(readable_rows::<PositionRow, _>(
+            raw,
+            endpoint_of(path),
+            position_report,
+        ))
     }
 
     /// A GET within the standard budget, retried on 429 and transient failures.
@@ -340,6 +350,15 @@ fn malformed(endpoint: &str, status: u16, e: &serde_json::Error) -> BrokerError 
 }
 
 /// One row per order id, the last one read, in the order the ids first appeared.
+/// HDFC Sky's order and trade lists, their rows left unread until `readable_rows`.
+#[derive(serde::Deserialize)]
+struct RawList {
+    #[serde(default)]
+    orders: Vec<serde_json::Value>,
+    #[serde(default)]
+    trades: Vec<serde_json::Value>,
+}
+
 fn latest_per_order(rows: Vec<OrderRow>) -> Vec<OrderRow> {
     let mut position: HashMap<String, usize> = HashMap::new();
     let mut kept: Vec<OrderRow> = Vec::with_capacity(rows.len());

@@ -180,11 +180,6 @@ pub struct OrderIdData {
     pub user_order_id: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct OrdersData {
-    pub orders: Vec<OrderRow>,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrderRow {
     #[serde(deserialize_with = "text_or_number")]
@@ -218,11 +213,6 @@ pub struct OrderRow {
     pub rejection_reason: Option<String>,
     #[serde(default)]
     pub order_entry_time: Option<i64>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct TradesData {
-    pub trades: Vec<TradeRow>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

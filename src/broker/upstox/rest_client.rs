@@ -25,7 +25,7 @@ use crate::broker::http_policy::{
 };
 use crate::broker::{
     BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateLimit,
-    RestSettings, TradeReport,
+    RestSettings, TradeReport, readable_rows,
 };
 use crate::calendar::{BrokerDay, to_ist};
 use crate::config::{Secret, TokenWatch};
@@ -184,17 +184,10 @@ impl UpstoxRest {
     /// settlement holiday) are left out; a row that cannot be read is skipped with a warning, so one bad row
     /// does not hide the others.
     pub async fn holidays(&self) -> Result<Vec<BrokerDay>, BrokerError> {
-        let data: Vec<serde_json::Value> = self.read("/v2/market/holidays", &[]).await?;
-        Ok(data
-            .into_iter()
-            .filter_map(|row| match serde_json::from_value::<HolidayData>(row) {
-                Ok(holiday) => nse_day(&holiday),
-                Err(e) => {
-                    tracing::warn!(error = %e, "a row of Upstox's holiday list cannot be read; skipped");
-                    None
-                }
-            })
-            .collect())
+        let rows = self.read_rows("/v2/market/holidays", &[], |row: HolidayData| {
+            Ok(nse_day(&row))
+        });
+        Ok(rows.await?.into_iter().flatten().collect())
     }
 
     /// A fresh one-time WebSocket URL for the Market Data Feed V3. Every connect needs its own.
@@ -253,33 +246,43 @@ impl UpstoxRest {
     /// Every state an order went through.
     pub async fn order_history(&self, order_id: &str) -> Result<Vec<OrderReport>, BrokerError> {
         let query = [("order_id", order_id.to_string())];
-        let rows: Vec<OrderData> = self.read("/v2/order/history", &query).await?;
-        rows.into_iter().map(order_report).collect()
+        self.read_rows::<OrderData, _>("/v2/order/history", &query, order_report)
+            .await
     }
 
     /// Every state an order went through, found by its tag: how an ambiguous submit is resolved.
     pub async fn order_history_by_tag(&self, tag: &str) -> Result<Vec<OrderReport>, BrokerError> {
-        let rows: Vec<OrderData> = self
-            .read("/v2/order/history", &[("tag", tag.to_string())])
-            .await?;
-        rows.into_iter().map(order_report).collect()
+        let query = [("tag", tag.to_string())];
+        self.read_rows::<OrderData, _>("/v2/order/history", &query, order_report)
+            .await
     }
 
     pub async fn order_book(&self) -> Result<Vec<OrderReport>, BrokerError> {
-        let rows: Vec<OrderData> = self.read("/v2/order/retrieve-all", &[]).await?;
-        rows.into_iter().map(order_report).collect()
+        self.read_rows::<OrderData, _>("/v2/order/retrieve-all", &[], order_report)
+            .await
     }
 
     pub async fn trades(&self) -> Result<Vec<TradeReport>, BrokerError> {
-        let rows: Vec<TradeData> = self
-            .read("/v2/order/trades/get-trades-for-day", &[])
-            .await?;
-        rows.into_iter().map(trade_report).collect()
+        let path = "/v2/order/trades/get-trades-for-day";
+        self.read_rows::<TradeData, _>(path, &[], trade_report)
+            .await
     }
 
     pub async fn positions(&self) -> Result<Vec<PositionReport>, BrokerError> {
-        let rows: Vec<PositionData> = self.read("/v2/portfolio/short-term-positions", &[]).await?;
-        rows.into_iter().map(position_report).collect()
+        let path = "/v2/portfolio/short-term-positions";
+        self.read_rows::<PositionData, _>(path, &[], position_report)
+            .await
+    }
+
+    /// A list read row by row (see `readable_rows`): a row that cannot be read is skipped with a warning.
+    async fn read_rows<T: DeserializeOwned, R>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        convert: impl Fn(T) -> Result<R, BrokerError>,
+    ) -> Result<Vec<R>, BrokerError> {
+        let raw: Vec<serde_json::Value> = self.read(path, query).await?;
+        Ok(readable_rows(raw, path, convert))
     }
 
     /// A GET on the API host within the standard budget, retried after a backoff on 429 or a transient failure.
