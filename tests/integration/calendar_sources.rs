@@ -198,29 +198,13 @@ async fn the_traders_entry_wins_over_the_broker_and_the_cache_serves_when_the_br
     .await;
     let tree = ConfigTree::shipped();
     let base = sim.server.base_url().to_string();
-    let tree_ref = &tree;
-    let synced = tokio::task::spawn_blocking({
-        let base = base.clone();
-        let tree = tree_ref.root().to_path_buf();
-        move || {
-            Command::new(env!("CARGO_BIN_EXE_dalal"))
-                .args([
-                    "calendar",
-                    "--sync",
-                    "--base-url",
-                    &base,
-                    "--date",
-                    "2026-11-25",
-                ])
-                .arg("--config")
-                .arg(tree.join("config/dalal.toml"))
-                .current_dir(&tree)
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    // The simulator runs on this runtime: the command's wait must not hold up its thread.
+    let synced = tokio::task::block_in_place(|| {
+        calendar(
+            &tree,
+            &["--sync", "--base-url", &base, "--date", "2026-11-25"],
+        )
+    });
     let (stdout, stderr) = text(&synced);
     assert!(synced.status.success(), "{stderr}");
     assert!(
@@ -296,25 +280,12 @@ async fn republic_day_2027_is_unknown_until_the_broker_lists_it() {
     )
     .await;
     let base = sim.server.base_url().to_string();
-    let root = tree.root().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_dalal"))
-            .args([
-                "calendar",
-                "--sync",
-                "--base-url",
-                &base,
-                "--date",
-                "2027-01-26",
-            ])
-            .arg("--config")
-            .arg(root.join("config/dalal.toml"))
-            .current_dir(&root)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = tokio::task::block_in_place(|| {
+        calendar(
+            &tree,
+            &["--sync", "--base-url", &base, "--date", "2027-01-26"],
+        )
+    });
     let (stdout, stderr) = text(&out);
     assert!(
         stderr.contains("Upstox lists 1 dates (closures and special sessions) for 2027"),
