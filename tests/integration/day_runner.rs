@@ -770,6 +770,10 @@ async fn prices_polled_slower_than_the_price_age_limit_never_enter() {
     let (entries, _) = live_day_in(refused_all_day, |c| {
         c.bot.feed.poll_interval_ms = 2_000;
         c.bot.risk.max_price_age_ms = 1_000;
+        // No probes of the refused socket: a refused probe polls at once, and that extra poll, a moment after
+        // the scheduled one, is a fresh price the engine may rightly act on. Polls every 2 s are the premise.
+        c.bot.feed.probe_interval_min_s = 3_600;
+        c.bot.feed.probe_interval_max_s = 3_600;
         // Every gapper signals on its first price after the opening range, however the polls fall: the test
         // needs signals for risk to refuse.
         c.strategy.entry.trigger = EntryTrigger::HoldBeyond;
