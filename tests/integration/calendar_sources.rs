@@ -67,11 +67,7 @@ fn wait_for(
 }
 
 fn stop(run: std::process::Child) {
-    let killed = Command::new("kill")
-        .args(["-TERM", &run.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    crate::run_command::sigterm(&run);
     let (code, _, stderr) = wait_with_limit(run, Duration::from_secs(60));
     assert_eq!(code, Some(0), "{stderr}");
 }

@@ -37,6 +37,15 @@ pub(crate) fn start_run_with_env(tree: &ConfigTree, args: &[&str], env: &[(&str,
         .expect("the dalal binary runs")
 }
 
+/// Asks a running `dalal run` to stop as `docker stop` does (SIGTERM), for `wait_with_limit` to collect.
+pub(crate) fn sigterm(run: &Child) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
 pub(crate) fn wait_with_limit(mut child: Child, limit: Duration) -> (Option<i32>, String, String) {
     let deadline = Instant::now() + limit;
     while child.try_wait().unwrap().is_none() {

@@ -3,10 +3,9 @@
 //! and authorization headers in stdout, stderr and the journal. Colour codes stay out of a piped log too.
 
 use std::io::Read;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::run_command::{sim_journal, start_run_with_env, wait_with_limit};
+use crate::run_command::{sigterm, sim_journal, start_run_with_env, wait_with_limit};
 use crate::support::ConfigTree;
 
 /// What a leak looks like: any JWT (both brokers' tokens are JWTs), the simulated HDFC Sky app's key and secret,
@@ -64,11 +63,7 @@ fn a_day_at_trace_level_writes_no_secret_for_either_broker() {
             assert!(Instant::now() < deadline, "{api}: no fill within 120 s");
             std::thread::sleep(Duration::from_millis(200));
         }
-        let killed = Command::new("kill")
-            .args(["-TERM", &run.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
+        sigterm(&run);
         let (code, _, _) = wait_with_limit(run, Duration::from_secs(60));
         let [stdout, stderr] = pipes.map(|p| p.join().unwrap());
         assert_eq!(code, Some(0), "{api}");

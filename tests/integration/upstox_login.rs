@@ -357,11 +357,7 @@ fn a_running_bot_trades_once_a_new_login_rewrites_its_refused_token_file() {
     wait_for_journal(&tree, "fill after the new login", |entry| {
         matches!(entry, JournalEntry::Fill { .. })
     });
-    let killed = Command::new("kill")
-        .args(["-TERM", &run.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    crate::run_command::sigterm(&run);
     let (code, _, _) = wait_with_limit(run, Duration::from_secs(30));
     let [stdout, stderr] = drained.map(|thread| thread.join().unwrap());
     assert_eq!(code, Some(0), "{stderr}");
