@@ -164,7 +164,8 @@ struct InstrumentBook {
     trade: Option<OpenTrade>,
     position: Position,
     last: Option<Tick>,
-    /// How long before the last price the one before it came, for polled prices: a slow poll makes stale prices.
+    /// For a polled price, the span it says nothing about: the time since the price before it, and never less than
+    /// the polling cadence (a catch-up poll just after a late one does not make polling fast).
     poll_gap: Option<chrono::TimeDelta>,
     trades_today: u32,
     /// A pending order for this instrument (one at a time).
@@ -198,6 +199,8 @@ pub struct Engine {
     limits: RiskLimits,
     cutoffs: SessionCutoffs,
     policy: OrderPolicy,
+    /// The feed's polling cadence: see `with_poll_cadence`.
+    poll_cadence: chrono::TimeDelta,
     books: HashMap<InstrumentId, InstrumentBook>,
     pending: HashMap<OrderTag, Pending>,
     feed_ok: bool,
@@ -248,6 +251,7 @@ impl Engine {
             limits,
             cutoffs,
             policy: OrderPolicy::default(),
+            poll_cadence: chrono::TimeDelta::zero(),
             books,
             pending: HashMap::new(),
             feed_ok: true,
@@ -257,6 +261,13 @@ impl Engine {
             now: None,
             traded_today: Vec::new(),
         }
+    }
+
+    /// How often the feed polls while the stream is down (`feed.poll_interval_ms`): no polled price is fresher
+    /// than that for risk's price-age limit.
+    pub fn with_poll_cadence(mut self, cadence: std::time::Duration) -> Self {
+        self.poll_cadence = chrono::TimeDelta::from_std(cadence).unwrap_or(chrono::TimeDelta::MAX);
+        self
     }
 
     /// How long orders may work before the engine acts on them (`[orders]` in dalal.toml); the defaults without.
@@ -368,10 +379,13 @@ impl Engine {
         let Some(book) = self.books.get_mut(&tick.instrument) else {
             return;
         };
-        book.poll_gap = match (tick.source, book.last.as_ref()) {
-            (TickSource::Poll, Some(previous)) => Some(tick.received_at - previous.received_at),
-            _ => None,
-        };
+        book.poll_gap = (tick.source == TickSource::Poll).then(|| {
+            let since_previous = book
+                .last
+                .as_ref()
+                .map(|previous| tick.received_at - previous.received_at);
+            since_previous.unwrap_or_default().max(self.poll_cadence)
+        });
         book.last = Some(tick.clone());
         let exiting = book
             .pending

@@ -310,6 +310,30 @@ fn no_entry_on_a_stale_price_or_while_the_feed_is_refused() {
         "{commands:?}"
     );
 
+    // A catch-up poll right after a late one is no sign of fast polling: the cadence is the floor.
+    let mut catching_up = engine().with_poll_cadence(std::time::Duration::from_secs(5));
+    catching_up.on_event(tick("RELI", dec!(1012), at(9, 15, 0)));
+    catching_up.on_event(tick("RELI", dec!(1008), at(9, 20, 0)));
+    catching_up.on_event(tick_from(
+        "RELI",
+        dec!(1010),
+        at(9, 30, 0),
+        TickSource::Poll,
+    ));
+    let commands = catching_up.on_event(tick_from(
+        "RELI",
+        dec!(1016),
+        at(9, 30, 0) + chrono::TimeDelta::milliseconds(700),
+        TickSource::Poll,
+    ));
+    assert!(
+        matches!(
+            refusals(&commands)[..],
+            [Refusal::PriceStale { age_ms: 5000 }]
+        ),
+        "{commands:?}"
+    );
+
     let mut refused = engine();
     refused.on_event(EngineEvent::FeedHealth(false));
     refused.on_event(tick("RELI", dec!(1012), at(9, 15, 0)));

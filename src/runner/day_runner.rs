@@ -479,7 +479,8 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             config.bot.session.clone(),
             config.bot.universe.clone(),
         )
-        .with_order_policy(config.bot.orders);
+        .with_order_policy(config.bot.orders)
+        .with_poll_cadence(config.bot.feed.poll_interval());
         let protect = engine.restore(&reconciled.restoration, self.clock.now());
         let entries_allowed = report.trading_enabled;
         engine.on_event(EngineEvent::TradingEnabled(entries_allowed));
