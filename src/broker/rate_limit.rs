@@ -2,8 +2,14 @@
 //!
 //! Brokers count requests over several windows at once (Upstox: a second, a minute and 30 minutes); a request
 //! waits until every window has room. governor's GCRA limiter keeps each window without a timer task.
+//!
+//! A broker counts an account's requests, not a client's: the feed's polling, the account checks, orders and
+//! cancels each have a client of their own, so the budget of one API class at one broker host is one limiter
+//! shared by every client in the process (`RateLimit::shared`).
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -76,6 +82,24 @@ impl RateLimit {
         }
     }
 
+    /// The process's one limiter for `class` requests at `host` (the first client to ask sets its budget); it
+    /// lives while a client holds it.
+    pub fn shared(host: &url::Url, class: &str, budget: RateBudget) -> Arc<RateLimit> {
+        static SHARED: OnceLock<Mutex<HashMap<String, Weak<RateLimit>>>> = OnceLock::new();
+        let key = format!("{} {class}", host.origin().ascii_serialization());
+        let mut shared = SHARED
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(limit) = shared.get(&key).and_then(Weak::upgrade) {
+            return limit;
+        }
+        shared.retain(|_, limit| limit.strong_count() > 0);
+        let limit = Arc::new(RateLimit::new(budget));
+        shared.insert(key, Arc::downgrade(&limit));
+        limit
+    }
+
     /// Waits until every window has room, then takes one request from each.
     pub async fn acquire(&self) {
         for window in &self.windows {
@@ -104,6 +128,32 @@ mod tests {
         assert!(
             start.elapsed() >= Duration::from_millis(90),
             "the eleventh waits for room"
+        );
+    }
+
+    #[tokio::test]
+    async fn clients_of_one_host_share_its_budget_and_other_hosts_do_not() {
+        let budget = RateBudget {
+            per_second: 10,
+            per_minute: 500,
+            per_30_minutes: 2000,
+            paced: false,
+        };
+        let host = url::Url::parse("http://127.0.0.1:9/").unwrap();
+        let feed = RateLimit::shared(&host, "standard", budget);
+        let account = RateLimit::shared(&host, "standard", budget);
+        let other = url::Url::parse("http://127.0.0.2:9/").unwrap();
+        let elsewhere = RateLimit::shared(&other, "standard", budget);
+        let start = Instant::now();
+        for _ in 0..10 {
+            feed.acquire().await;
+        }
+        elsewhere.acquire().await;
+        assert!(start.elapsed() < Duration::from_millis(50), "room at another host");
+        account.acquire().await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(90),
+            "the eleventh request of the host waits, whichever client sends it"
         );
     }
 

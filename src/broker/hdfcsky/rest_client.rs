@@ -6,7 +6,7 @@
 //! refused by production. Errors are classified by `rest_errors`, including the ones inside an HTTP 200.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use reqwest::{Method, RequestBuilder};
@@ -50,8 +50,8 @@ pub struct HdfcSkyRest {
     base: Url,
     api_key: Secret,
     session: RwLock<Session>,
-    standard: RateLimit,
-    orders: RateLimit,
+    standard: Arc<RateLimit>,
+    orders: Arc<RateLimit>,
     settings: RestSettings,
 }
 
@@ -64,13 +64,15 @@ impl HdfcSkyRest {
         settings: RestSettings,
     ) -> Result<Self, BrokerError> {
         let client_id = TokenClaims::read(&token)?.client_id;
+        let standard = RateLimit::shared(&base, "standard", settings.standard_budget);
+        let orders = RateLimit::shared(&base, "orders", settings.order_budget);
         Ok(HdfcSkyRest {
             http: http_client(&settings)?,
             base,
             api_key,
             session: RwLock::new(Session { token, client_id }),
-            standard: RateLimit::new(settings.standard_budget),
-            orders: RateLimit::new(settings.order_budget),
+            standard,
+            orders,
             settings,
         })
     }

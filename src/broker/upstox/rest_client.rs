@@ -6,7 +6,7 @@
 //! backoff when the broker says 429 or fails transiently; writes never are, because only the executor can tell
 //! whether a lost order acknowledgement means the order exists.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::{Method, RequestBuilder};
@@ -81,8 +81,8 @@ pub struct UpstoxRest {
     http: reqwest::Client,
     hosts: UpstoxHosts,
     token: RwLock<Secret>,
-    standard: RateLimit,
-    orders: RateLimit,
+    standard: Arc<RateLimit>,
+    orders: Arc<RateLimit>,
     settings: RestSettings,
 }
 
@@ -92,12 +92,14 @@ impl UpstoxRest {
         token: Secret,
         settings: RestSettings,
     ) -> Result<Self, BrokerError> {
+        let standard = RateLimit::shared(&hosts.api, "standard", settings.standard_budget);
+        let orders = RateLimit::shared(&hosts.api, "orders", settings.order_budget);
         Ok(UpstoxRest {
             http: http_client(USER_AGENT, &settings)?,
             hosts,
             token: RwLock::new(token),
-            standard: RateLimit::new(settings.standard_budget),
-            orders: RateLimit::new(settings.order_budget),
+            standard,
+            orders,
             settings,
         })
     }
