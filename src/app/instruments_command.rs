@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::broker::hdfcsky::security_master::{self, MasterInstrument};
 use crate::broker::hdfcsky::{SkySegment, USER_AGENT};
+use crate::broker::read_body;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MasterBroker {
@@ -135,6 +136,9 @@ fn download(base_url: Option<&Url>) -> anyhow::Result<Vec<u8>> {
             status.is_success(),
             "the security master download answered HTTP {status}"
         );
-        Ok(response.bytes().await?.to_vec())
+        let body = read_body(response, security_master::MAX_ZIP_BYTES, "security master")
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot download the security master: {e}"))?;
+        Ok(body.to_vec())
     })
 }

@@ -123,11 +123,45 @@ pub(crate) async fn exchange(
         .await
         .map_err(|e| transport_error(&e, endpoint))?;
     let status = response.status().as_u16();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(&e, endpoint))?;
+    let body = read_body(response, MAX_BODY_BYTES, endpoint).await?;
     Ok((status, body))
+}
+
+/// The largest answer body read from a broker's REST API. A busy day's order book is well under 1 MiB; a larger
+/// answer is broken or hostile and is refused before it fills memory.
+pub(crate) const MAX_BODY_BYTES: usize = 16 << 20;
+
+/// Reads `response`'s body, refusing one longer than `limit` bytes as `Malformed` (with the status, so a 2xx
+/// order answer stays an unknown outcome, to be looked up).
+pub(crate) async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+    endpoint: &str,
+) -> Result<bytes::Bytes, BrokerError> {
+    let status = response.status().as_u16();
+    let too_large = || BrokerError {
+        status: Some(status),
+        ..BrokerError::new(
+            ErrorClass::Malformed,
+            endpoint,
+            format!("the answer is larger than {limit} bytes; refused unread"),
+        )
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(&e, endpoint))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.into())
 }
 
 /// The broker's clock from an answer's `Date` header (whole seconds), for measuring this machine's offset.
@@ -162,5 +196,52 @@ pub(crate) fn body_snippet(body: &[u8]) -> String {
         "no error body".to_string()
     } else {
         format!("unexpected error body: {snippet}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server answering every request with a 2xx of `length` bytes, announced or chunked.
+    async fn answering(length: usize, announced: bool) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let head = if announced {
+                    format!("HTTP/1.1 200 OK\r\ncontent-length: {length}\r\n\r\n")
+                } else {
+                    format!("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{length:x}\r\n")
+                };
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&vec![b'x'; length]).await;
+                if !announced {
+                    let _ = socket.write_all(b"\r\n0\r\n\r\n").await;
+                }
+            }
+        });
+        format!("http://{address}/")
+    }
+
+    #[tokio::test]
+    async fn an_answer_beyond_the_body_limit_is_refused_whether_announced_or_not() {
+        let client = reqwest::Client::new();
+        for announced in [true, false] {
+            let url = answering(MAX_BODY_BYTES + 1, announced).await;
+            let error = exchange(client.get(&url), "/big").await.unwrap_err();
+            assert_eq!(error.class, ErrorClass::Malformed, "{error}");
+            assert!(
+                error.outcome_unknown(),
+                "a 2xx too large to read may have acted"
+            );
+            assert!(error.message.contains("larger than"), "{error}");
+        }
+        let url = answering(1000, false).await;
+        let (status, body) = exchange(client.get(&url), "/small").await.unwrap();
+        assert_eq!((status, body.len()), (200, 1000));
     }
 }

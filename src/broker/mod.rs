@@ -18,6 +18,7 @@ pub use account::AccountBroker;
 pub use error::{BrokerError, ErrorClass};
 pub use feed_source::{FeedBroker, FeedStream, PriceUpdate, StreamEvent};
 pub use http_policy::RestSettings;
+pub(crate) use http_policy::read_body;
 pub use jwt_claims::{stated_expiry, unsigned_jwt};
 pub use order_sink::OrderBroker;
 pub use rate_limit::{RateBudget, RateLimit};

@@ -149,7 +149,10 @@ mod tests {
             feed.acquire().await;
         }
         elsewhere.acquire().await;
-        assert!(start.elapsed() < Duration::from_millis(50), "room at another host");
+        assert!(
+            start.elapsed() < Duration::from_millis(50),
+            "room at another host"
+        );
         account.acquire().await;
         assert!(
             start.elapsed() >= Duration::from_millis(90),

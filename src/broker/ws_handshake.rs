@@ -1,15 +1,28 @@
 //! The WebSocket handshake as every broker's feed socket makes it: the `ws(s)://` URL for a REST host, the
 //! request with the broker's User-Agent (both brokers' edges refuse requests without one), and a refusal as a
 //! broker error: the HTTP status classified like any other answer (a redirect that was not followed is
-//! `Rejected`), the broker's own words on why, and never the URL, which can carry a credential.
+//! `Rejected`), the broker's own words on why, and never the URL, which can carry a credential. Every feed socket
+//! opens with `socket_limits`, so a runaway message ends the connection instead of filling memory.
 
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use url::Url;
 
 use super::{BrokerError, ErrorClass};
+
+/// The largest feed message or frame accepted. A full-depth Upstox snapshot of a few hundred instruments is well
+/// under 1 MiB; a larger message is broken or hostile, and the connection ends as a drop (the feed polls).
+pub(crate) const MAX_FEED_MESSAGE_BYTES: usize = 4 << 20;
+
+/// The WebSocket settings of every feed socket: tungstenite's defaults with `MAX_FEED_MESSAGE_BYTES`.
+pub(crate) fn socket_limits() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_FEED_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_FEED_MESSAGE_BYTES))
+}
 
 /// `path` on the REST host `base`, as a WebSocket URL: `wss://` for an https host, `ws://` for a plain one.
 pub(crate) fn websocket_url(base: &Url, path: &str, endpoint: &str) -> Result<Url, BrokerError> {

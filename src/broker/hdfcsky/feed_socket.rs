@@ -85,9 +85,13 @@ impl SkyFeedSocket {
         if let Some(value) = authorization.and_then(|t| HeaderValue::from_str(t.expose()).ok()) {
             request.headers_mut().insert("Authorization", value);
         }
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
-            .await
-            .map_err(handshake_error)?;
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(
+            request,
+            Some(ws_handshake::socket_limits()),
+            true,
+        )
+        .await
+        .map_err(handshake_error)?;
         let mut heartbeat =
             tokio::time::interval_at(Instant::now() + HEARTBEAT_EVERY, HEARTBEAT_EVERY);
         // One beat after a pause in reading, not a burst of the ones missed.

@@ -15,6 +15,10 @@ use super::scrip::{ScripId, SkySegment};
 
 pub const DOWNLOAD_URL: &str = "https://hdfcsky.com/api/v1/contract/Compact?info=download";
 pub const CSV_NAME: &str = "CompactScrip.csv";
+/// The largest master ZIP downloaded; today's is a few MiB.
+pub const MAX_ZIP_BYTES: usize = 64 << 20;
+/// The largest CSV unpacked from it (today's is about 20 MiB): a ZIP bomb stops here, not at the end of memory.
+pub const MAX_CSV_BYTES: u64 = 256 << 20;
 
 #[derive(Debug, Error)]
 pub enum SecurityMasterError {
@@ -24,6 +28,8 @@ pub enum SecurityMasterError {
     NoCsv,
     #[error("{CSV_NAME} cannot be read: {0}")]
     Csv(String),
+    #[error("{CSV_NAME} unpacks to more than {0} bytes; refused (a broken or hostile download)")]
+    TooLarge(u64),
 }
 
 /// One cash or index instrument of the master.
@@ -55,14 +61,25 @@ struct Row {
 
 /// The cash and index instruments of a master ZIP, and how many rows were skipped as unreadable.
 pub fn parse_zip(bytes: &[u8]) -> Result<(Vec<MasterInstrument>, usize), SecurityMasterError> {
+    parse_zip_within(bytes, MAX_CSV_BYTES)
+}
+
+fn parse_zip_within(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<(Vec<MasterInstrument>, usize), SecurityMasterError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| SecurityMasterError::Zip(e.to_string()))?;
-    let mut file = archive
+    let file = archive
         .by_name(CSV_NAME)
         .map_err(|_| SecurityMasterError::NoCsv)?;
     let mut text = Vec::new();
-    file.read_to_end(&mut text)
+    file.take(limit + 1)
+        .read_to_end(&mut text)
         .map_err(|e| SecurityMasterError::Zip(e.to_string()))?;
+    if text.len() as u64 > limit {
+        return Err(SecurityMasterError::TooLarge(limit));
+    }
     parse_csv(&text)
 }
 
@@ -147,6 +164,10 @@ oops,BROKEN-EQ,BROKEN,1,01-Jan-0001,-0.01,0.05,1,EQ,,EQ,NSE,STK,,,
             writer.finish().unwrap();
         }
         let (instruments, skipped) = parse_zip(zipped.get_ref()).unwrap();
+        assert!(matches!(
+            parse_zip_within(zipped.get_ref(), CSV.len() as u64 - 1),
+            Err(SecurityMasterError::TooLarge(_))
+        ));
         assert_eq!(skipped, 1);
         let names: Vec<(String, String)> = instruments
             .iter()

@@ -46,9 +46,13 @@ impl UpstoxFeedSocket {
 
     async fn open(request: Request) -> Result<UpstoxFeedSocket, BrokerError> {
         // No Nagle: subscriptions and pongs are small writes that must not wait for an ACK.
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
-            .await
-            .map_err(handshake_error)?;
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(
+            request,
+            Some(ws_handshake::socket_limits()),
+            true,
+        )
+        .await
+        .map_err(handshake_error)?;
         Ok(UpstoxFeedSocket {
             ws,
             requests_sent: 0,
@@ -155,4 +159,27 @@ fn handshake_error(e: tungstenite::Error) -> BrokerError {
         other => format!("the handshake was refused with HTTP {other}"),
     }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_message_beyond_the_size_limit_ends_the_connection() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("ws://{}/feed", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
+            let huge = vec![0u8; ws_handshake::MAX_FEED_MESSAGE_BYTES + 1];
+            let _ = ws.send(Message::Binary(huge.into())).await;
+            std::future::pending::<()>().await;
+        });
+        let mut socket = UpstoxFeedSocket::connect(&url).await.unwrap();
+        match socket.next_event().await {
+            FeedEvent::Closed(why) => assert!(why.contains("too long"), "{why}"),
+            other => panic!("a {other:?} instead of a closed connection"),
+        }
+    }
 }
