@@ -40,6 +40,8 @@ pub enum EngineEvent {
     FeedHealth(bool),
     /// Pre-open checks and reconciliation passed (or trading was stopped).
     TradingEnabled(bool),
+    /// The journal writes (`true`) or cannot (`false`): no entry is made that the journal could not record.
+    JournalWrites(bool),
     /// A fill of one of our orders, possibly partial.
     Fill(Fill),
     /// An order of ours ended without (further) fills: cancelled or rejected.
@@ -204,6 +206,7 @@ pub struct Engine {
     books: HashMap<InstrumentId, InstrumentBook>,
     pending: HashMap<OrderTag, Pending>,
     feed_ok: bool,
+    journal_ok: bool,
     trading_enabled: bool,
     daily_loss_tripped: bool,
     sequence: u32,
@@ -255,6 +258,7 @@ impl Engine {
             books,
             pending: HashMap::new(),
             feed_ok: true,
+            journal_ok: true,
             trading_enabled: false,
             daily_loss_tripped: false,
             sequence: 0,
@@ -286,6 +290,7 @@ impl Engine {
                 self.follow_up(now, &mut out);
             }
             EngineEvent::FeedHealth(ok) => self.feed_ok = ok,
+            EngineEvent::JournalWrites(ok) => self.journal_ok = ok,
             EngineEvent::TradingEnabled(enabled) => self.trading_enabled = enabled,
             EngineEvent::Fill(fill) => self.on_fill(&fill, &mut out),
             EngineEvent::OrderEnded { tag, .. } => self.on_order_ended(&tag),
@@ -482,6 +487,7 @@ impl Engine {
             before_last_entry: Self::local_time(now) < last_entry,
             trading_enabled: self.trading_enabled,
             feed_ok: self.feed_ok,
+            journal_ok: self.journal_ok,
             daily_loss_tripped: self.daily_loss_tripped,
             open_positions,
             capital_deployed,

@@ -39,6 +39,7 @@ pub enum Refusal {
     ZeroStopDistance,
     /// A signal or last price at or below zero: the feed refuses such prices, and sizing would divide by it.
     NonPositivePrice,
+    JournalCannotWrite,
 }
 
 impl fmt::Display for Refusal {
@@ -63,6 +64,9 @@ impl fmt::Display for Refusal {
             }
             Refusal::ZeroStopDistance => f.write_str("the stop is at the entry price"),
             Refusal::NonPositivePrice => f.write_str("the price is not above zero"),
+            Refusal::JournalCannotWrite => {
+                f.write_str("the journal cannot write, so nothing new is entered")
+            }
         }
     }
 }
@@ -97,6 +101,7 @@ pub struct EntryContext<'a> {
     pub before_last_entry: bool,
     pub trading_enabled: bool,
     pub feed_ok: bool,
+    pub journal_ok: bool,
     pub daily_loss_tripped: bool,
     pub open_positions: u32,
     pub capital_deployed: Decimal,
@@ -129,6 +134,9 @@ pub fn approve_entry(
     }
     if !ctx.feed_ok {
         return Err(Refusal::FeedAuthFailed);
+    }
+    if !ctx.journal_ok {
+        return Err(Refusal::JournalCannotWrite);
     }
     if ctx.daily_loss_tripped {
         return Err(Refusal::DailyLossTripped);

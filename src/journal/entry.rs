@@ -139,6 +139,18 @@ pub enum JournalEntry {
 }
 
 impl JournalEntry {
+    /// What was seen rather than done: the journal may drop it when it cannot keep up (see `writer`).
+    pub fn is_observation(&self) -> bool {
+        matches!(
+            self,
+            JournalEntry::FeedState { .. }
+                | JournalEntry::TickSummary { .. }
+                | JournalEntry::Signal { .. }
+                | JournalEntry::RiskRefusal { .. }
+                | JournalEntry::Error { .. }
+        )
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             JournalEntry::FeedState { .. } => "feed_state",

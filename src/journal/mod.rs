@@ -9,4 +9,4 @@ mod writer;
 
 pub use entry::{JournalEntry, Recorded};
 pub use store::{JournalError, Store};
-pub use writer::{Journal, JournalWriter};
+pub use writer::{Journal, JournalWriter, QUEUE_LIMIT};

@@ -166,7 +166,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             }
         }
         self.status.set_phase("stopped", "the runner has finished");
-        if let Err(e) = self.journal.flush() {
+        if let Err(e) = self.journal.flush().await {
             tracing::error!(error = %e, "the journal could not be flushed");
         }
         reports
@@ -264,7 +264,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             self.final_reconciliation(date).await;
             report.broker_open = self.broker_positions().await;
         }
-        self.write_close_report(&report);
+        self.write_close_report(&report).await;
         report
     }
 
@@ -366,7 +366,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
 
     /// Today's journal, flushed first, against the broker.
     async fn reconcile_today(&self, date: NaiveDate) -> (CheckResult, Option<Reconciled>) {
-        if let Err(e) = self.journal.flush() {
+        if let Err(e) = self.journal.flush().await {
             tracing::error!(error = %e, "the journal could not be flushed before reconciliation");
         }
         let brokers = &self.brokers;
@@ -580,7 +580,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         }
     }
 
-    fn write_close_report(&mut self, report: &DayReport) {
+    async fn write_close_report(&mut self, report: &DayReport) {
         let failures = report
             .checks
             .iter()
@@ -610,7 +610,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                 broker_open: report.broker_open.clone(),
             },
         );
-        if let Err(e) = self.journal.flush() {
+        if let Err(e) = self.journal.flush().await {
             tracing::error!(error = %e, "the journal could not be flushed after the close report");
         }
     }

@@ -36,6 +36,8 @@ pub struct TradingSession {
     book: DayBook,
     /// Whether any order of ours still works, as the desk last said.
     orders_working: bool,
+    /// The journal's last commit failed (see `watch_journal`).
+    journal_failing: bool,
 }
 
 impl TradingSession {
@@ -59,6 +61,7 @@ impl TradingSession {
             journal,
             status,
             orders_working,
+            journal_failing: false,
         }
     }
 
@@ -97,16 +100,27 @@ impl TradingSession {
                 Some(report) = self.desk.next_report() => self.on_report(report),
                 _ = self.clock.sleep_until(next_timer.min(until)) => {
                     next_timer = self.clock.now() + every;
+                    self.watch_journal();
                     self.tell_engine(EngineEvent::Timer(self.clock.now()));
                     self.show_book();
                 }
             }
         }
         self.book.flush_bars();
-        if let Err(e) = self.journal.flush() {
+        if let Err(e) = self.journal.flush().await {
             tracing::error!(error = %e, "journal flush failed at the end of the session");
         }
         self.book.summary().clone()
+    }
+
+    /// Entries stop while the journal cannot write, and resume when it writes again; `/health` shows why.
+    fn watch_journal(&mut self) {
+        let trouble = self.journal.trouble();
+        if trouble.is_some() != self.journal_failing {
+            self.journal_failing = trouble.is_some();
+            self.tell_engine(EngineEvent::JournalWrites(trouble.is_none()));
+            self.status.set_journal_trouble(trouble);
+        }
     }
 
     /// Stops trading: pending entries cancelled, positions closed when `flatten`, then the desk's reports
@@ -129,7 +143,7 @@ impl TradingSession {
                 _ = self.clock.sleep_until(deadline) => break,
             }
         }
-        if let Err(e) = self.journal.flush() {
+        if let Err(e) = self.journal.flush().await {
             tracing::error!(error = %e, "journal flush failed while stopping");
         }
         self.book.summary().clone()

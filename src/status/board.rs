@@ -116,6 +116,8 @@ struct BoardState {
     prices_expected_from: Option<DateTime<Utc>>,
     feed_state: String,
     feed_reason: Option<String>,
+    /// Why the journal cannot write, while it cannot.
+    journal_trouble: Option<String>,
     last_price_at: HashMap<InstrumentId, DateTime<Utc>>,
     positions: Vec<PositionLine>,
     day_pnl: Decimal,
@@ -165,6 +167,10 @@ impl StatusBoard {
 
     pub fn set_token_expiry(&self, expires: Option<DateTime<Utc>>) {
         self.state().token_expires = expires;
+    }
+
+    pub fn set_journal_trouble(&self, trouble: Option<String>) {
+        self.state().journal_trouble = trouble;
     }
 
     pub fn set_feed_state(&self, state: &str, reason: Option<String>) {
@@ -264,13 +270,20 @@ impl StatusBoard {
         }
     }
 
-    /// Healthy outside the session (nothing to see), and in it while the newest price is fresh.
+    /// Unhealthy while the journal cannot write; else healthy outside the session (nothing to see), and in it
+    /// while the newest price is fresh.
     fn health(
         &self,
         state: &BoardState,
         now: DateTime<Utc>,
         ages: &BTreeMap<String, i64>,
     ) -> (bool, String) {
+        if let Some(trouble) = &state.journal_trouble {
+            return (
+                false,
+                format!("the journal cannot write ({trouble}): no new entries until it can"),
+            );
+        }
         let expecting = state.prices_expected_from.is_some_and(|from| now >= from);
         if state.phase != "session" || !expecting {
             return (true, format!("{}: {}", state.phase, state.phase_detail));

@@ -668,6 +668,68 @@ async fn health_goes_503_while_prices_are_stale_and_back_to_200() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_write_stops_entries_and_turns_health_503_until_it_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.sqlite");
+    let mut config = short_day_config(&journal);
+    config.strategy.time.last_entry_time = hm(9, 26);
+    config.strategy.time.flat_time = hm(9, 28);
+    let sim = short_day_sim(&config, quiet_scenario(), (9, 14), 30.0).await;
+    let day = start_runner(&sim, config, false, SIM_TOKEN);
+    while day.board.snapshot(sim.clock.now()).phase != "session" {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Another process holds the journal's write lock through the whole entry window: every commit fails.
+    let blocker = rusqlite::Connection::open(&journal).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE;").unwrap();
+    let mut unhealthy = None;
+    while sim.clock.now() < ist(2026, 11, 23, 9, 27, 0) {
+        let snapshot = day.board.snapshot(sim.clock.now());
+        if !snapshot.healthy && unhealthy.is_none() {
+            unhealthy = Some((sim.clock.now(), snapshot.health_reason));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    blocker.execute_batch("COMMIT;").unwrap();
+    let (at, reason) = unhealthy.expect("/health turned 503 while the journal could not write");
+    assert!(reason.contains("journal cannot write"), "{reason}");
+    assert!(
+        at < ist(2026, 11, 23, 9, 20, 0),
+        "noticed before the first signal could come: {at}"
+    );
+    let mut healthy_again = false;
+    for _ in 0..500 {
+        if day.board.snapshot(sim.clock.now()).healthy {
+            healthy_again = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(healthy_again, "healthy again once the journal writes");
+    let _ = day.stop.send(true);
+    day.finish().await;
+    let book = sim.rest(SIM_TOKEN).order_book().await.unwrap();
+    let entries_sent = tags_by_purpose(&book)
+        .keys()
+        .filter(|(purpose, _)| *purpose == 'E')
+        .count();
+    assert_eq!(
+        entries_sent, 0,
+        "no entry the journal could not record: {book:?}"
+    );
+    let refused = journal_entries(&journal)
+        .iter()
+        .filter(|r| {
+            matches!(&r.entry, JournalEntry::RiskRefusal { reason, .. } if reason.contains("journal cannot write"))
+        })
+        .count();
+    assert!(
+        refused > 0,
+        "the signals were refused for the journal, and that was written once it could"
+    );
+}
+
 /// A short live day on the simulator (its order matching as the broker) with the shipped exit rules and the
 /// given tweaks; returns the journal.
 async fn live_day(tweak: impl FnOnce(&mut Config)) -> Vec<Recorded> {

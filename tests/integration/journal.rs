@@ -98,8 +98,8 @@ fn entries_round_trip_exactly_with_their_paper_mark() {
     );
 }
 
-#[test]
-fn everything_recorded_before_a_flush_is_on_disk_for_another_reader() {
+#[tokio::test]
+async fn everything_recorded_before_a_flush_is_on_disk_for_another_reader() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.sqlite");
     let writer = JournalWriter::open(&path, false).unwrap();
@@ -114,7 +114,7 @@ fn everything_recorded_before_a_flush_is_on_disk_for_another_reader() {
             },
         );
     }
-    journal.flush().unwrap();
+    journal.flush().await.unwrap();
     // Read while the writer is still running, through another connection.
     let count = Store::open(&path)
         .unwrap()
@@ -122,6 +122,64 @@ fn everything_recorded_before_a_flush_is_on_disk_for_another_reader() {
         .unwrap()
         .len();
     assert_eq!(count, 5_000);
+    writer.close().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_write_says_why_keeps_what_was_done_and_sheds_only_observations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite");
+    let writer = JournalWriter::open(&path, false).unwrap();
+    let journal = writer.journal();
+    // Another connection holds the write lock: every commit of the writer fails with "database is locked".
+    let blocker = rusqlite::Connection::open(&path).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE;").unwrap();
+    let t = ist(2026, 11, 23, 10, 0, 0);
+    let check = JournalEntry::Check {
+        name: "reconciliation".into(),
+        passed: true,
+        detail: "flat".into(),
+        remedy: None,
+    };
+    journal.record(t, check.clone());
+    let failed = journal.flush().await;
+    assert!(
+        matches!(failed, Err(JournalError::WriteFailed(_))),
+        "{failed:?}"
+    );
+    assert!(
+        journal.trouble().is_some_and(|why| why.contains("locked")),
+        "{:?}",
+        journal.trouble()
+    );
+    let observations = dalal::journal::QUEUE_LIMIT + 500;
+    for i in 0..observations {
+        journal.record(
+            t + TimeDelta::milliseconds(i as i64),
+            JournalEntry::Error {
+                class: "transient".into(),
+                message: format!("#{i}"),
+            },
+        );
+    }
+    journal.record(t + TimeDelta::hours(1), check);
+    assert!(journal.dropped() >= 500, "dropped {}", journal.dropped());
+
+    blocker.execute_batch("COMMIT;").unwrap();
+    journal.flush().await.unwrap();
+    assert_eq!(journal.trouble(), None, "the journal writes again");
+    let kept = Store::open(&path)
+        .unwrap()
+        .between(t, t + TimeDelta::hours(2))
+        .unwrap();
+    let checks = kept.iter().filter(|r| r.entry.kind() == "check").count();
+    assert_eq!(checks, 2, "what was done is never dropped");
+    let errors = kept.len() - checks;
+    assert_eq!(
+        errors as u64 + journal.dropped(),
+        observations as u64,
+        "every observation is written or counted as dropped"
+    );
     writer.close().unwrap();
 }
 
