@@ -22,5 +22,5 @@ pub(crate) use http_policy::read_body;
 pub use jwt_claims::{stated_expiry, unsigned_jwt};
 pub use order_sink::OrderBroker;
 pub use rate_limit::{RateBudget, RateLimit};
-pub use readable_rows::readable_rows;
+pub use readable_rows::{RowSkips, SkippedRow, readable_rows};
 pub use reports::{LtpQuote, OrderReport, OrderState, PositionReport, Profile, TradeReport};

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use super::{BrokerError, OrderReport};
+use super::{BrokerError, OrderReport, SkippedRow};
 use crate::domain::{OrderRequest, OrderTag};
 
 pub trait OrderBroker: Send + Sync + 'static {
@@ -31,6 +31,11 @@ pub trait OrderBroker: Send + Sync + 'static {
 
     /// Today's orders.
     fn order_book(&self) -> impl Future<Output = Result<Vec<OrderReport>, BrokerError>> + Send;
+
+    /// The list rows this broker's client skipped since the last call, for the journal (see `readable_rows`).
+    fn take_skipped_rows(&self) -> Vec<SkippedRow> {
+        Vec::new()
+    }
 
     /// Re-reads the token from where it came from after a 401; true when a new one is now in use. A broker
     /// without a token (the paper broker) has nothing to re-read.

@@ -11,7 +11,9 @@
 use std::time::Instant;
 
 use super::feed_probe::{NAME, first_price, outcome};
-use super::{BrokerFindings, Check, ProbeOutcome, ProbeSettings, ltp_check, token_check};
+use super::{
+    BrokerFindings, Check, ProbeOutcome, ProbeSettings, lists_check, ltp_check, token_check,
+};
 use crate::broker::hdfcsky::{
     HdfcSkyRest, HdfcSkyStream, SESSION_PATH, SkyFeedSocket, SubscriptionType, scrips, session_url,
 };
@@ -53,12 +55,18 @@ pub(super) async fn findings(
          NSE_INDEX token)",
     );
     let feed = feed_check(rest, keys, clock, in_session, settings).await;
+    let read = [
+        ("order book", rest.order_rows().await.map(|rows| rows.len())),
+        ("trades", rest.trades().await.map(|rows| rows.len())),
+        ("positions", rest.positions().await.map(|rows| rows.len())),
+    ];
     BrokerFindings {
         http_date,
         token,
         ltp,
         status: None,
         feed,
+        lists: lists_check(read, rest.take_skipped_rows()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `dalal doctor`: the investigation a trader otherwise does by hand for days when the feed is refused. A fixed
 //! sequence of checks against the configured broker (or the simulator), each with its evidence and a remedy:
-//! config, clock offset, calendar, token, LTP for the universe, market status, the WebSocket, and order
-//! permissions. Read-only: it never places an order.
+//! config, clock offset, calendar, token, LTP for the universe, market status, the WebSocket, the broker's lists
+//! (rows dalal cannot read are named), and order permissions. Read-only: it never places an order.
 
 mod feed_probe;
 mod hdfcsky_probe;
@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::broker::hdfcsky::HdfcSkyRest;
 use crate::broker::upstox::{UpstoxRest, shown_expiry};
-use crate::broker::{BrokerError, ErrorClass, LtpQuote, Profile, stated_expiry};
+use crate::broker::{BrokerError, ErrorClass, LtpQuote, Profile, SkippedRow, stated_expiry};
 use crate::calendar::{CALENDAR_LOOKAHEAD_DAYS, Clock, EquityClass, MarketCalendar, to_ist};
 use crate::config::{BrokerName, Config, Mode, Secret};
 use crate::journal::{JournalEntry, Store};
@@ -41,6 +41,7 @@ struct BrokerFindings {
     /// The exchange status as the broker reports it, for brokers that have the call.
     status: Option<Check>,
     feed: ProbeOutcome,
+    lists: Check,
 }
 
 /// Everything the checks look at.
@@ -116,7 +117,7 @@ pub async fn diagnose(broker: &str, inputs: DoctorInputs<'_>) -> DoctorReport {
         ]
         .into_iter()
         .chain(found.status)
-        .chain([found.feed.check, orders])
+        .chain([found.feed.check, found.lists, orders])
         .collect(),
     }
 }
@@ -220,13 +221,54 @@ async fn upstox_findings(
         ),
     };
     let feed = feed_probe::probe(rest, token, keys, clock, in_session, probe).await;
+    let read = [
+        ("order book", rest.order_book().await.map(|rows| rows.len())),
+        ("trades", rest.trades().await.map(|rows| rows.len())),
+        ("positions", rest.positions().await.map(|rows| rows.len())),
+    ];
     BrokerFindings {
         http_date,
         token: token_check,
         ltp,
         status: Some(status),
         feed,
+        lists: lists_check(read, rest.take_skipped_rows()),
     }
+}
+
+/// The broker's order book, trades and positions, read row by row as the session reads them: a row dalal cannot
+/// read is skipped there, so here it is named with its raw form.
+fn lists_check(read: [(&str, Result<usize, BrokerError>); 3], skipped: Vec<SkippedRow>) -> Check {
+    const NAME: &str = "lists";
+    let failed: Vec<String> = read
+        .iter()
+        .filter_map(|(list, result)| result.as_ref().err().map(|e| format!("{list}: {e}")))
+        .collect();
+    if !failed.is_empty() {
+        return Check::warn(
+            NAME,
+            failed.join("; "),
+            "see the token check; the session reads these lists to follow orders and reconcile",
+        );
+    }
+    let counts = read
+        .iter()
+        .map(|(list, result)| format!("{list} {}", result.as_ref().map_or(0, |n| *n)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if skipped.is_empty() {
+        return Check::pass(NAME, format!("{counts} rows, all read"));
+    }
+    let named: Vec<String> = skipped.iter().map(SkippedRow::to_string).collect();
+    Check::warn(
+        NAME,
+        format!(
+            "{counts} rows read; {} skipped: {}",
+            skipped.len(),
+            named.join(" | ")
+        ),
+        "the other rows still count; if a skipped row is an order of yours, report it with this line",
+    )
 }
 
 /// The profile call's verdict; `relogin` and `not_allowed` are the broker's remedies for 401 and 403.

@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 use tokio::sync::mpsc;
 
 use super::executor::{Executor, SubmitOutcome};
-use crate::broker::{BrokerError, OrderBroker};
+use crate::broker::{BrokerError, OrderBroker, SkippedRow};
 use crate::calendar::Clock;
 use crate::domain::OrderTag;
 use crate::engine::{ApprovedOrder, EngineEvent};
@@ -50,6 +50,8 @@ pub enum DeskReport {
     Synced {
         result: Result<Vec<EngineEvent>, BrokerError>,
         working: bool,
+        /// Rows of the broker's lists its client could not read since the last poll, to be journaled.
+        skipped_rows: Vec<SkippedRow>,
     },
 }
 
@@ -106,7 +108,11 @@ async fn serve<B: OrderBroker>(
                 } else {
                     Ok(Vec::new())
                 };
-                DeskReport::Synced { result, working: executor.has_working_orders() }
+                DeskReport::Synced {
+                    result,
+                    working: executor.has_working_orders(),
+                    skipped_rows: executor.take_skipped_rows(),
+                }
             }
         };
         if reports.send(report).is_err() {

@@ -207,8 +207,22 @@ impl TradingSession {
                 }
             },
             DeskReport::CancelFailed { error, .. } => self.record_error(&error, now),
-            DeskReport::Synced { result, working } => {
+            DeskReport::Synced {
+                result,
+                working,
+                skipped_rows,
+            } => {
                 self.orders_working = working;
+                for row in skipped_rows {
+                    self.status.error("unreadable_row");
+                    self.journal.record(
+                        now,
+                        JournalEntry::Error {
+                            class: "unreadable_row".into(),
+                            message: row.to_string(),
+                        },
+                    );
+                }
                 match result {
                     Ok(events) => self.order_events(events, now),
                     Err(e) => self.record_error(&e, now),

@@ -866,6 +866,34 @@ fn tags_by_purpose(book: &[dalal::broker::OrderReport]) -> HashMap<(char, String
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_book_row_dalal_cannot_read_is_journaled_raw_and_the_day_trades_on() {
+    let odd_rows = scenario_with("[[fault]]\nkind = \"odd_book_row\"\nfrom = \"09:00\"");
+    let (entries, book) = live_day_in(odd_rows, |_| {}).await;
+    let journaled: Vec<&String> = entries
+        .iter()
+        .filter_map(|r| match &r.entry {
+            JournalEntry::Error { class, message } if class == "unreadable_row" => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        journaled
+            .iter()
+            .any(|m| m.contains("/v2/order/retrieve-all") && m.contains("USDINR26DECFUT")),
+        "{journaled:?}"
+    );
+    let entered = tags_by_purpose(&book)
+        .keys()
+        .any(|(purpose, _)| *purpose == 'E');
+    assert!(entered, "the day traded");
+    let filled = entries.iter().filter(|r| r.entry.kind() == "fill").count();
+    assert!(
+        filled > 0,
+        "fills were seen through the book the odd row is in"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_protective_stops_every_exit_goes_through_the_resting_stop() {
     let (entries, book) = live_day_in(quiet_scenario(), |c| {
         c.strategy.exit.protective_stop = true;

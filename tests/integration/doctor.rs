@@ -84,6 +84,34 @@ async fn a_healthy_broker_passes_and_the_one_time_url_and_the_redirect_are_shown
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_row_dalal_cannot_read_is_named_with_its_raw_form_and_the_rest_counts() {
+    let healthy = diagnose(&sim_with(quiet_scenario()).await, SIM_TOKEN).await;
+    let lists = healthy.check("lists").unwrap();
+    assert_eq!(lists.verdict, Verdict::Pass, "{}", lists.evidence);
+    assert!(lists.evidence.contains("all read"), "{}", lists.evidence);
+
+    let sim = sim_with(scenario_with(
+        "[[fault]]\nkind = \"odd_book_row\"\nfrom = \"09:00\"",
+    ))
+    .await;
+    let report = diagnose(&sim, SIM_TOKEN).await;
+    let lists = report.check("lists").unwrap();
+    assert_eq!(lists.verdict, Verdict::Warn, "{}", lists.evidence);
+    for named in [
+        "3 skipped",
+        "/v2/order/retrieve-all",
+        "/v2/portfolio/short-term-positions",
+        "USDINR26DECFUT",
+    ] {
+        assert!(
+            lists.evidence.contains(named),
+            "{named} not in {}",
+            lists.evidence
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_named_with_the_way_to_log_in_again() {
     let sim = sim_with(scenario_with(
         "[[fault]]\nkind = \"token_expiry\"\nfrom = \"10:00\"",
@@ -253,6 +281,7 @@ fn the_binary_prints_json_and_exits_0_on_a_healthy_simulator() {
             "ltp",
             "market status",
             "websocket",
+            "lists",
             "orders"
         ]
     );

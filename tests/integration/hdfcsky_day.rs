@@ -300,6 +300,7 @@ fn the_doctor_passes_a_healthy_hdfcsky_simulator_and_shows_the_wrong_auth_form()
             "token",
             "ltp",
             "websocket",
+            "lists",
             "orders"
         ]
     );

@@ -24,8 +24,8 @@ use super::scrip::ScripId;
 use super::wire_convert::{position_report, trade_report};
 use crate::broker::http_policy::{date_header, exchange, read_with_retries, transport_error};
 use crate::broker::{
-    BrokerError, ErrorClass, LtpQuote, PositionReport, Profile, RateLimit, RestSettings,
-    TradeReport, readable_rows,
+    BrokerError, ErrorClass, LtpQuote, PositionReport, Profile, RateLimit, RestSettings, RowSkips,
+    SkippedRow, TradeReport, readable_rows,
 };
 use crate::config::{Secret, TokenWatch};
 use crate::domain::decimal_from_wire;
@@ -53,6 +53,7 @@ pub struct HdfcSkyRest {
     standard: Arc<RateLimit>,
     orders: Arc<RateLimit>,
     settings: RestSettings,
+    skipped: RowSkips,
 }
 
 impl HdfcSkyRest {
@@ -74,7 +75,13 @@ impl HdfcSkyRest {
             standard,
             orders,
             settings,
+            skipped: RowSkips::default(),
         })
+    }
+
+    /// The list rows skipped since the last call (see `readable_rows`).
+    pub fn take_skipped_rows(&self) -> Vec<SkippedRow> {
+        self.skipped.take()
     }
 
     /// Uses a token from a new login.
@@ -220,7 +227,12 @@ impl HdfcSkyRest {
         for kind in ["pending", "completed"] {
             let path = format!("/oapi/v1/orders?type={kind}");
             let data: RawList = self.read(&path, true).await?;
-            rows.extend(readable_rows(data.orders, endpoint_of(&path), Ok));
+            rows.extend(readable_rows(
+                data.orders,
+                endpoint_of(&path),
+                &self.skipped,
+                Ok,
+            ));
         }
         Ok(latest_per_order(rows))
     }
@@ -228,7 +240,12 @@ impl HdfcSkyRest {
     pub async fn trades(&self) -> Result<Vec<TradeReport>, BrokerError> {
         let path = "/oapi/v1/trades";
         let data: RawList = self.read(path, true).await?;
-        Ok(readable_rows(data.trades, path, trade_report))
+        Ok(readable_rows(
+            data.trades,
+            path,
+            &self.skipped,
+            trade_report,
+        ))
     }
 
     /// Today's (day-wise) positions, read row by row.
@@ -238,6 +255,7 @@ impl HdfcSkyRest {
         Ok(readable_rows::<PositionRow, _>(
             raw,
             endpoint_of(path),
+            &self.skipped,
             position_report,
         ))
     }

@@ -90,6 +90,10 @@ impl OrderBroker for UpstoxOrders {
             .is_some_and(|tokens| self.rest.take_fresh_token(tokens))
     }
 
+    fn take_skipped_rows(&self) -> Vec<crate::broker::SkippedRow> {
+        self.rest.take_skipped_rows()
+    }
+
     async fn place(&self, order: &OrderRequest) -> Result<Vec<String>, BrokerError> {
         let body = self.body(order)?;
         self.rest.place_order(&body).await

@@ -25,7 +25,7 @@ use crate::broker::http_policy::{
 };
 use crate::broker::{
     BrokerError, ErrorClass, LtpQuote, OrderReport, PositionReport, Profile, RateLimit,
-    RestSettings, TradeReport, readable_rows,
+    RestSettings, RowSkips, SkippedRow, TradeReport, readable_rows,
 };
 use crate::calendar::{BrokerDay, to_ist};
 use crate::config::{Secret, TokenWatch};
@@ -84,6 +84,7 @@ pub struct UpstoxRest {
     standard: Arc<RateLimit>,
     orders: Arc<RateLimit>,
     settings: RestSettings,
+    skipped: RowSkips,
 }
 
 impl UpstoxRest {
@@ -101,7 +102,13 @@ impl UpstoxRest {
             standard,
             orders,
             settings,
+            skipped: RowSkips::default(),
         })
+    }
+
+    /// The list rows skipped since the last call (see `readable_rows`).
+    pub fn take_skipped_rows(&self) -> Vec<SkippedRow> {
+        self.skipped.take()
     }
 
     /// Replaces the access token, e.g. after the trader logged in again.
@@ -284,7 +291,7 @@ impl UpstoxRest {
         convert: impl Fn(T) -> Result<R, BrokerError>,
     ) -> Result<Vec<R>, BrokerError> {
         let raw: Vec<serde_json::Value> = self.read(path, query).await?;
-        Ok(readable_rows(raw, path, convert))
+        Ok(readable_rows(raw, path, &self.skipped, convert))
     }
 
     /// A GET on the API host within the standard budget, retried after a backoff on 429 or a transient failure.
