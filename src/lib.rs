@@ -14,6 +14,8 @@ pub mod domain;
 pub mod engine;
 pub mod execution;
 pub mod feed;
+#[cfg(test)]
+mod fuzz_input;
 pub mod journal;
 pub mod review;
 pub mod runner;

@@ -11,6 +11,8 @@ mod calendar_data;
 mod charges;
 mod checker;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod order_policy;
 mod secrets;
 mod source;

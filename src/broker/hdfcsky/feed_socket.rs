@@ -255,7 +255,7 @@ fn frames(scrips: &[ScripId], kind: SubscriptionType, action: Action) -> Vec<Fee
 /// A text frame is an acknowledgement or an error. An auth error ends the connection, so the failover
 /// reconnects (and re-reads the token if the new handshake is refused with 401); another error is reported and
 /// the connection kept.
-fn on_text(text: &str) -> Option<StreamEvent> {
+pub(crate) fn on_text(text: &str) -> Option<StreamEvent> {
     let status = serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .and_then(|v| v.get("status")?.as_str().map(str::to_ascii_lowercase));

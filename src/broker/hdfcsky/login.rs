@@ -180,16 +180,7 @@ impl SkyLogin {
             request = request.json(&body);
         }
         let value: serde_json::Value = send_raw(request, path).await.map_err(fail)?;
-        let inner = value.get("data").filter(|d| d.is_object()).cloned();
-        serde_json::from_value(value)
-            .or_else(|e| inner.map_or(Err(e), serde_json::from_value))
-            .map_err(|e| {
-                fail(BrokerError::new(
-                    crate::broker::ErrorClass::Malformed,
-                    path,
-                    format!("cannot read the answer: {e}"),
-                ))
-            })
+        login_answer(value, path).map_err(fail)
     }
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
@@ -203,4 +194,21 @@ impl SkyLogin {
         }
         url
     }
+}
+
+/// A login step's answer, read at the top level or, defensively, inside `data` (fuzzed apart from the socket).
+pub(crate) fn login_answer<T: DeserializeOwned>(
+    value: serde_json::Value,
+    path: &str,
+) -> Result<T, BrokerError> {
+    let inner = value.get("data").filter(|d| d.is_object()).cloned();
+    serde_json::from_value(value)
+        .or_else(|e| inner.map_or(Err(e), serde_json::from_value))
+        .map_err(|e| {
+            BrokerError::new(
+                crate::broker::ErrorClass::Malformed,
+                path,
+                format!("cannot read the answer: {e}"),
+            )
+        })
 }

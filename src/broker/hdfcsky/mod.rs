@@ -9,6 +9,8 @@ mod feed_adapter;
 mod feed_decode;
 pub mod feed_proto;
 mod feed_socket;
+#[cfg(test)]
+mod fuzz;
 mod login;
 mod order_adapter;
 mod order_number;

@@ -116,38 +116,47 @@ impl UpstoxLogin {
             .header("Api-Version", "2.0")
             .body(form);
         let (status, body) = exchange(request, TOKEN_PATH).await?;
-        if !(200..300).contains(&status) {
-            let error = error_from_body(status, &body, TOKEN_PATH);
-            return Err(match error.code.as_deref() {
-                Some("UDAPI100057") => UpstoxLoginError::CodeRefused,
-                Some("UDAPI100068") => UpstoxLoginError::AppMismatch,
-                Some("UDAPI100016") => UpstoxLoginError::WrongSecret,
-                _ => UpstoxLoginError::Broker(error),
-            });
-        }
-        // serde's message could quote a value of the body, which holds the token: only where it failed is kept.
-        let data: TokenData = serde_json::from_slice(&body).map_err(|e| BrokerError {
-            status: Some(status),
-            ..BrokerError::new(
-                ErrorClass::Malformed,
-                TOKEN_PATH,
-                format!(
-                    "cannot read the token answer ({:?} error at line {} column {}): Upstox's answer is flat, \
-                     with access_token at the top",
-                    e.classify(),
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })?;
-        let token = Secret::new(data.access_token);
-        Ok(IssuedToken {
-            expires: stated_expiry(&token).unwrap_or_else(|| expiry_after(now)),
-            token,
-            user_id: data.profile.user_id,
-            user_name: data.profile.user_name,
-        })
+        read_token_answer(status, &body, now)
     }
+}
+
+/// The token exchange's answer: the token with its expiry, or the refusal named (fuzzed apart from the socket).
+pub(crate) fn read_token_answer(
+    status: u16,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<IssuedToken, UpstoxLoginError> {
+    if !(200..300).contains(&status) {
+        let error = error_from_body(status, body, TOKEN_PATH);
+        return Err(match error.code.as_deref() {
+            Some("UDAPI100057") => UpstoxLoginError::CodeRefused,
+            Some("UDAPI100068") => UpstoxLoginError::AppMismatch,
+            Some("UDAPI100016") => UpstoxLoginError::WrongSecret,
+            _ => UpstoxLoginError::Broker(error),
+        });
+    }
+    // serde's message could quote a value of the body, which holds the token: only where it failed is kept.
+    let data: TokenData = serde_json::from_slice(body).map_err(|e| BrokerError {
+        status: Some(status),
+        ..BrokerError::new(
+            ErrorClass::Malformed,
+            TOKEN_PATH,
+            format!(
+                "cannot read the token answer ({:?} error at line {} column {}): Upstox's answer is flat, \
+                 with access_token at the top",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let token = Secret::new(data.access_token);
+    Ok(IssuedToken {
+        expires: stated_expiry(&token).unwrap_or_else(|| expiry_after(now)),
+        token,
+        user_id: data.profile.user_id,
+        user_name: data.profile.user_name,
+    })
 }
 
 /// The code out of what the trader pastes (the whole redirect address, or the code alone), or out of the

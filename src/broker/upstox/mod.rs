@@ -7,6 +7,8 @@ mod feed_frame;
 pub mod feed_proto;
 mod feed_request;
 mod feed_socket;
+#[cfg(test)]
+mod fuzz;
 mod login;
 mod order_adapter;
 mod proto_json;

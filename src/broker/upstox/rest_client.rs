@@ -145,21 +145,7 @@ impl UpstoxRest {
                     &[("instrument_key", batch.join(","))],
                 )
                 .await?;
-            for (response_key, entry) in data {
-                let endpoint = "/v3/market-quote/ltp";
-                quotes.push(LtpQuote {
-                    symbol: response_key
-                        .split_once(':')
-                        .map_or(response_key.as_str(), |(_, s)| s)
-                        .to_string(),
-                    last_price: price(entry.last_price, endpoint)?,
-                    last_quantity: entry.ltq,
-                    previous_close: (entry.cp != 0.0)
-                        .then(|| price(entry.cp, endpoint))
-                        .transpose()?,
-                    instrument_key: entry.instrument_token,
-                });
-            }
+            quotes.extend(ltp_quotes(data)?);
         }
         Ok(quotes)
     }
@@ -379,8 +365,18 @@ async fn send<T: DeserializeOwned>(
     endpoint: &str,
 ) -> Result<T, BrokerError> {
     let (status, body) = exchange(request, endpoint).await?;
+    read_answer(status, &body, endpoint)
+}
+
+/// An answer's `data` out of its envelope, or the classified error: the client's whole reading of a body,
+/// apart from the socket (and fuzzed as such).
+pub(crate) fn read_answer<T: DeserializeOwned>(
+    status: u16,
+    body: &[u8],
+    endpoint: &str,
+) -> Result<T, BrokerError> {
     if (200..300).contains(&status) {
-        return serde_json::from_slice::<Envelope<T>>(&body)
+        return serde_json::from_slice::<Envelope<T>>(body)
             .map(|envelope| envelope.data)
             .map_err(|e| BrokerError {
                 status: Some(status),
@@ -391,7 +387,28 @@ async fn send<T: DeserializeOwned>(
                 )
             });
     }
-    Err(error_from_body(status, &body, endpoint))
+    Err(error_from_body(status, body, endpoint))
+}
+
+/// The quotes of one LTP answer.
+pub(crate) fn ltp_quotes(data: LtpData) -> Result<Vec<LtpQuote>, BrokerError> {
+    let endpoint = "/v3/market-quote/ltp";
+    data.into_iter()
+        .map(|(response_key, entry)| {
+            Ok(LtpQuote {
+                symbol: response_key
+                    .split_once(':')
+                    .map_or(response_key.as_str(), |(_, s)| s)
+                    .to_string(),
+                last_price: price(entry.last_price, endpoint)?,
+                last_quantity: entry.ltq,
+                previous_close: (entry.cp != 0.0)
+                    .then(|| price(entry.cp, endpoint))
+                    .transpose()?,
+                instrument_key: entry.instrument_token,
+            })
+        })
+        .collect()
 }
 
 /// Classifies a failed answer by its UDAPI code when it has one, else by its HTTP status.
