@@ -92,8 +92,14 @@ pub fn write_token_file(path: &Path, token: &Secret) -> Result<(), ConfigError> 
         std::fs::create_dir_all(folder).map_err(failed)?;
     }
     let partial = path.with_extension("partial");
+    // A partial file left by an earlier run may be anyone's to read: it goes, and ours is made new, private
+    // from its first byte (a mode given at open applies only to a file the open creates).
+    match std::fs::remove_file(&partial) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(failed(e)),
+        _ => {}
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -136,5 +142,21 @@ mod tests {
         }
         let read = TokenSource::File(path).read().unwrap();
         assert_eq!(read.expose(), "second");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stale_world_readable_partial_file_does_not_make_the_token_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("upstox.token");
+        let stale = path.with_extension("partial");
+        std::fs::write(&stale, "left over from a crash, longer than the token").unwrap();
+        std::fs::set_permissions(&stale, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_token_file(&path, &Secret::new("fresh")).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(TokenSource::File(path).read().unwrap().expose(), "fresh");
+        assert!(!stale.exists());
     }
 }
