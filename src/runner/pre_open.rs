@@ -258,7 +258,16 @@ pub async fn check_reconciliation<O: OrderBroker, A: AccountBroker>(
 ) -> (CheckResult, Option<Reconciled>) {
     const NAME: &str = "reconciliation";
     let (date, day_start, now) = day;
-    let entries = match Store::open(journal_path).and_then(|s| s.between(day_start, now)) {
+    // SQLite reads block: they run on a thread for blocking work, never on a runtime thread.
+    let path = journal_path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || {
+        Store::open(&path)
+            .and_then(|s| s.between(day_start, now))
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("the read stopped: {e}")));
+    let entries = match read {
         Ok(entries) => entries
             .into_iter()
             .filter(|r| r.paper == paper)
