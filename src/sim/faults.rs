@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
@@ -56,6 +57,21 @@ pub struct OrderFaults {
     /// New orders are rejected by the risk system right after they are accepted.
     pub reject_after_ack: bool,
 }
+
+/// What the scripted faults do to the answer of a placed order (the order itself exists either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AckFaults {
+    /// The answer waits this long (`ack_delay`), or an hour of simulated time (`lost_ack`): past any timeout.
+    pub delay_ms: Option<u64>,
+    /// The answer is a 2xx nobody can read (`garbled_ack`), as a proxy's error page would be.
+    pub garbled: bool,
+}
+
+/// An acknowledgement that never comes: an hour of simulated time, far past any client's timeout.
+const NEVER_MS: u64 = 3_600_000;
+
+/// A 2xx body no client can read.
+const GARBLED_ACK_BODY: &str = "<html><body>upstream hiccup</body></html>";
 
 /// How the scripted faults misreport streamed trade times at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -154,6 +170,17 @@ impl FaultBook {
         }
     }
 
+    /// How the answer to an order placed at `now` is disturbed.
+    pub fn on_ack(&self, now: DateTime<Utc>) -> AckFaults {
+        AckFaults {
+            delay_ms: self
+                .active(FaultKind::AckDelay, now)
+                .map(|f| f.delay_ms)
+                .or_else(|| self.active(FaultKind::LostAck, now).map(|_| NEVER_MS)),
+            garbled: self.active(FaultKind::GarbledAck, now).is_some(),
+        }
+    }
+
     /// How streamed trade times and prices are misreported at `now`.
     pub fn stream_report(&self, now: DateTime<Utc>) -> StreamReport {
         let on = |kind| self.active(kind, now).is_some();
@@ -202,6 +229,24 @@ pub(super) fn with_odd_row<T: serde::Serialize>(
         }));
     }
     rows
+}
+
+/// The answer to an order that exists: as it is, late (past the client's timeout), or unreadable.
+pub(super) async fn acknowledge(
+    state: &super::state::SimState,
+    ack: AckFaults,
+    answer: Response,
+) -> Response {
+    if ack.garbled {
+        return (axum::http::StatusCode::OK, GARBLED_ACK_BODY).into_response();
+    }
+    if let Some(ms) = ack.delay_ms {
+        state
+            .clock
+            .sleep(std::time::Duration::from_millis(ms))
+            .await;
+    }
+    answer
 }
 
 #[cfg(test)]

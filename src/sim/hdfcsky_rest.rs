@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::faults::with_odd_row;
+use super::faults::{AckFaults, acknowledge, with_odd_row};
 use super::market::Market;
 use super::orders::Refusal;
 use super::scenario::FaultKind;
@@ -296,12 +296,15 @@ pub async fn place_order(
     body: Bytes,
 ) -> Answer {
     let body: OrderBody = parse(&body)?;
-    order_call(&state, &headers, &params, Some(&body), |inner, now| {
+    let mut ack = AckFaults::default();
+    let answer = order_call(&state, &headers, &params, Some(&body), |inner, now| {
         let request = book_request(&body, &inner.market)?;
+        ack = inner.faults.on_ack(now);
         let matching = inner.faults.on_orders(now);
         let Inner { market, book, .. } = inner;
         book.place(&request, market, now, matching).map_err(refused)
-    })
+    })?;
+    Ok(acknowledge(&state, ack, answer).await)
 }
 
 pub async fn modify_order(

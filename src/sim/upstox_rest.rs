@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -10,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::faults::with_odd_row;
+use super::faults::{acknowledge, with_odd_row};
 use super::orders::Refusal;
 use super::scenario::FaultKind;
 use super::state::SimState;
@@ -244,9 +243,6 @@ fn mcx_evening(date: chrono::NaiveDate) -> ExchangeTiming {
     }
 }
 
-/// An acknowledgement that never comes: an hour of simulated time, far past any client's timeout.
-const NEVER_MS: u64 = 3_600_000;
-
 pub async fn place_order(
     State(state): Shared,
     headers: HeaderMap,
@@ -258,35 +254,27 @@ pub async fn place_order(
     let Some(Json(body)) = body else {
         return error(StatusCode::BAD_REQUEST, "UDAPI100038", "Invalid input");
     };
-    let (delay, garbled, id) = {
+    let (ack, id) = {
         let (mut inner, now) = state.at_now();
         if let Some(failure) = order_failure(&inner, now) {
             return failure;
         }
-        let faults = &inner.faults;
-        let delay = faults
-            .active(FaultKind::AckDelay, now)
-            .map(|f| f.delay_ms)
-            .or_else(|| faults.active(FaultKind::LostAck, now).map(|_| NEVER_MS));
-        let garbled = faults.active(FaultKind::GarbledAck, now).is_some();
-        let matching = faults.on_orders(now);
+        let ack = inner.faults.on_ack(now);
+        let matching = inner.faults.on_orders(now);
         let super::state::Inner { market, book, .. } = &mut *inner;
         match book.place(&body, market, now, matching) {
-            Ok(id) => (delay, garbled, id),
+            Ok(id) => (ack, id),
             Err(r) => return refused(r),
         }
     };
-    if garbled {
-        // The order exists; the answer says yes in a body nobody can read, as a proxy's error page would.
-        return (StatusCode::OK, "<html><body>upstream hiccup</body></html>").into_response();
-    }
-    if let Some(ms) = delay {
-        // The order exists already; only its acknowledgement is late, past the client's timeout.
-        state.clock.sleep(Duration::from_millis(ms)).await;
-    }
-    success(OrderIdsData {
-        order_ids: vec![id],
-    })
+    acknowledge(
+        &state,
+        ack,
+        success(OrderIdsData {
+            order_ids: vec![id],
+        }),
+    )
+    .await
 }
 
 pub async fn modify_order(

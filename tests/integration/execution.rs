@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use dalal::broker::hdfcsky::HdfcSkyOrders;
 use dalal::broker::upstox::{RestSettings, UpstoxOrders};
 use dalal::broker::{OrderBroker, OrderState};
 use dalal::calendar::{CalendarData, MarketCalendar};
@@ -18,6 +19,7 @@ use dalal::engine::{ApprovedOrder, Command, Engine, EngineEvent};
 use dalal::execution::{Executor, PaperBroker, SubmitOutcome};
 use rust_decimal::{Decimal, dec};
 
+use crate::day_runner::Api;
 use crate::support::{RENEWED_TOKEN, SIM_TOKEN, SimHarness, ist, quiet_scenario, scenario_with};
 
 const RELIANCE_KEY: &str = "NSE_EQ|INE002A01018";
@@ -133,27 +135,55 @@ async fn an_entry_is_placed_filled_and_reported_back_as_a_fill() {
 }
 
 /// A submit whose outcome is unknown under `fault` is found by its tag: one order for one intent, its fills seen,
-/// and the same intent submitted again sends nothing.
+/// and the same intent submitted again sends nothing; through each broker's API.
 async fn an_unknown_outcome_is_resolved_by_looking(fault: &str, submit_timeout: Duration) {
-    let sim = SimHarness::start(
-        scenario_with(&format!(
-            "[[fault]]\nkind = \"{fault}\"\nfrom = \"10:00\"\ndelay_ms = 30000"
-        )),
-        ist(2026, 11, 23, 10, 0, 0),
-        1.0,
-    )
-    .await;
-    let ltp = sim.rest(SIM_TOKEN).ltp(&[RELIANCE_KEY]).await.unwrap()[0].last_price;
-    let order = entry_at(ltp);
-    let broker = upstox_orders(&sim, RestSettings::default());
+    for api in [Api::Upstox, Api::HdfcSky] {
+        let sim = SimHarness::start(
+            scenario_with(&format!(
+                "[[fault]]\nkind = \"{fault}\"\nfrom = \"10:00\"\ndelay_ms = 30000"
+            )),
+            ist(2026, 11, 23, 10, 0, 0),
+            1.0,
+        )
+        .await;
+        let ltp = sim.rest(SIM_TOKEN).ltp(&[RELIANCE_KEY]).await.unwrap()[0].last_price;
+        let order = entry_at(ltp);
+        match api {
+            Api::Upstox => {
+                let broker = upstox_orders(&sim, RestSettings::default());
+                resolved_by_looking(fault, broker, &sim, &order, submit_timeout).await;
+            }
+            Api::HdfcSky => {
+                let instrument = Instrument {
+                    hdfcsky_token: Some("2885".into()),
+                    ..reliance()
+                };
+                let broker = Arc::new(HdfcSkyOrders::for_universe(
+                    Arc::new(sim.sky_rest(SIM_TOKEN)),
+                    &[instrument],
+                    sim.clock.clone(),
+                ));
+                resolved_by_looking(fault, broker, &sim, &order, submit_timeout).await;
+            }
+        }
+    }
+}
+
+async fn resolved_by_looking<B: OrderBroker>(
+    fault: &str,
+    broker: Arc<B>,
+    sim: &SimHarness,
+    order: &ApprovedOrder,
+    submit_timeout: Duration,
+) {
     let mut executor = Executor::new(Arc::clone(&broker), sim.clock.clone(), 8, submit_timeout);
-    let (outcome, events) = executor.submit(&order).await;
+    let (outcome, events) = executor.submit(order).await;
     assert!(
         matches!(outcome, SubmitOutcome::FoundByTag(ref ids) if ids.len() == 1),
         "{fault}: {outcome:?}"
     );
     assert!(events.is_empty(), "{fault}: not ended: {events:?}");
-    let (again, _) = executor.submit(&order).await;
+    let (again, _) = executor.submit(order).await;
     assert_eq!(again, SubmitOutcome::Duplicate);
     let book = broker.order_book().await.unwrap();
     let tagged = book
@@ -176,6 +206,11 @@ async fn an_acknowledgement_past_the_timeout_leaves_exactly_one_order_at_the_bro
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_yes_in_a_body_that_cannot_be_read_is_looked_up_not_refused() {
     an_unknown_outcome_is_resolved_by_looking("garbled_ack", Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_that_never_comes_is_looked_up_not_resent() {
+    an_unknown_outcome_is_resolved_by_looking("lost_ack", Duration::from_millis(500)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
