@@ -207,7 +207,10 @@ async fn launch<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
 ) -> anyhow::Result<ExitCode> {
     match config.bot.mode {
         Mode::Paper => {
-            let paper = Arc::new(PaperBroker::new(Decimal::from(PAPER_SLIPPAGE_BPS)));
+            let paper = Arc::new(
+                PaperBroker::new(Decimal::from(PAPER_SLIPPAGE_BPS))
+                    .with_fills_by_trade_size(config.bot.orders.paper_fills_by_trade_size),
+            );
             let brokers = RunnerBrokers {
                 feed,
                 orders: Arc::clone(&paper),

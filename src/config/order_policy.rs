@@ -19,6 +19,9 @@ pub struct OrderPolicy {
     /// Re-pricings, each reaching further through the last price, before the exit is escalated: it keeps
     /// following the market at the widest reach, and the trader is told.
     pub exit_reprice_steps: u32,
+    /// Paper mode only: each print fills at most the quantity traded in it, so a large order fills in parts
+    /// over several prices as it would queue at the exchange; off, an order fills whole at its first price.
+    pub paper_fills_by_trade_size: bool,
 }
 
 impl Default for OrderPolicy {
@@ -27,6 +30,7 @@ impl Default for OrderPolicy {
             entry_fill_timeout_s: 20,
             exit_reprice_after_s: 3,
             exit_reprice_steps: 3,
+            paper_fills_by_trade_size: false,
         }
     }
 }

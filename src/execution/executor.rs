@@ -247,12 +247,12 @@ impl<B: OrderBroker> Executor<B> {
         );
     }
 
-    /// Whether any order may still fill or end: only then is the order book worth polling.
     /// The broker list rows skipped since the last call (see `readable_rows`).
     pub fn take_skipped_rows(&self) -> Vec<crate::broker::SkippedRow> {
         self.broker.take_skipped_rows()
     }
 
+    /// Whether any order may still fill or end: only then is the order book worth polling.
     pub fn has_working_orders(&self) -> bool {
         self.tracked.values().any(|t| !t.ended)
     }

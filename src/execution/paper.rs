@@ -1,6 +1,11 @@
 //! Paper trading: a broker that fills orders against the live (or simulated) prices the bot sees, so the
 //! executor, the engine and the journal run exactly as they would live. MARKET-type orders fill at the last price
 //! plus slippage in basis points; LIMIT-type orders when the price reaches them; stops on their trigger.
+//!
+//! By default an order fills whole at the first price that fills it. With fills by trade size
+//! (`orders.paper_fills_by_trade_size`), each print fills at most the quantity that traded in it, so an order
+//! larger than the prints fills in parts over several prices, as it queues at a real exchange; a print whose size
+//! the feed did not send fills what is left.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,15 +23,23 @@ struct PaperOrder {
     state: OrderState,
 }
 
+/// The last trade of an instrument: its price, and how many shares traded in it when the feed says.
+#[derive(Debug, Clone, Copy)]
+struct Print {
+    price: Decimal,
+    size: Option<u64>,
+}
+
 #[derive(Default)]
 struct PaperBook {
-    last: HashMap<InstrumentId, Decimal>,
+    last: HashMap<InstrumentId, Print>,
     orders: Vec<PaperOrder>,
 }
 
 pub struct PaperBroker {
     book: Mutex<PaperBook>,
     slippage_bps: Decimal,
+    by_trade_size: bool,
 }
 
 impl PaperBroker {
@@ -34,24 +47,37 @@ impl PaperBroker {
         PaperBroker {
             book: Mutex::new(PaperBook::default()),
             slippage_bps,
+            by_trade_size: false,
         }
+    }
+
+    /// Each print fills at most the quantity traded in it (see the module's note).
+    pub fn with_fills_by_trade_size(mut self, on: bool) -> Self {
+        self.by_trade_size = on;
+        self
+    }
+
+    fn fill(&self, order: &mut PaperOrder, print: Print) {
+        let slippage = print.price * self.slippage_bps / Decimal::from(10_000);
+        let size = print.size.filter(|_| self.by_trade_size);
+        match_order(order, print.price, slippage, size);
     }
 
     fn book(&self) -> std::sync::MutexGuard<'_, PaperBook> {
         self.book.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new last price: resting orders on that instrument may fill.
-    pub fn on_price(&self, instrument: &InstrumentId, price: Decimal) {
+    /// A new last price, with the quantity traded at it when known: resting orders on that instrument may fill.
+    pub fn on_price(&self, instrument: &InstrumentId, price: Decimal, size: Option<u64>) {
+        let print = Print { price, size };
         let mut book = self.book();
-        book.last.insert(instrument.clone(), price);
-        let slippage = price * self.slippage_bps / Decimal::from(10_000);
+        book.last.insert(instrument.clone(), print);
         for order in book
             .orders
             .iter_mut()
             .filter(|o| &o.request.instrument == instrument)
         {
-            match_order(order, price, slippage);
+            self.fill(order, print);
         }
     }
 
@@ -74,7 +100,8 @@ impl PaperBroker {
     }
 }
 
-fn match_order(order: &mut PaperOrder, last: Decimal, slippage: Decimal) {
+/// Fills what `last` fills of `order`: all that is left, or at most `size` shares (a print's traded quantity).
+fn match_order(order: &mut PaperOrder, last: Decimal, slippage: Decimal, size: Option<u64>) {
     let live = matches!(order.state, OrderState::Open | OrderState::TriggerPending);
     if !live || !order.request.kind.is_triggered(order.request.side, last) {
         return;
@@ -85,9 +112,17 @@ fn match_order(order: &mut PaperOrder, last: Decimal, slippage: Decimal) {
         .kind
         .fill_price(order.request.side, last, slippage)
     {
-        order.filled = order.request.quantity;
-        order.average = Some(price);
-        order.state = OrderState::Complete;
+        let left = order.request.quantity - order.filled;
+        let take = size
+            .filter(|n| *n > 0)
+            .map_or(left, |n| u32::try_from(n).unwrap_or(u32::MAX).min(left));
+        let value = order.average.unwrap_or_default() * Decimal::from(order.filled)
+            + price * Decimal::from(take);
+        order.filled += take;
+        order.average = Some(value / Decimal::from(order.filled));
+        if order.filled == order.request.quantity {
+            order.state = OrderState::Complete;
+        }
     }
 }
 
@@ -115,7 +150,7 @@ fn working_order<'a>(
 impl OrderBroker for PaperBroker {
     async fn place(&self, request: &OrderRequest) -> Result<Vec<String>, BrokerError> {
         let mut book = self.book();
-        let Some(&last) = book.last.get(&request.instrument) else {
+        let Some(&print) = book.last.get(&request.instrument) else {
             return Err(BrokerError::new(
                 ErrorClass::Rejected,
                 "paper order",
@@ -123,7 +158,7 @@ impl OrderBroker for PaperBroker {
             ));
         };
         let id = format!("PAPER-{}", book.orders.len() + 1);
-        let state = if request.kind.is_triggered(request.side, last) {
+        let state = if request.kind.is_triggered(request.side, print.price) {
             OrderState::Open
         } else {
             OrderState::TriggerPending
@@ -135,11 +170,7 @@ impl OrderBroker for PaperBroker {
             average: None,
             state,
         };
-        match_order(
-            &mut order,
-            last,
-            last * self.slippage_bps / Decimal::from(10_000),
-        );
+        self.fill(&mut order, print);
         book.orders.push(order);
         Ok(vec![id])
     }
@@ -155,15 +186,15 @@ impl OrderBroker for PaperBroker {
         let last = book.last.get(&request.instrument).copied();
         let order = working_order(&mut book, order_id, "paper modify")?;
         order.request.kind = request.kind;
-        if let Some(last) = last {
-            if !order.request.kind.is_triggered(order.request.side, last) {
+        if let Some(print) = last {
+            if !order
+                .request
+                .kind
+                .is_triggered(order.request.side, print.price)
+            {
                 order.state = OrderState::TriggerPending;
             }
-            match_order(
-                order,
-                last,
-                last * self.slippage_bps / Decimal::from(10_000),
-            );
+            self.fill(order, print);
         }
         Ok(())
     }

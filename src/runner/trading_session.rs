@@ -90,7 +90,7 @@ impl TradingSession {
                         self.book.price(&tick, self.clock.now());
                         self.status.price(&tick.instrument, tick.received_at);
                         if let Some(paper) = &self.paper {
-                            paper.on_price(&tick.instrument, tick.last_price);
+                            paper.on_price(&tick.instrument, tick.last_price, tick.last_quantity);
                         }
                         self.tell_engine(EngineEvent::Tick(tick));
                     }

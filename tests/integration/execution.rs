@@ -260,6 +260,51 @@ async fn an_intent_the_broker_never_took_is_declared_lost_at_its_deadline_and_ne
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_fills_by_trade_size_come_in_parts_one_print_at_a_time() {
+    let paper = Arc::new(PaperBroker::new(dec!(0)).with_fills_by_trade_size(true));
+    let mut executor = Executor::new(
+        Arc::clone(&paper),
+        dalal::calendar::Clock::System,
+        8,
+        Duration::from_secs(1),
+    );
+    let order = entry_at(dec!(1561));
+    let quantity = order.request().quantity;
+    assert!(quantity > 2, "an order larger than one print: {quantity}");
+    paper.on_price(&reliance().id, dec!(1561), Some(2));
+    let (outcome, _) = executor.submit(&order).await;
+    assert!(matches!(outcome, SubmitOutcome::Accepted(_)), "{outcome:?}");
+    let mut filled = Vec::new();
+    let mut price = dec!(1561);
+    for _ in 0..quantity {
+        for event in executor.sync().await.unwrap() {
+            if let EngineEvent::Fill(fill) = event {
+                filled.push((fill.quantity, fill.price));
+            }
+        }
+        if filled.iter().map(|(q, _)| q).sum::<u32>() == quantity {
+            break;
+        }
+        price -= dec!(0.1);
+        paper.on_price(&reliance().id, price, Some(2));
+    }
+    assert_eq!(
+        filled[0].0, 2,
+        "the first print filled its own size: {filled:?}"
+    );
+    assert!(filled.len() >= 2, "in parts: {filled:?}");
+    assert_eq!(
+        filled.iter().map(|(q, _)| q).sum::<u32>(),
+        quantity,
+        "{filled:?}"
+    );
+    assert!(
+        filled.iter().all(|(q, _)| *q <= 2),
+        "no part larger than a print: {filled:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paper_orders_fill_against_the_last_price_on_the_same_path() {
     let paper = Arc::new(PaperBroker::new(dec!(5)));
     let clock = dalal::calendar::Clock::System;
@@ -281,7 +326,7 @@ async fn paper_orders_fill_against_the_last_price_on_the_same_path() {
         Duration::from_secs(1),
     );
     let order = entry_at(dec!(1561));
-    paper.on_price(&reliance().id, dec!(1561));
+    paper.on_price(&reliance().id, dec!(1561), None);
     let (outcome, _) = executor.submit(&order).await;
     assert!(matches!(outcome, SubmitOutcome::Accepted(_)), "{outcome:?}");
     let events = executor.sync().await.unwrap();
@@ -312,7 +357,7 @@ async fn a_paper_protective_stop_is_moved_in_place_and_fills_on_its_trigger() {
         Duration::from_secs(1),
     );
     let (mut engine, entry) = engine_with_entry(dec!(1561), true);
-    paper.on_price(&reliance().id, dec!(1561));
+    paper.on_price(&reliance().id, dec!(1561), None);
     executor.submit(&entry).await;
     let mut commands = Vec::new();
     for event in executor.sync().await.unwrap() {
@@ -330,7 +375,7 @@ async fn a_paper_protective_stop_is_moved_in_place_and_fills_on_its_trigger() {
         .unwrap()
         .round_nearest(dec!(1561) / dec!(1.012));
     // As in a session, the paper book sees a price before the engine does.
-    paper.on_price(&reliance().id, dec!(1576));
+    paper.on_price(&reliance().id, dec!(1576), None);
     let commands = engine.on_event(tick(dec!(1576), close, ist(2026, 11, 23, 9, 40, 0)));
     let orders: Vec<&Command> = commands
         .iter()
@@ -342,13 +387,13 @@ async fn a_paper_protective_stop_is_moved_in_place_and_fills_on_its_trigger() {
     let trigger = moved.request().kind.trigger_price().unwrap();
     assert!(trigger > dec!(1561), "trails above the entry: {trigger}");
     executor.modify(moved).await.unwrap();
-    paper.on_price(&reliance().id, dec!(1580));
+    paper.on_price(&reliance().id, dec!(1580), None);
     assert!(
         executor.sync().await.unwrap().is_empty(),
         "above the trigger"
     );
     // dalal misses the drop; the broker's stop does not.
-    paper.on_price(&reliance().id, trigger - dec!(0.5));
+    paper.on_price(&reliance().id, trigger - dec!(0.5), None);
     let events = executor.sync().await.unwrap();
     let [EngineEvent::Fill(fill)] = &events[..] else {
         panic!("the stop fills on its trigger: {events:?}");
