@@ -224,7 +224,11 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         self.status
             .set_phase("pre_open", format!("checks for {date}"));
         let (checks, reconciled) = self.pre_open_checks(date, close).await;
-        let entries_allowed = reconciled.as_ref().is_some_and(|r| r.mismatches.is_empty());
+        let checked = checks
+            .iter()
+            .all(|c| c.passed || c.name == "reconciliation");
+        let entries_allowed =
+            checked && reconciled.as_ref().is_some_and(|r| r.mismatches.is_empty());
         let mut report = DayReport {
             date,
             checks,
@@ -295,8 +299,8 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                     },
                 );
             }
-            // Every check passed, or only the reconciliation found a difference: the session runs, to guard what
-            // dalal can account for, with new entries off.
+            // Every check passed, or only the reconciliation found a difference, or open positions need guarding
+            // while the price check fails: the session runs, with new entries off unless everything passed.
             if reconciled.is_some() {
                 return (checks, reconciled);
             }
@@ -357,11 +361,15 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         // The feed has its own client: it takes the token just accepted (a login since the last round) before
         // the price check polls with it.
         brokers.feed.reload_token().await;
-        checks.push(pre_open::check_prices(brokers.feed.as_ref(), &brokers.keys).await);
-        let others_passed = checks.iter().all(|c| c.passed);
+        let prices = pre_open::check_prices(brokers.feed.as_ref(), &brokers.keys).await;
+        let prices_ok = prices.passed;
+        checks.push(prices);
         let (check, reconciled) = self.reconcile_today(date).await;
         checks.push(check);
-        (checks, reconciled.filter(|_| others_passed))
+        // Positions already open are guarded even while the price check fails (a restart during a 429 burst): the
+        // session runs with entries off, its feed and stop monitor working on whatever prices come.
+        let guard_only = |r: &Reconciled| !r.restoration.guards.is_empty();
+        (checks, reconciled.filter(|r| prices_ok || guard_only(r)))
     }
 
     /// Today's journal, flushed first, against the broker.
@@ -509,7 +517,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         } else {
             self.status.set_phase(
                 "session",
-                format!("{until}; new entries off: the reconciliation found a difference"),
+                format!("{until}; new entries off: a pre-open check failed (see the journal)"),
             );
         }
         let config_flatten = config.bot.session.flatten_on_stop;

@@ -474,6 +474,55 @@ async fn a_restart_mid_position_re_arms_the_stop_and_never_enters_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_while_prices_cannot_be_polled_still_guards_the_open_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.sqlite");
+    let config = short_day_config(&journal);
+    // LTP polling answers 429 from the open to past the close: the restart's price check cannot pass all day.
+    let limited =
+        scenario_with("[[fault]]\nkind = \"ltp_429\"\nfrom = \"09:15\"\nuntil = \"10:30\"");
+    let sim = short_day_sim(&config, limited, (9, 14), 60.0).await;
+    let before = killed_after_a(&sim, &config, "fill").await;
+    let entered = tags_by_purpose(&sim.rest(SIM_TOKEN).order_book().await.unwrap())
+        .keys()
+        .filter(|(purpose, _)| *purpose == 'E')
+        .count();
+
+    let reports = start_runner(&sim, config, false, SIM_TOKEN).finish().await;
+    assert!(
+        !reports[0].trading_enabled,
+        "no entries without the price check"
+    );
+    let failed: Vec<&str> = reports[0]
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(failed, ["instruments"], "{:?}", reports[0].checks);
+    let after = journal_entries(&journal)
+        .into_iter()
+        .filter(|r| r.seq > before.last().unwrap().seq)
+        .filter(|r| r.entry.kind() == "trade")
+        .count();
+    assert!(
+        after > 0,
+        "the open position was closed by the restarted run"
+    );
+    let rest = sim.rest(SIM_TOKEN);
+    let still_entered = tags_by_purpose(&rest.order_book().await.unwrap())
+        .keys()
+        .filter(|(purpose, _)| *purpose == 'E')
+        .count();
+    assert_eq!(still_entered, entered, "no new entry after the restart");
+    let positions = rest.positions().await.unwrap();
+    assert!(
+        positions.iter().all(|p| p.net_quantity == 0),
+        "flat at the broker: {positions:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconciliation_mismatch_blocks_entries_but_the_known_position_is_still_squared_off() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.sqlite");
