@@ -30,11 +30,12 @@ pub struct Invariants {
     pub fills_agree: Tally,
     pub no_intent_twice: Tally,
     pub guarded: Tally,
+    pub fresh_entries: Tally,
     pub no_panic: Tally,
 }
 
 impl Invariants {
-    pub fn rows(&self) -> [(&'static str, &Tally); 5] {
+    pub fn rows(&self) -> [(&'static str, &Tally); 6] {
         [
             (
                 "flat at the close (the broker's positions)",
@@ -49,6 +50,10 @@ impl Invariants {
                 &self.no_intent_twice,
             ),
             ("no position unwatched for longer than 60 s", &self.guarded),
+            (
+                "no entry on a price older than max_price_age_ms",
+                &self.fresh_entries,
+            ),
             ("no panic", &self.no_panic),
         ]
     }
@@ -57,13 +62,13 @@ impl Invariants {
         self.rows().iter().any(|(_, t)| t.violations > 0)
     }
 
-    /// Judges one day from its journal and the simulator's ledger.
+    /// Judges one day from its journal and the simulator's ledger; `max_price_age_ms` is the day's limit.
     pub fn check(
         &mut self,
         day: u32,
         journal: &[Recorded],
         ledger: &serde_json::Value,
-        unguarded_s: f64,
+        (unguarded_s, max_price_age_ms): (f64, u64),
         panicked: bool,
     ) {
         let rows = |key: &str| ledger[key].as_array().cloned().unwrap_or_default();
@@ -122,10 +127,64 @@ impl Invariants {
             .into_iter()
             .collect();
         self.guarded.add(day, unwatched);
+        let stale = journal
+            .iter()
+            .filter_map(|r| match &r.entry {
+                JournalEntry::Order {
+                    tag,
+                    price_age_ms: Some(age),
+                    ..
+                } if *age > max_price_age_ms as i64 => {
+                    Some(format!("{tag} entered on a price {age} ms old"))
+                }
+                _ => None,
+            })
+            .collect();
+        self.fresh_entries.add(day, stale);
         let panics = panicked
             .then(|| "the runner panicked".to_string())
             .into_iter()
             .collect();
         self.no_panic.add(day, panics);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::dec;
+
+    fn entry(tag: &str, age_ms: i64) -> Recorded {
+        Recorded {
+            seq: 1,
+            at: chrono::Utc::now(),
+            paper: false,
+            entry: JournalEntry::Order {
+                tag: tag.into(),
+                broker_ids: vec!["1".into()],
+                instrument: "NSE:RELIANCE".into(),
+                side: "BUY".into(),
+                quantity: 1,
+                order_type: "LIMIT".into(),
+                limit_price: Some(dec!(100)),
+                signal_price: dec!(100),
+                state: "accepted".into(),
+                price_age_ms: Some(age_ms),
+            },
+        }
+    }
+
+    #[test]
+    fn an_entry_on_a_price_older_than_the_limit_is_a_violation() {
+        let mut invariants = Invariants::default();
+        let journal = [entry("E1", 400), entry("E2", 20_001)];
+        invariants.check(1, &journal, &serde_json::json!({}), (0.0, 20_000), false);
+        assert_eq!(invariants.fresh_entries.violations, 1);
+        let example = invariants.fresh_entries.example.clone().unwrap();
+        assert!(
+            example.contains("E2 entered on a price 20001 ms old"),
+            "{example}"
+        );
+        assert!(invariants.broken());
     }
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use super::soak_checks::Invariants;
-use super::soak_day::{DrawnDay, play};
+use super::soak_day::{DrawnDay, SOAK_MAX_PRICE_AGE_MS, play};
 use crate::config::Config;
 
 #[derive(Debug, clap::Args)]
@@ -62,7 +62,7 @@ async fn soak(args: SoakArgs, config: Config) -> anyhow::Result<ExitCode> {
             day,
             &played.journal,
             &played.ledger,
-            played.unguarded_s,
+            (played.unguarded_s, SOAK_MAX_PRICE_AGE_MS),
             played.panicked,
         );
         feed_faults += drawn.faults.len() - drawn.order_faults;

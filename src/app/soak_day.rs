@@ -26,6 +26,10 @@ use crate::runner::{DayRunner, RunnerBrokers, RunnerOptions};
 use crate::sim::{BUILT_IN_SCENARIO, Scenario};
 use crate::status::StatusBoard;
 
+/// The soak's price-age limit: at a few hundred times real time, scheduling alone ages a price by seconds of
+/// market time. The soak checks every entry against it.
+pub const SOAK_MAX_PRICE_AGE_MS: u64 = 20_000;
+
 /// The faults a day may draw: each scripted for a window inside the session, none in its last minutes.
 const FEED_FAULTS: [&str; 5] = [
     "drop",
@@ -142,8 +146,7 @@ fn day_config(base: &Config, journal: PathBuf) -> Config {
             },
         },
     );
-    // At a few hundred times real time, scheduling alone ages a price by seconds of market time.
-    config.bot.risk.max_price_age_ms = 20_000;
+    config.bot.risk.max_price_age_ms = SOAK_MAX_PRICE_AGE_MS;
     config.bot.session.last_entry_time = at(9, 30, 0);
     config.bot.session.square_off_time = at(9, 38, 0);
     config.strategy.qualify.or_minutes = 5;

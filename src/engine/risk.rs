@@ -76,11 +76,19 @@ impl fmt::Display for Refusal {
 pub struct ApprovedOrder {
     request: OrderRequest,
     signal_price: Decimal,
+    /// For an entry: how old the price it was approved on was, as risk judged it (ms).
+    price_age_ms: Option<i64>,
 }
 
 impl ApprovedOrder {
     pub fn request(&self) -> &OrderRequest {
         &self.request
+    }
+
+    /// For an entry, the age of the price it was approved on (the larger of the tick's age and, for a polled
+    /// price, the polling gap), in milliseconds: journaled, so an entry on a stale price can be found afterwards.
+    pub fn price_age_ms(&self) -> Option<i64> {
+        self.price_age_ms
     }
 
     /// The price that caused the order, for slippage.
@@ -193,6 +201,7 @@ pub fn approve_entry(
             validity: Validity::Day,
         },
         signal_price: signal.price,
+        price_age_ms: Some(age_ms),
     })
 }
 
@@ -216,6 +225,7 @@ fn intraday_order(
             validity: Validity::Day,
         },
         signal_price,
+        price_age_ms: None,
     }
 }
 

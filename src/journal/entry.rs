@@ -51,6 +51,9 @@ pub enum JournalEntry {
         limit_price: Option<Decimal>,
         signal_price: Decimal,
         state: String,
+        /// For an entry: the age of the price it was approved on, in ms (absent in journals before it was kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        price_age_ms: Option<i64>,
     },
     /// A working order of ours changed in place: a resting stop following the trail, or turned into the exit.
     OrderModified {

@@ -136,6 +136,7 @@ impl DayBook {
                 limit_price: request.kind.limit_price(),
                 signal_price: order.signal_price(),
                 state,
+                price_age_ms: order.price_age_ms(),
             },
         );
     }

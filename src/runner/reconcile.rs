@@ -411,6 +411,7 @@ mod tests {
                     limit_price: Some(dec!(1568)),
                     signal_price: dec!(1560),
                     state: "accepted".into(),
+                    price_age_ms: Some(120),
                 },
             ),
         ];

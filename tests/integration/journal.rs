@@ -42,6 +42,7 @@ fn sample_entries() -> Vec<(DateTime<Utc>, JournalEntry)> {
                 limit_price: Some(dec!(1021.1)),
                 signal_price: dec!(1016),
                 state: "open".into(),
+                price_age_ms: Some(40),
             },
         ),
         (
