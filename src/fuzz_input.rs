@@ -116,6 +116,26 @@ pub fn json_tree(keys: &'static [&'static str]) -> impl Strategy<Value = Value> 
     })
 }
 
+/// A REST answer body: one of `samples` damaged, or a JSON tree of the broker's field names `keys`, inside the
+/// success envelope or bare.
+pub fn answer_body(
+    samples: &[&str],
+    keys: &'static [&'static str],
+) -> impl Strategy<Value = Vec<u8>> {
+    let samples = samples.iter().map(|s| s.as_bytes().to_vec()).collect();
+    prop_oneof![
+        damaged(samples),
+        (json_tree(keys), any::<bool>()).prop_map(|(tree, wrapped)| {
+            let value = if wrapped {
+                serde_json::json!({ "status": "success", "data": tree })
+            } else {
+                tree
+            };
+            serde_json::to_vec(&value).expect("a JSON value serializes")
+        }),
+    ]
+}
+
 /// An HTTP status a broker might answer with, weighted to success.
 pub fn status() -> impl Strategy<Value = u16> {
     prop_oneof![

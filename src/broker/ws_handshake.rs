@@ -2,13 +2,15 @@
 //! request with the broker's User-Agent (both brokers' edges refuse requests without one), and a refusal as a
 //! broker error: the HTTP status classified like any other answer (a redirect that was not followed is
 //! `Rejected`), the broker's own words on why, and never the URL, which can carry a credential. Every feed socket
-//! opens with `socket_limits`, so a runaway message ends the connection instead of filling memory.
+//! opens through `open`, with size limits, so a runaway message ends the connection instead of filling memory.
 
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::Url;
 
 use super::{BrokerError, ErrorClass};
@@ -17,11 +19,17 @@ use super::{BrokerError, ErrorClass};
 /// under 1 MiB; a larger message is broken or hostile, and the connection ends as a drop (the feed polls).
 pub(crate) const MAX_FEED_MESSAGE_BYTES: usize = 4 << 20;
 
-/// The WebSocket settings of every feed socket: tungstenite's defaults with `MAX_FEED_MESSAGE_BYTES`.
-pub(crate) fn socket_limits() -> WebSocketConfig {
-    WebSocketConfig::default()
+/// A feed socket as every broker's feed opens it.
+pub(crate) type FeedWebSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Opens a feed socket: tungstenite's defaults with `MAX_FEED_MESSAGE_BYTES`, and no Nagle (subscriptions and
+/// pongs are small writes that must not wait for an ACK).
+pub(crate) async fn open(request: Request) -> Result<FeedWebSocket, tungstenite::Error> {
+    let limits = WebSocketConfig::default()
         .max_message_size(Some(MAX_FEED_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_FEED_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_FEED_MESSAGE_BYTES));
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(limits), true).await?;
+    Ok(ws)
 }
 
 /// `path` on the REST host `base`, as a WebSocket URL: `wss://` for an https host, `ws://` for a plain one.

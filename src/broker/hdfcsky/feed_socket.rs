@@ -9,11 +9,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
-use tokio::net::TcpStream;
 use tokio::time::{Instant, Interval};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::Url;
 
 use super::feed_decode::{Applied, QuoteBook, decode_packets};
@@ -69,7 +67,7 @@ pub fn session_url(base: &Url, token: &Secret, api_key: &Secret) -> Result<Url, 
 }
 
 pub struct SkyFeedSocket {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    ws: ws_handshake::FeedWebSocket,
     book: QuoteBook,
     heartbeat: Interval,
 }
@@ -85,13 +83,7 @@ impl SkyFeedSocket {
         if let Some(value) = authorization.and_then(|t| HeaderValue::from_str(t.expose()).ok()) {
             request.headers_mut().insert("Authorization", value);
         }
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(
-            request,
-            Some(ws_handshake::socket_limits()),
-            true,
-        )
-        .await
-        .map_err(handshake_error)?;
+        let ws = ws_handshake::open(request).await.map_err(handshake_error)?;
         let mut heartbeat =
             tokio::time::interval_at(Instant::now() + HEARTBEAT_EVERY, HEARTBEAT_EVERY);
         // One beat after a pause in reading, not a burst of the ones missed.

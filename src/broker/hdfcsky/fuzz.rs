@@ -22,7 +22,7 @@ use super::security_master::{parse_csv, parse_zip};
 use super::wire_convert::{order_report, position_report, trade_report};
 use crate::broker::{BrokerError, RowSkips, readable_rows};
 use crate::config::Secret;
-use crate::fuzz_input::{damaged, damaged_text, json_tree, status};
+use crate::fuzz_input::{answer_body, damaged, damaged_text, status};
 
 /// Field names of HDFC Sky's answers (snake and camel case), for the JSON trees.
 const KEYS: &[&str] = &[
@@ -128,22 +128,8 @@ const SAMPLES: &[&str] = &[
     r#"{"status":"success","data":{"client_id":"C1","name":"A","exchanges_subscribed":["NSE"],"products_enabled":["MIS"],"status":"Activated"}}"#,
 ];
 
-fn samples() -> Vec<Vec<u8>> {
-    SAMPLES.iter().map(|s| s.as_bytes().to_vec()).collect()
-}
-
 fn body() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        damaged(samples()),
-        (json_tree(KEYS), any::<bool>()).prop_map(|(tree, wrapped)| {
-            let value = if wrapped {
-                serde_json::json!({ "status": "success", "data": tree })
-            } else {
-                tree
-            };
-            serde_json::to_vec(&value).expect("a JSON value serializes")
-        }),
-    ]
+    answer_body(SAMPLES, KEYS)
 }
 
 fn answer<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, BrokerError> {

@@ -6,11 +6,9 @@
 //! are answered by tungstenite and surface as heartbeats, which count as liveness.
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::Url;
 
 use super::feed_frame::{FeedDecodeError, FeedFrame};
@@ -34,7 +32,7 @@ pub enum FeedEvent {
 }
 
 pub struct UpstoxFeedSocket {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    ws: ws_handshake::FeedWebSocket,
     requests_sent: u64,
 }
 
@@ -45,14 +43,7 @@ impl UpstoxFeedSocket {
     }
 
     async fn open(request: Request) -> Result<UpstoxFeedSocket, BrokerError> {
-        // No Nagle: subscriptions and pongs are small writes that must not wait for an ACK.
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(
-            request,
-            Some(ws_handshake::socket_limits()),
-            true,
-        )
-        .await
-        .map_err(handshake_error)?;
+        let ws = ws_handshake::open(request).await.map_err(handshake_error)?;
         Ok(UpstoxFeedSocket {
             ws,
             requests_sent: 0,

@@ -15,7 +15,7 @@ use super::rest_types::{
 };
 use super::wire_convert::{order_report, position_report, trade_report};
 use crate::broker::{BrokerError, RowSkips, readable_rows};
-use crate::fuzz_input::{damaged, json_tree, status};
+use crate::fuzz_input::{answer_body, damaged, status};
 
 /// Field names of Upstox's answers, for the JSON trees.
 const KEYS: &[&str] = &[
@@ -103,23 +103,8 @@ const SAMPLES: &[&str] = &[
     r#"{"email":"a@b.c","exchanges":["NSE"],"products":["I"],"broker":"UPSTOX","user_id":"AB1234","user_name":"A B","order_types":["LIMIT"],"user_type":"individual","poa":false,"is_active":true,"access_token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln"}"#,
 ];
 
-fn samples() -> Vec<Vec<u8>> {
-    SAMPLES.iter().map(|s| s.as_bytes().to_vec()).collect()
-}
-
-/// A body: a damaged sample, or a JSON tree of Upstox's field names inside (or without) the envelope.
 fn body() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        damaged(samples()),
-        (json_tree(KEYS), any::<bool>()).prop_map(|(tree, wrapped)| {
-            let value = if wrapped {
-                serde_json::json!({ "status": "success", "data": tree })
-            } else {
-                tree
-            };
-            serde_json::to_vec(&value).expect("a JSON value serializes")
-        }),
-    ]
+    answer_body(SAMPLES, KEYS)
 }
 
 fn rows<T: DeserializeOwned, R>(
