@@ -5,6 +5,8 @@
 //! again: its tag is looked up at once and then at every book poll until `RESOLVE_WITHIN` has passed; an
 //! intent the book still does not show by then is declared lost, so the engine can act on it under a new tag.
 //! Fills are counted from each order's cumulative filled quantity, so a report seen twice adds nothing.
+//! Each order's state moves only through its `OrderLifecycle`; the transitions wait in `take_transitions` for
+//! the journal.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
+use super::order_lifecycle::{OrderLifecycle, OrderStatus, OrderTransition};
 use crate::broker::{
     BrokerError, ErrorClass, OrderBroker, OrderReport, OrderState, RateBudget, RateLimit,
 };
@@ -47,7 +50,7 @@ struct Tracked {
     order_ids: Vec<String>,
     filled: u32,
     filled_value: Decimal,
-    ended: bool,
+    lifecycle: OrderLifecycle,
     /// For an intent whose submit had an unknown outcome and that the book has not shown yet: when it is lost.
     lost_at: Option<DateTime<Utc>>,
 }
@@ -58,6 +61,13 @@ pub struct Executor<B: OrderBroker> {
     rate: RateLimit,
     submit_timeout: Duration,
     tracked: HashMap<OrderTag, Tracked>,
+    transitions: Vec<OrderTransition>,
+}
+
+impl Tracked {
+    fn working(&self) -> bool {
+        !self.lifecycle.status().is_final()
+    }
 }
 
 impl<B: OrderBroker> Executor<B> {
@@ -78,6 +88,7 @@ impl<B: OrderBroker> Executor<B> {
             rate: RateLimit::new(budget),
             submit_timeout,
             tracked: HashMap::new(),
+            transitions: Vec::new(),
         }
     }
 
@@ -88,6 +99,13 @@ impl<B: OrderBroker> Executor<B> {
         if self.tracked.contains_key(&tag) {
             return (SubmitOutcome::Duplicate, Vec::new());
         }
+        let lifecycle = OrderLifecycle::begin(
+            &tag,
+            OrderStatus::Submitted,
+            self.clock.now(),
+            "sent",
+            &mut self.transitions,
+        );
         self.tracked.insert(
             tag.clone(),
             Tracked {
@@ -95,7 +113,7 @@ impl<B: OrderBroker> Executor<B> {
                 order_ids: Vec::new(),
                 filled: 0,
                 filled_value: Decimal::ZERO,
-                ended: false,
+                lifecycle,
                 lost_at: None,
             },
         );
@@ -119,6 +137,7 @@ impl<B: OrderBroker> Executor<B> {
                 }
                 Err(e) if e.outcome_unknown() => {
                     tracing::warn!(%tag, error = %e, "order submit outcome unknown; looking for its tag");
+                    self.advance(&tag, OrderStatus::Unknown, &e.to_string());
                     break self.look_up(&tag).await;
                 }
                 Err(e) => break SubmitOutcome::Refused(e),
@@ -127,13 +146,18 @@ impl<B: OrderBroker> Executor<B> {
         let mut events = Vec::new();
         match &outcome {
             SubmitOutcome::Accepted(ids) | SubmitOutcome::FoundByTag(ids) => {
+                let why = match outcome {
+                    SubmitOutcome::Accepted(_) => "acknowledged",
+                    _ => "found by its tag",
+                };
+                self.advance(&tag, OrderStatus::Accepted, why);
                 self.tracked
                     .get_mut(&tag)
                     .expect("inserted above")
                     .order_ids = ids.clone();
             }
             SubmitOutcome::Refused(e) => {
-                self.tracked.get_mut(&tag).expect("inserted above").ended = true;
+                self.advance(&tag, OrderStatus::Rejected, &e.to_string());
                 events.push(EngineEvent::OrderEnded {
                     tag: tag.clone(),
                     rejected: true,
@@ -182,10 +206,37 @@ impl<B: OrderBroker> Executor<B> {
             .get(tag)
             .map(|t| t.order_ids.clone())
             .unwrap_or_default();
+        self.advance(tag, OrderStatus::PendingCancel, "cancel sent");
         for id in ids {
-            self.with_fresh_token(|broker| broker.cancel(&id)).await?;
+            if let Err(e) = self.with_fresh_token(|broker| broker.cancel(&id)).await {
+                self.back_to_working(tag, &format!("cancel refused: {e}"));
+                return Err(e);
+            }
         }
         Ok(())
+    }
+
+    /// Moves `tag`'s order to `next` (see `OrderLifecycle::advance`); an order no longer working stays as it is.
+    fn advance(&mut self, tag: &OrderTag, next: OrderStatus, why: &str) {
+        let now = self.clock.now();
+        if let Some(tracked) = self.tracked.get_mut(tag).filter(|t| t.working()) {
+            tracked
+                .lifecycle
+                .advance(tag, next, now, why, &mut self.transitions);
+        }
+    }
+
+    /// A refused change or cancel: the order works on as its fills say.
+    fn back_to_working(&mut self, tag: &OrderTag, why: &str) {
+        if let Some(t) = self.tracked.get(tag) {
+            let next = OrderStatus::working(t.filled, t.request.quantity);
+            self.advance(tag, next, why);
+        }
+    }
+
+    /// The order transitions since the last call, oldest first, for the journal.
+    pub fn take_transitions(&mut self) -> Vec<OrderTransition> {
+        std::mem::take(&mut self.transitions)
     }
 
     /// Runs `call`, and once more after a 401 when a new token is found: the broker did nothing on a 401.
@@ -210,7 +261,7 @@ impl<B: OrderBroker> Executor<B> {
         let ids = self
             .tracked
             .get(&request.tag)
-            .filter(|t| !t.ended && !t.order_ids.is_empty())
+            .filter(|t| t.working() && !t.order_ids.is_empty())
             .map(|t| t.order_ids.clone())
             .ok_or_else(|| {
                 BrokerError::new(
@@ -220,13 +271,20 @@ impl<B: OrderBroker> Executor<B> {
                 )
             })?;
         self.rate.acquire().await;
+        self.advance(&request.tag, OrderStatus::PendingModify, "change sent");
         for id in &ids {
-            self.with_fresh_token(|broker| broker.modify(id, request))
-                .await?;
+            if let Err(e) = self
+                .with_fresh_token(|broker| broker.modify(id, request))
+                .await
+            {
+                self.back_to_working(&request.tag, &format!("change refused: {e}"));
+                return Err(e);
+            }
         }
         if let Some(tracked) = self.tracked.get_mut(&request.tag) {
             tracked.request = request.clone();
         }
+        self.back_to_working(&request.tag, "changed");
         Ok(())
     }
 
@@ -234,6 +292,13 @@ impl<B: OrderBroker> Executor<B> {
     pub fn adopt(&mut self, request: OrderRequest, report: &OrderReport) {
         let filled_value =
             report.average_price.unwrap_or_default() * Decimal::from(report.filled_quantity);
+        let lifecycle = OrderLifecycle::begin(
+            &request.tag,
+            OrderStatus::working(report.filled_quantity, request.quantity),
+            self.clock.now(),
+            "adopted from the previous run",
+            &mut self.transitions,
+        );
         self.tracked.insert(
             request.tag.clone(),
             Tracked {
@@ -241,7 +306,7 @@ impl<B: OrderBroker> Executor<B> {
                 order_ids: vec![report.order_id.clone()],
                 filled: report.filled_quantity,
                 filled_value,
-                ended: false,
+                lifecycle,
                 lost_at: None,
             },
         );
@@ -254,7 +319,7 @@ impl<B: OrderBroker> Executor<B> {
 
     /// Whether any order may still fill or end: only then is the order book worth polling.
     pub fn has_working_orders(&self) -> bool {
-        self.tracked.values().any(|t| !t.ended)
+        self.tracked.values().any(Tracked::working)
     }
 
     /// Polls the order book: new fills become `Fill`s, orders that ended unfilled become `OrderEnded`, and an
@@ -263,26 +328,36 @@ impl<B: OrderBroker> Executor<B> {
         let book = self.with_fresh_token(|broker| broker.order_book()).await?;
         let mut events = Vec::new();
         let now = self.clock.now();
-        for (tag, tracked) in self.tracked.iter_mut().filter(|(_, t)| !t.ended) {
+        for (tag, tracked) in self.tracked.iter_mut().filter(|(_, t)| t.working()) {
+            let mut advance = |lifecycle: &mut OrderLifecycle, next, why: &str| {
+                lifecycle.advance(tag, next, now, why, &mut self.transitions);
+            };
             let reports: Vec<&OrderReport> = book
                 .iter()
                 .filter(|r| r.tag.as_deref() == Some(tag.as_str()))
                 .collect();
             if reports.is_empty() {
                 if tracked.lost_at.is_some_and(|at| at <= now) {
-                    tracked.ended = true;
+                    let reason = format!(
+                        "not in the broker's order book {} s after a submit whose outcome was unknown",
+                        RESOLVE_WITHIN.as_secs()
+                    );
+                    advance(&mut tracked.lifecycle, OrderStatus::Lost, &reason);
                     tracing::error!(%tag, "an order whose submit outcome was unknown is not at the broker: lost");
                     events.push(EngineEvent::OrderLost {
                         tag: tag.clone(),
-                        reason: format!(
-                            "not in the broker's order book {} s after a submit whose outcome was unknown",
-                            RESOLVE_WITHIN.as_secs()
-                        ),
+                        reason,
                     });
                 }
                 continue;
             }
-            tracked.lost_at = None;
+            if tracked.lost_at.take().is_some() {
+                advance(
+                    &mut tracked.lifecycle,
+                    OrderStatus::Accepted,
+                    "found by its tag",
+                );
+            }
             if tracked.order_ids.is_empty() {
                 tracked.order_ids = reports.iter().map(|r| r.order_id.clone()).collect();
             }
@@ -305,20 +380,27 @@ impl<B: OrderBroker> Executor<B> {
                 }));
                 tracked.filled = filled;
                 tracked.filled_value = value;
+                let next = OrderStatus::working(filled, tracked.request.quantity);
+                let why = format!("{filled} of {} filled", tracked.request.quantity);
+                advance(&mut tracked.lifecycle, next, &why);
             }
-            if reports.iter().all(|r| r.state.is_final()) {
-                tracked.ended = true;
-                if filled < tracked.request.quantity {
-                    let reason = reports
-                        .iter()
-                        .find_map(|r| r.message.clone())
-                        .unwrap_or_else(|| reports[0].status_text.clone());
-                    events.push(EngineEvent::OrderEnded {
-                        tag: tag.clone(),
-                        rejected: reports.iter().any(|r| r.state == OrderState::Rejected),
-                        reason,
-                    });
-                }
+            if reports.iter().all(|r| r.state.is_final()) && filled < tracked.request.quantity {
+                let reason = reports
+                    .iter()
+                    .find_map(|r| r.message.clone())
+                    .unwrap_or_else(|| reports[0].status_text.clone());
+                let rejected = reports.iter().any(|r| r.state == OrderState::Rejected);
+                let end = if rejected {
+                    OrderStatus::Rejected
+                } else {
+                    OrderStatus::Cancelled
+                };
+                advance(&mut tracked.lifecycle, end, &reason);
+                events.push(EngineEvent::OrderEnded {
+                    tag: tag.clone(),
+                    rejected,
+                    reason,
+                });
             }
         }
         Ok(events)

@@ -7,8 +7,10 @@
 
 mod executor;
 mod order_desk;
+mod order_lifecycle;
 mod paper;
 
 pub use executor::{Executor, SubmitOutcome};
 pub use order_desk::{DeskReport, DeskRequest, OrderDesk, SYNC_EVERY};
+pub use order_lifecycle::{OrderLifecycle, OrderStatus, OrderTransition};
 pub use paper::PaperBroker;

@@ -12,6 +12,7 @@ use chrono::TimeDelta;
 use tokio::sync::mpsc;
 
 use super::executor::{Executor, SubmitOutcome};
+use super::order_lifecycle::OrderTransition;
 use crate::broker::{BrokerError, OrderBroker, SkippedRow};
 use crate::calendar::Clock;
 use crate::domain::OrderTag;
@@ -46,6 +47,8 @@ pub enum DeskReport {
         tag: OrderTag,
         error: BrokerError,
     },
+    /// Orders of ours that moved from one state to another (see `OrderLifecycle`), for the journal.
+    Transitions(Vec<OrderTransition>),
     /// An order-book poll: fills and ends for the engine, and whether any order of ours still works.
     Synced {
         result: Result<Vec<EngineEvent>, BrokerError>,
@@ -115,6 +118,10 @@ async fn serve<B: OrderBroker>(
                 }
             }
         };
+        let transitions = executor.take_transitions();
+        if !transitions.is_empty() && reports.send(DeskReport::Transitions(transitions)).is_err() {
+            return;
+        }
         if reports.send(report).is_err() {
             return;
         }

@@ -55,6 +55,14 @@ pub enum JournalEntry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         price_age_ms: Option<i64>,
     },
+    /// An order of ours moved from one state of its lifecycle to another (`from` absent for its first state).
+    OrderState {
+        tag: String,
+        #[serde(default)]
+        from: Option<String>,
+        to: String,
+        why: String,
+    },
     /// A working order of ours changed in place: a resting stop following the trail, or turned into the exit.
     OrderModified {
         tag: String,
@@ -161,6 +169,7 @@ impl JournalEntry {
             JournalEntry::Signal { .. } => "signal",
             JournalEntry::RiskRefusal { .. } => "risk_refusal",
             JournalEntry::Order { .. } => "order",
+            JournalEntry::OrderState { .. } => "order_state",
             JournalEntry::OrderModified { .. } => "order_modified",
             JournalEntry::OrderEnded { .. } => "order_ended",
             JournalEntry::Fill { .. } => "fill",

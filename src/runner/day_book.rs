@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use crate::config::ChargeRates;
 use crate::domain::{Fill, InstrumentId, OrderTag, Side, Tick, TickSource};
 use crate::engine::{ApprovedOrder, EngineEvent, EngineNote};
-use crate::execution::SubmitOutcome;
+use crate::execution::{OrderTransition, SubmitOutcome};
 use crate::journal::{Journal, JournalEntry};
 
 /// A time the feed fell back to polling, and why.
@@ -139,6 +139,21 @@ impl DayBook {
                 price_age_ms: order.price_age_ms(),
             },
         );
+    }
+
+    /// Each step of an order's lifecycle, at the time it happened.
+    pub fn order_transitions(&self, transitions: Vec<OrderTransition>) {
+        for t in transitions {
+            self.journal.record(
+                t.at,
+                JournalEntry::OrderState {
+                    tag: t.tag.to_string(),
+                    from: t.from.map(|s| s.to_string()),
+                    to: t.to.to_string(),
+                    why: t.why,
+                },
+            );
+        }
     }
 
     pub fn order_modified(&self, order: &ApprovedOrder, now: DateTime<Utc>) {

@@ -186,6 +186,7 @@ impl TradingSession {
     fn on_report(&mut self, report: DeskReport) {
         let now = self.clock.now();
         match report {
+            DeskReport::Transitions(transitions) => self.book.order_transitions(transitions),
             DeskReport::Placed {
                 order,
                 outcome,

@@ -943,6 +943,45 @@ async fn a_book_row_dalal_cannot_read_is_journaled_raw_and_the_day_trades_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_order_s_life_is_journaled_step_by_step_and_every_step_is_legal() {
+    use dalal::execution::OrderStatus;
+    let parts =
+        scenario_with("[[fault]]\nkind = \"partial_fill\"\nfrom = \"09:15\"\nfraction = 0.5");
+    let (entries, book) = live_day_in(parts, |_| {}).await;
+    let mut lives: HashMap<String, Vec<(Option<OrderStatus>, OrderStatus)>> = HashMap::new();
+    for recorded in &entries {
+        if let JournalEntry::OrderState { tag, from, to, .. } = &recorded.entry {
+            let from = from.as_ref().map(|f| f.parse::<OrderStatus>().unwrap());
+            lives
+                .entry(tag.clone())
+                .or_default()
+                .push((from, to.parse().unwrap()));
+        }
+    }
+    let sent: std::collections::BTreeSet<String> =
+        book.iter().filter_map(|o| o.tag.clone()).collect();
+    assert!(!sent.is_empty(), "the day traded");
+    for tag in &sent {
+        let life = lives
+            .get(tag)
+            .unwrap_or_else(|| panic!("{tag} has no journaled life"));
+        assert_eq!(life[0], (None, OrderStatus::Submitted), "{tag}: {life:?}");
+        for pair in life.windows(2) {
+            assert_eq!(pair[1].0, Some(pair[0].1), "{tag}: a gap in {life:?}");
+        }
+        for (from, to) in life.iter().skip(1) {
+            assert!(from.unwrap().may_become(*to), "{tag}: {from:?} → {to:?}");
+        }
+        assert!(life.last().unwrap().1.is_final(), "{tag} ended: {life:?}");
+    }
+    let parted = lives.values().any(|life| {
+        life.iter()
+            .any(|(_, to)| *to == OrderStatus::PartiallyFilled)
+    });
+    assert!(parted, "partial fills were journaled as such");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_protective_stops_every_exit_goes_through_the_resting_stop() {
     let (entries, book) = live_day_in(quiet_scenario(), |c| {
         c.strategy.exit.protective_stop = true;

@@ -16,7 +16,7 @@ use dalal::domain::{
     UpstoxKey,
 };
 use dalal::engine::{ApprovedOrder, Command, Engine, EngineEvent};
-use dalal::execution::{Executor, PaperBroker, SubmitOutcome};
+use dalal::execution::{Executor, OrderStatus, PaperBroker, SubmitOutcome};
 use rust_decimal::{Decimal, dec};
 
 use crate::day_runner::Api;
@@ -196,6 +196,17 @@ async fn resolved_by_looking<B: OrderBroker>(
         matches!(&events[..], [EngineEvent::Fill(f)] if f.quantity == order.request().quantity),
         "{fault}: the fills of the order that exists are seen: {events:?}"
     );
+    let steps: Vec<OrderStatus> = executor.take_transitions().iter().map(|t| t.to).collect();
+    assert_eq!(
+        steps,
+        [
+            OrderStatus::Submitted,
+            OrderStatus::Unknown,
+            OrderStatus::Accepted,
+            OrderStatus::Filled
+        ],
+        "{fault}: its lifecycle"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,6 +267,15 @@ async fn an_intent_the_broker_never_took_is_declared_lost_at_its_deadline_and_ne
     assert!(
         broker.order_book().await.unwrap().is_empty(),
         "nothing was sent again"
+    );
+    let steps: Vec<OrderStatus> = executor.take_transitions().iter().map(|t| t.to).collect();
+    assert_eq!(
+        steps,
+        [
+            OrderStatus::Submitted,
+            OrderStatus::Unknown,
+            OrderStatus::Lost
+        ]
     );
 }
 
