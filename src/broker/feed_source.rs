@@ -1,5 +1,6 @@
 //! What the failover feed needs from a broker, and nothing more: a fresh streaming connection on demand, a
-//! polled last price for a batch of instruments, and a way to pick up a refreshed token.
+//! polled last price for a batch of instruments, and a way to pick up a refreshed token; and, for a start
+//! mid-session, today's one-minute candles so far.
 //!
 //! Upstox and HDFC Sky implement them. Prices cross this boundary as `PriceUpdate`s keyed by the broker's
 //! instrument key, already in exact decimals.
@@ -10,6 +11,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::{BrokerError, LtpQuote};
+use crate::domain::Candle;
 
 /// One instrument's price as a broker reported it, streamed or polled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,4 +75,14 @@ pub trait FeedBroker: Send + Sync + 'static {
 
     /// Re-reads the token from where it came from; true when it changed.
     fn reload_token(&self) -> impl Future<Output = bool> + Send;
+
+    /// Today's one-minute candles of `key` so far, oldest first: how a start mid-session sees the opening range
+    /// it missed. A broker without the call has none, and its instruments then sit out a day joined late.
+    fn intraday_minutes(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Vec<Candle>, BrokerError>> + Send {
+        let _ = key;
+        std::future::ready(Ok(Vec::new()))
+    }
 }

@@ -4,12 +4,14 @@
 //! engine, the executor or the journal. Nothing here does I/O or knows about tokio: the types are plain data with
 //! the arithmetic that must be right everywhere (tick rounding, exact decimal prices, position averaging).
 
+mod candle;
 mod instrument;
 mod order;
 mod position;
 mod price;
 mod tick;
 
+pub use candle::Candle;
 pub use instrument::{
     Exchange, Instrument, InstrumentError, InstrumentId, Isin, Segment, UpstoxKey,
 };

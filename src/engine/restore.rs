@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::{Command, Engine, ExitReason, OpenTrade, Pending};
-use crate::domain::{Fill, InstrumentId, OrderTag, Side};
+use super::setup::SetupState;
+use super::{Command, Engine, EngineNote, ExitReason, OpenTrade, Pending};
+use crate::domain::{Candle, Fill, InstrumentId, OrderTag, Side};
 
 /// What a restarted engine gets back from the journal and the broker (see `runner::reconcile`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,5 +88,37 @@ impl Engine {
             self.protect(&id, at, &mut out);
         }
         out
+    }
+
+    /// A start mid-session: `instrument`'s opening range rebuilt from today's one-minute candles before its first
+    /// live price (see `Setup::replay`); candles not complete at `now` are left out. Notes the instrument sitting
+    /// out when the candles disqualify it.
+    pub fn replay_minutes(
+        &mut self,
+        instrument: &InstrumentId,
+        candles: &[Candle],
+        previous_close: Decimal,
+        now: DateTime<Utc>,
+    ) -> Vec<Command> {
+        let Some(open) = self.session_open(now) else {
+            return Vec::new();
+        };
+        let Some(book) = self.books.get_mut(instrument) else {
+            return Vec::new();
+        };
+        let complete: Vec<Candle> = candles
+            .iter()
+            .filter(|c| c.start + chrono::TimeDelta::minutes(1) <= now)
+            .cloned()
+            .collect();
+        book.setup
+            .replay(&complete, previous_close, open, &self.strategy);
+        match &book.setup.state {
+            SetupState::Disqualified(why) => vec![Command::Note(EngineNote::Disqualified {
+                instrument: instrument.clone(),
+                why: why.clone(),
+            })],
+            _ => Vec::new(),
+        }
     }
 }

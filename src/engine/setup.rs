@@ -7,9 +7,9 @@
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
-use crate::calendar::to_ist;
+use crate::calendar::{ist_instant, to_ist};
 use crate::config::{Direction, EntryTrigger, StopRule, StrategyConfig};
-use crate::domain::Side;
+use crate::domain::{Candle, Side};
 
 /// Why an instrument will not be traded today.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,9 @@ pub enum Disqualified {
         gap_pct: Decimal,
     },
     RangeCrossedPreviousClose,
+    /// Rebuilt from the broker's one-minute candles at a start mid-session, the setup triggered while dalal was
+    /// not running: entering now would be late. The instrument sits out today.
+    BreakoutMissed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +78,35 @@ impl Setup {
             state: SetupState::Waiting,
             previous_close: None,
             gap_pct: None,
+        }
+    }
+
+    /// Rebuilds the day so far from one-minute `candles` (oldest first, complete ones only) at a start
+    /// mid-session, before any live price: the same state machine, fed each candle's path. Without a candle at
+    /// the open the range cannot be known and nothing changes (the first live price then sits the instrument
+    /// out); a trigger inside the candles is an entry missed (`BreakoutMissed`).
+    pub fn replay(
+        &mut self,
+        candles: &[Candle],
+        previous_close: Decimal,
+        session_open: NaiveTime,
+        config: &StrategyConfig,
+    ) {
+        let Some(first) = candles.first() else { return };
+        let opened = ist_instant(to_ist(first.start).date_naive(), session_open);
+        if self.state != SetupState::Waiting || first.start != opened {
+            return;
+        }
+        for candle in candles {
+            for (price, at) in candle.path(TimeDelta::minutes(1)) {
+                let signal = self.on_price(price, Some(previous_close), at, session_open, config);
+                if signal.is_some() {
+                    self.state = SetupState::Disqualified(Disqualified::BreakoutMissed);
+                }
+                if matches!(self.state, SetupState::Disqualified(_)) {
+                    return;
+                }
+            }
         }
     }
 

@@ -771,6 +771,86 @@ fn started_after_the_open_an_instrument_sits_out_rather_than_trade_a_range_it_ne
     }
 }
 
+/// One-minute bars of RELI from 09:15 for `minutes`, inside the 1008–1015 opening range, with `after_range` as
+/// the high of every bar after 09:30.
+fn reli_minutes(minutes: u32, after_range: Decimal) -> Vec<crate::domain::Candle> {
+    (0..minutes)
+        .map(|m| {
+            let start = at(9, 15, 0) + chrono::TimeDelta::minutes(i64::from(m));
+            let (high, low) = match m {
+                0 => (dec!(1015), dec!(1010)),
+                5 => (dec!(1012), dec!(1008)),
+                _ if m >= 15 => (after_range, dec!(1011)),
+                _ => (dec!(1013), dec!(1010)),
+            };
+            crate::domain::Candle {
+                start,
+                open: dec!(1012),
+                high,
+                low,
+                close: dec!(1012),
+                volume: 100,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn started_late_an_instrument_trades_the_range_its_candles_show_and_sits_out_a_missed_breakout() {
+    let mut late = engine();
+    let now = at(9, 40, 30);
+    let notes = late.replay_minutes(&id("RELI"), &reli_minutes(25, dec!(1014)), dec!(1000), now);
+    assert!(notes.is_empty(), "{notes:?}");
+    let commands = late.on_event(tick(
+        "RELI",
+        dec!(1016),
+        now + chrono::TimeDelta::seconds(5),
+    ));
+    let orders = placed(&commands);
+    assert_eq!(
+        orders.len(),
+        1,
+        "the rebuilt range's break enters: {commands:?}"
+    );
+    assert_eq!(
+        orders[0].request().quantity,
+        62,
+        "stop at the rebuilt range's low, 1008"
+    );
+
+    let mut missed = engine();
+    let notes = missed.replay_minutes(&id("RELI"), &reli_minutes(25, dec!(1017)), dec!(1000), now);
+    assert!(
+        matches!(
+            &notes[..],
+            [Command::Note(EngineNote::Disqualified {
+                why: Disqualified::BreakoutMissed,
+                ..
+            })]
+        ),
+        "{notes:?}"
+    );
+    assert!(placed(&missed.on_event(tick("RELI", dec!(1016), now))).is_empty());
+
+    // Candles that do not start at the open cannot show the range: the first live price sits it out.
+    let mut partial = engine();
+    let from_nine_twenty = reli_minutes(25, dec!(1014)).split_off(5);
+    assert!(
+        partial
+            .replay_minutes(&id("RELI"), &from_nine_twenty, dec!(1000), now)
+            .is_empty()
+    );
+    let commands = partial.on_event(tick("RELI", dec!(1016), now));
+    assert!(placed(&commands).is_empty());
+    assert!(commands.iter().any(|c| matches!(
+        c,
+        Command::Note(EngineNote::Disqualified {
+            why: Disqualified::OpeningRangeNotSeen,
+            ..
+        })
+    )));
+}
+
 #[test]
 fn a_zero_price_is_refused_not_divided_by() {
     let strategy = STRATEGY.replace("direction = \"long_only\"", "direction = \"both\"");

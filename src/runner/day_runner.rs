@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::calendar_sync::sync_calendar;
 use super::day_book::SessionSummary;
+use super::late_start;
 use super::pre_open::{self, CheckResult};
 use super::reconcile::Reconciled;
 use super::trading_session::TradingSession;
@@ -489,7 +490,18 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         )
         .with_order_policy(config.bot.orders)
         .with_poll_cadence(config.bot.feed.poll_interval());
-        let protect = engine.restore(&reconciled.restoration, self.clock.now());
+        let mut protect = engine.restore(&reconciled.restoration, self.clock.now());
+        if self.clock.now() > open {
+            let feed = self.brokers.feed.as_ref();
+            let notes = late_start::rebuild_from_candles(
+                &mut engine,
+                feed,
+                &self.brokers.keys,
+                self.clock.now(),
+            )
+            .await;
+            protect.extend(notes);
+        }
         let entries_allowed = report.trading_enabled;
         engine.on_event(EngineEvent::TradingEnabled(entries_allowed));
         self.status.set_trading_enabled(entries_allowed);

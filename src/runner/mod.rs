@@ -6,6 +6,7 @@
 mod calendar_sync;
 mod day_book;
 mod day_runner;
+mod late_start;
 mod pre_open;
 mod reconcile;
 mod trading_session;

@@ -6,13 +6,13 @@
 //! opens with a gap off the previous close (the scenario's for the first day, a random one after), then drifts
 //! with the instrument's trend plus noise. Prices stay on the tick grid.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, DurationRound, NaiveDate, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
 use crate::calendar::{DayPlan, EquityClass, MarketCalendar, ist_instant, to_ist};
-use crate::domain::TickSize;
+use crate::domain::{Candle, TickSize};
 
 /// One simulated instrument as the scenario describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +66,8 @@ pub struct Market {
     stepped_to: i64,
     session_day: Option<NaiveDate>,
     sequence: u64,
+    /// Today's one-minute candles of each instrument, oldest first: what the candle APIs serve.
+    minutes: Vec<Vec<Candle>>,
 }
 
 impl Market {
@@ -117,6 +119,7 @@ impl Market {
             stepped_to,
             session_day: None,
             sequence: 0,
+            minutes: Vec::new(),
         };
         market.advance_to(start);
         market
@@ -157,6 +160,11 @@ impl Market {
 
     pub fn get(&self, index: usize) -> (&InstrumentSpec, &Quote) {
         (&self.specs[index], &self.quotes[index])
+    }
+
+    /// Today's one-minute candles of instrument `index` up to the last step, oldest first.
+    pub fn minutes(&self, index: usize) -> &[Candle] {
+        self.minutes.get(index).map_or(&[], Vec::as_slice)
     }
 
     pub fn calendar(&self) -> &MarketCalendar {
@@ -212,6 +220,7 @@ impl Market {
             q.ltt_ms = step * step_ms + millis;
             q.ltq = if spec.index { 0 } else { size };
             q.volume += q.ltq;
+            record_minute(&mut self.minutes[i], t, q.ltp, q.ltq);
             self.sequence += 1;
             q.seq = self.sequence;
         }
@@ -237,12 +246,35 @@ impl Market {
             q.volume = 0;
         }
         self.session_day = Some(day);
+        self.minutes = vec![Vec::new(); self.specs.len()];
     }
 }
 
 /// The step `at` falls in, counted since the epoch.
 fn step_of(at: DateTime<Utc>, steps_per_second: i64) -> i64 {
     (at.timestamp_millis() * steps_per_second).div_euclid(1000)
+}
+
+/// Adds a trade at `t` to the candles of its minute.
+fn record_minute(candles: &mut Vec<Candle>, t: DateTime<Utc>, price: Decimal, size: i64) {
+    let start = t.duration_trunc(chrono::TimeDelta::minutes(1)).unwrap_or(t);
+    let volume = u64::try_from(size).unwrap_or(0);
+    match candles.last_mut() {
+        Some(bar) if bar.start == start => {
+            bar.high = bar.high.max(price);
+            bar.low = bar.low.min(price);
+            bar.close = price;
+            bar.volume += volume;
+        }
+        _ => candles.push(Candle {
+            start,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -179,6 +179,10 @@ fn router(state: Arc<state::SimState>) -> Router {
         .route("/v2/user/profile", get(upstox_rest::profile))
         .route("/v3/market-quote/ltp", get(upstox_rest::ltp))
         .route(
+            "/v3/historical-candle/intraday/{key}/{unit}/{interval}",
+            get(upstox_rest::intraday_candles),
+        )
+        .route(
             "/v2/market/status/{exchange}",
             get(upstox_rest::market_status),
         )

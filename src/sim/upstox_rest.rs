@@ -108,6 +108,51 @@ pub fn sim_profile() -> ProfileData {
     }
 }
 
+/// `GET /v3/historical-candle/intraday/{key}/minutes/1`: today's one-minute candles so far, newest first as
+/// Upstox lists them, each `[start, open, high, low, close, volume, oi]` with the start in IST.
+pub async fn intraday_candles(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((key, unit, interval)): Path<(String, String, String)>,
+) -> Response {
+    if let Some(refusal) = token_refused(&state, &headers) {
+        return refusal;
+    }
+    if unit != "minutes" || interval != "1" {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "UDAPI1148",
+            "the simulator serves one-minute intraday candles only",
+        );
+    }
+    let (inner, _) = state.at_now();
+    let Some(i) = inner.market.index_of(&key) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "UDAPI1021",
+            "Instrument key is invalid",
+        );
+    };
+    let candles: Vec<serde_json::Value> = inner
+        .market
+        .minutes(i)
+        .iter()
+        .rev()
+        .map(|c| {
+            serde_json::json!([
+                to_ist(c.start).to_rfc3339(),
+                to_f64(c.open),
+                to_f64(c.high),
+                to_f64(c.low),
+                to_f64(c.close),
+                c.volume,
+                0
+            ])
+        })
+        .collect();
+    success(serde_json::json!({ "candles": candles }))
+}
+
 pub async fn ltp(
     State(state): Shared,
     headers: HeaderMap,

@@ -982,6 +982,35 @@ async fn every_order_s_life_is_journaled_step_by_step_and_every_step_is_legal() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_after_half_the_opening_range_rebuilds_it_from_candles_and_trades() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.sqlite");
+    let config = short_day_config(&journal);
+    // The 09:15–09:20 range was half over at 09:18: without the candles every instrument would sit out.
+    let sim = short_day_sim(&config, quiet_scenario(), (9, 18), 60.0).await;
+    start_runner(&sim, config, false, SIM_TOKEN).finish().await;
+    let entries = journal_entries(&journal);
+    let sat_out: Vec<&String> = entries
+        .iter()
+        .filter_map(|r| match &r.entry {
+            JournalEntry::RiskRefusal { reason, .. } if reason.contains("OpeningRangeNotSeen") => {
+                Some(reason)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        sat_out.is_empty(),
+        "the candles showed every range: {sat_out:?}"
+    );
+    let book = sim.rest(SIM_TOKEN).order_book().await.unwrap();
+    let entered = tags_by_purpose(&book)
+        .keys()
+        .any(|(purpose, _)| *purpose == 'E');
+    assert!(entered, "a rebuilt range traded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_protective_stops_every_exit_goes_through_the_resting_stop() {
     let (entries, book) = live_day_in(quiet_scenario(), |c| {
         c.strategy.exit.protective_stop = true;

@@ -92,4 +92,8 @@ impl FeedBroker for UpstoxFeedBroker {
     async fn reload_token(&self) -> bool {
         self.rest.take_fresh_token(&self.tokens)
     }
+
+    async fn intraday_minutes(&self, key: &str) -> Result<Vec<crate::domain::Candle>, BrokerError> {
+        self.rest.intraday_minutes(key).await
+    }
 }

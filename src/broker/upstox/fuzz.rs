@@ -10,10 +10,10 @@ use super::feed_frame::FeedFrame;
 use super::login::{code_from_redirect, read_token_answer};
 use super::rest_client::{ltp_quotes, read_answer};
 use super::rest_types::{
-    AuthorizeData, HolidayData, LtpData, MarketStatusData, OrderData, OrderIdData, OrderIdsData,
-    PositionData, ProfileData, TradeData,
+    AuthorizeData, CandleData, HolidayData, LtpData, MarketStatusData, OrderData, OrderIdData,
+    OrderIdsData, PositionData, ProfileData, TradeData,
 };
-use super::wire_convert::{order_report, position_report, trade_report};
+use super::wire_convert::{candle, order_report, position_report, trade_report};
 use crate::broker::{BrokerError, RowSkips, readable_rows};
 use crate::fuzz_input::{answer_body, damaged, status};
 
@@ -100,6 +100,7 @@ const SAMPLES: &[&str] = &[
     r#"{"status":"success","data":[{"exchange":"NSE","product":"I","quantity":-5,"instrument_token":"NSE_EQ|INE002A01018","trading_symbol":"RELIANCE","average_price":1016.0,"last_price":1020.0,"pnl":20.0,"realised":0,"unrealised":20.0,"day_buy_quantity":0,"day_sell_quantity":5,"day_buy_price":0,"day_sell_price":1016}]}"#,
     r#"{"status":"error","errors":[{"errorCode":"UDAPI100050","message":"Invalid token used to access API","propertyPath":null,"invalidValue":null}]}"#,
     r#"{"status":"success","data":[{"date":"2026-11-24","description":"Guru Nanak Jayanti","holiday_type":"TRADING_HOLIDAY","closed_exchanges":["NSE","BSE"],"open_exchanges":[{"exchange":"MCX","start_time":1700000000000,"end_time":1700010000000}]}]}"#,
+    r#"{"status":"success","data":{"candles":[["2026-11-23T09:16:00+05:30",1016.05,1017.5,1015.0,1017.0,1200,0],["2026-11-23T09:15:00+05:30",1012.0,1016.0,1011.5,1016.05,3400,0]]}}"#,
     r#"{"email":"a@b.c","exchanges":["NSE"],"products":["I"],"broker":"UPSTOX","user_id":"AB1234","user_name":"A B","order_types":["LIMIT"],"user_type":"individual","poa":false,"is_active":true,"access_token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln"}"#,
 ];
 
@@ -130,6 +131,8 @@ fn read_every_answer(status: u16, body: &[u8]) {
     let _ = rows::<TradeData, _>(status, body, trade_report);
     let _ = rows::<PositionData, _>(status, body, position_report);
     let _ = rows::<HolidayData, _>(status, body, Ok);
+    let _ = read_answer::<CandleData>(status, body, "/candles")
+        .map(|d| readable_rows(d.candles, "/candles", &RowSkips::default(), candle));
 }
 
 fn v3_samples() -> Vec<Vec<u8>> {
@@ -153,6 +156,9 @@ fn the_undamaged_samples_read_so_damage_starts_from_valid_input() {
     assert_eq!(quotes.map(|q| q.len()).ok(), Some(1));
     let book = rows::<OrderData, _>(200, SAMPLES[1].as_bytes(), order_report);
     assert_eq!(book.map(|b| b.len()).ok(), Some(1));
+    let bars = read_answer::<CandleData>(200, SAMPLES[6].as_bytes(), "/candles")
+        .map(|d| readable_rows(d.candles, "/candles", &RowSkips::default(), candle));
+    assert_eq!(bars.map(|b| b.len()).ok(), Some(2));
 }
 
 proptest! {

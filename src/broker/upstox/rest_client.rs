@@ -15,11 +15,11 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::rest_types::{
-    AuthorizeData, Envelope, ErrorEnvelope, HolidayData, LtpData, MarketStatusData,
+    AuthorizeData, CandleData, Envelope, ErrorEnvelope, HolidayData, LtpData, MarketStatusData,
     ModifyOrderBody, OrderData, OrderIdData, OrderIdsData, PlaceOrderBody, PositionData,
     ProfileData, TradeData,
 };
-use super::wire_convert::{order_report, position_report, price, trade_report};
+use super::wire_convert::{candle, order_report, position_report, price, trade_report};
 use crate::broker::http_policy::{
     body_snippet, date_header, exchange, http_client, read_with_retries, transport_error,
 };
@@ -29,6 +29,7 @@ use crate::broker::{
 };
 use crate::calendar::{BrokerDay, to_ist};
 use crate::config::{Secret, TokenWatch};
+use crate::domain::Candle;
 
 /// Upstox answers at most this many instrument keys in one LTP call.
 pub const LTP_KEYS_PER_CALL: usize = 500;
@@ -168,6 +169,23 @@ impl UpstoxRest {
     }
 
     /// The exchange's session status, e.g. `NORMAL_OPEN`.
+    /// Today's one-minute candles of `key` so far, oldest first (Upstox lists them newest first).
+    pub async fn intraday_minutes(&self, key: &str) -> Result<Vec<Candle>, BrokerError> {
+        let path = format!(
+            "/v3/historical-candle/intraday/{}/minutes/1",
+            percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let data: CandleData = self.read(&path, &[]).await?;
+        let mut candles = readable_rows(
+            data.candles,
+            "/v3/historical-candle/intraday",
+            &self.skipped,
+            candle,
+        );
+        candles.sort_by_key(|c| c.start);
+        Ok(candles)
+    }
+
     pub async fn market_status(&self, exchange: &str) -> Result<String, BrokerError> {
         let data: MarketStatusData = self
             .read(&format!("/v2/market/status/{exchange}"), &[])

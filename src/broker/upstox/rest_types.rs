@@ -105,6 +105,13 @@ pub struct TokenData {
 /// `GET /v3/market-quote/ltp`: data keyed `SEGMENT:SYMBOL`.
 pub type LtpData = BTreeMap<String, LtpEntry>;
 
+/// `data` of a candle call: rows `[start, open, high, low, close, volume, oi]`, read row by row.
+#[derive(Debug, Deserialize)]
+pub struct CandleData {
+    #[serde(default)]
+    pub candles: Vec<serde_json::Value>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LtpEntry {
     pub last_price: f64,

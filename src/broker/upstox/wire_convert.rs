@@ -7,7 +7,7 @@ use super::rest_types::{OrderData, PositionData, TradeData};
 use crate::broker::{
     BrokerError, ErrorClass, OrderReport, OrderState, PositionReport, TradeReport,
 };
-use crate::domain::{Product, Side, decimal_from_wire};
+use crate::domain::{Candle, Product, Side, decimal_from_wire};
 
 pub(crate) fn price(value: f64, endpoint: &str) -> Result<Decimal, BrokerError> {
     decimal_from_wire(value)
@@ -84,6 +84,30 @@ pub(crate) fn position_report(row: PositionData) -> Result<PositionReport, Broke
             Product::Delivery
         },
         net_quantity: row.quantity,
+    })
+}
+
+/// One candle row, `[start, open, high, low, close, volume, oi]`, its start in ISO 8601 with the IST offset.
+pub(crate) fn candle(row: Vec<serde_json::Value>) -> Result<Candle, BrokerError> {
+    const ENDPOINT: &str = "/v3/historical-candle";
+    let bad = |why: &str| BrokerError::new(ErrorClass::Malformed, ENDPOINT, why.to_string());
+    let number = |i: usize| {
+        row.get(i)
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(|| bad("a candle number is missing"))
+    };
+    let start = row
+        .first()
+        .and_then(serde_json::Value::as_str)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .ok_or_else(|| bad("a candle's start is not an ISO 8601 time"))?;
+    Ok(Candle {
+        start: start.to_utc(),
+        open: price(number(1)?, ENDPOINT)?,
+        high: price(number(2)?, ENDPOINT)?,
+        low: price(number(3)?, ENDPOINT)?,
+        close: price(number(4)?, ENDPOINT)?,
+        volume: number(5)?.max(0.0) as u64,
     })
 }
 

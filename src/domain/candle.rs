@@ -1,0 +1,58 @@
+//! A price bar: what the brokers' candle APIs return, and what a start mid-session rebuilds the opening range
+//! from. Times are the bar's start, as a UTC instant.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rust_decimal::Decimal;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candle {
+    pub start: DateTime<Utc>,
+    pub open: Decimal,
+    pub high: Decimal,
+    pub low: Decimal,
+    pub close: Decimal,
+    pub volume: u64,
+}
+
+impl Candle {
+    /// The prices inside a bar, as the bar's four numbers allow: the open at its start, the nearer extreme, then
+    /// the farther, then the close at its last second. A guess at the path, never a price the bar did not have.
+    pub fn path(&self, length: TimeDelta) -> [(Decimal, DateTime<Utc>); 4] {
+        let quarter = length / 4;
+        let (first, second) = if self.high - self.open <= self.open - self.low {
+            (self.high, self.low)
+        } else {
+            (self.low, self.high)
+        };
+        [
+            (self.open, self.start),
+            (first, self.start + quarter),
+            (second, self.start + quarter * 2),
+            (self.close, self.start + length - TimeDelta::seconds(1)),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::dec;
+
+    #[test]
+    fn the_path_visits_the_nearer_extreme_first_and_ends_at_the_close() {
+        let start = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let bar = Candle {
+            start,
+            open: dec!(100),
+            high: dec!(101),
+            low: dec!(97),
+            close: dec!(98),
+            volume: 10,
+        };
+        let path = bar.path(TimeDelta::minutes(1));
+        let prices: Vec<Decimal> = path.iter().map(|(p, _)| *p).collect();
+        assert_eq!(prices, [dec!(100), dec!(101), dec!(97), dec!(98)]);
+        assert_eq!(path[3].1, start + TimeDelta::seconds(59));
+        assert!(path.windows(2).all(|w| w[0].1 < w[1].1));
+    }
+}
