@@ -131,18 +131,23 @@ pub(crate) async fn exchange(
 /// answer is broken or hostile and is refused before it fills memory.
 pub(crate) const MAX_BODY_BYTES: usize = 16 << 20;
 
-/// Reads `response`'s body, refusing one longer than `limit` bytes as `Malformed` (with the status, so a 2xx
-/// order answer stays an unknown outcome, to be looked up).
+/// Reads `response`'s body, refusing one longer than `limit` bytes: `Malformed` for a 2xx (with the status, so an
+/// order answer stays an unknown outcome, to be looked up), else classed by its status as any failure is.
 pub(crate) async fn read_body(
     mut response: reqwest::Response,
     limit: usize,
     endpoint: &str,
 ) -> Result<bytes::Bytes, BrokerError> {
     let status = response.status().as_u16();
+    let class = if (200..300).contains(&status) {
+        ErrorClass::Malformed
+    } else {
+        ErrorClass::from_status(status)
+    };
     let too_large = || BrokerError {
         status: Some(status),
         ..BrokerError::new(
-            ErrorClass::Malformed,
+            class,
             endpoint,
             format!("the answer is larger than {limit} bytes; refused unread"),
         )

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use super::setup::SetupState;
 use super::{Command, Engine, EngineNote, ExitReason, OpenTrade, Pending};
+use crate::calendar::to_ist;
 use crate::domain::{Candle, Fill, InstrumentId, OrderTag, Side};
 
 /// What a restarted engine gets back from the journal and the broker (see `runner::reconcile`).
@@ -91,8 +92,8 @@ impl Engine {
     }
 
     /// A start mid-session: `instrument`'s opening range rebuilt from today's one-minute candles before its first
-    /// live price (see `Setup::replay`); candles not complete at `now` are left out. Notes the instrument sitting
-    /// out when the candles disqualify it.
+    /// live price (see `Setup::replay`); candles of another day, or not complete at `now`, are left out. Notes
+    /// the instrument sitting out when the candles disqualify it.
     pub fn replay_minutes(
         &mut self,
         instrument: &InstrumentId,
@@ -106,9 +107,11 @@ impl Engine {
         let Some(book) = self.books.get_mut(instrument) else {
             return Vec::new();
         };
+        let today = to_ist(now).date_naive();
         let complete: Vec<Candle> = candles
             .iter()
             .filter(|c| c.start + chrono::TimeDelta::minutes(1) <= now)
+            .filter(|c| to_ist(c.start).date_naive() == today)
             .cloned()
             .collect();
         book.setup

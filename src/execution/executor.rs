@@ -53,6 +53,8 @@ struct Tracked {
     lifecycle: OrderLifecycle,
     /// For an intent whose submit had an unknown outcome and that the book has not shown yet: when it is lost.
     lost_at: Option<DateTime<Utc>>,
+    /// A cancel asked for while the order's ids were unknown: sent as soon as the book shows the order.
+    cancel_owed: bool,
 }
 
 pub struct Executor<B: OrderBroker> {
@@ -115,6 +117,7 @@ impl<B: OrderBroker> Executor<B> {
                 filled_value: Decimal::ZERO,
                 lifecycle,
                 lost_at: None,
+                cancel_owed: false,
             },
         );
         let mut attempt = 0;
@@ -200,13 +203,30 @@ impl<B: OrderBroker> Executor<B> {
         }
     }
 
+    /// Cancels `tag`'s order. One whose submit outcome is still unknown has no ids yet: its cancel is owed and
+    /// sent by the book poll that finds it, so a late-found entry cannot fill unasked.
     pub async fn cancel(&mut self, tag: &OrderTag) -> Result<(), BrokerError> {
         let ids = self
             .tracked
             .get(tag)
             .map(|t| t.order_ids.clone())
             .unwrap_or_default();
+        if ids.is_empty() {
+            if let Some(tracked) = self.tracked.get_mut(tag).filter(|t| t.working()) {
+                tracked.cancel_owed = true;
+            }
+            self.advance(
+                tag,
+                OrderStatus::PendingCancel,
+                "cancel owed until the order is found",
+            );
+            return Ok(());
+        }
         self.advance(tag, OrderStatus::PendingCancel, "cancel sent");
+        self.send_cancels(tag, ids).await
+    }
+
+    async fn send_cancels(&mut self, tag: &OrderTag, ids: Vec<String>) -> Result<(), BrokerError> {
         for id in ids {
             if let Err(e) = self.with_fresh_token(|broker| broker.cancel(&id)).await {
                 self.back_to_working(tag, &format!("cancel refused: {e}"));
@@ -308,6 +328,7 @@ impl<B: OrderBroker> Executor<B> {
                 filled_value,
                 lifecycle,
                 lost_at: None,
+                cancel_owed: false,
             },
         );
     }
@@ -328,9 +349,10 @@ impl<B: OrderBroker> Executor<B> {
         let book = self.with_fresh_token(|broker| broker.order_book()).await?;
         let mut events = Vec::new();
         let now = self.clock.now();
+        let mut owed = Vec::new();
         for (tag, tracked) in self.tracked.iter_mut().filter(|(_, t)| t.working()) {
             let mut advance = |lifecycle: &mut OrderLifecycle, next, why: &str| {
-                lifecycle.advance(tag, next, now, why, &mut self.transitions);
+                lifecycle.advance(tag, next, now, why, &mut self.transitions)
             };
             let reports: Vec<&OrderReport> = book
                 .iter()
@@ -351,7 +373,9 @@ impl<B: OrderBroker> Executor<B> {
                 }
                 continue;
             }
-            if tracked.lost_at.take().is_some() {
+            if tracked.lost_at.take().is_some()
+                && tracked.lifecycle.status() == OrderStatus::Unknown
+            {
                 advance(
                     &mut tracked.lifecycle,
                     OrderStatus::Accepted,
@@ -361,13 +385,18 @@ impl<B: OrderBroker> Executor<B> {
             if tracked.order_ids.is_empty() {
                 tracked.order_ids = reports.iter().map(|r| r.order_id.clone()).collect();
             }
+            let all_final = reports.iter().all(|r| r.state.is_final());
+            if std::mem::take(&mut tracked.cancel_owed) && !all_final {
+                owed.push((tag.clone(), tracked.order_ids.clone()));
+            }
             let filled: u32 = reports.iter().map(|r| r.filled_quantity).sum();
             let value: Decimal = reports
                 .iter()
                 .map(|r| r.average_price.unwrap_or_default() * Decimal::from(r.filled_quantity))
                 .sum();
-            if filled > tracked.filled {
-                let quantity = filled - tracked.filled;
+            let before = tracked.filled;
+            if filled > before {
+                let quantity = filled - before;
                 let price = (value - tracked.filled_value) / Decimal::from(quantity);
                 events.push(EngineEvent::Fill(Fill {
                     order_id: reports[0].order_id.clone(),
@@ -380,11 +409,12 @@ impl<B: OrderBroker> Executor<B> {
                 }));
                 tracked.filled = filled;
                 tracked.filled_value = value;
-                let next = OrderStatus::working(filled, tracked.request.quantity);
-                let why = format!("{filled} of {} filled", tracked.request.quantity);
-                advance(&mut tracked.lifecycle, next, &why);
             }
-            if reports.iter().all(|r| r.state.is_final()) && filled < tracked.request.quantity {
+            let quantity = tracked.request.quantity;
+            let progress = format!("{filled} of {quantity} filled");
+            if all_final && filled >= quantity {
+                advance(&mut tracked.lifecycle, OrderStatus::Filled, &progress);
+            } else if all_final {
                 let reason = reports
                     .iter()
                     .find_map(|r| r.message.clone())
@@ -395,12 +425,25 @@ impl<B: OrderBroker> Executor<B> {
                 } else {
                     OrderStatus::Cancelled
                 };
-                advance(&mut tracked.lifecycle, end, &reason);
-                events.push(EngineEvent::OrderEnded {
-                    tag: tag.clone(),
-                    rejected,
-                    reason,
-                });
+                if advance(&mut tracked.lifecycle, end, &reason) {
+                    events.push(EngineEvent::OrderEnded {
+                        tag: tag.clone(),
+                        rejected,
+                        reason,
+                    });
+                }
+            } else if filled > before {
+                advance(
+                    &mut tracked.lifecycle,
+                    OrderStatus::PartiallyFilled,
+                    &progress,
+                );
+            }
+        }
+        for (tag, ids) in owed {
+            tracing::info!(%tag, "an order whose cancel was owed is found: cancelling it now");
+            if let Err(e) = self.send_cancels(&tag, ids).await {
+                tracing::warn!(%tag, error = %e, "the owed cancel was refused");
             }
         }
         Ok(events)

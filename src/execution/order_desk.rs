@@ -98,10 +98,7 @@ async fn serve<B: OrderBroker>(
     loop {
         let report = tokio::select! {
             request = requests.recv() => match request {
-                Some(request) => match carry_out(&mut executor, request).await {
-                    Some(report) => report,
-                    None => continue,
-                },
+                Some(request) => carry_out(&mut executor, request).await,
                 None => return,
             },
             _ = clock.sleep_until(next_sync) => {
@@ -111,18 +108,21 @@ async fn serve<B: OrderBroker>(
                 } else {
                     Ok(Vec::new())
                 };
-                DeskReport::Synced {
+                Some(DeskReport::Synced {
                     result,
                     working: executor.has_working_orders(),
                     skipped_rows: executor.take_skipped_rows(),
-                }
+                })
             }
         };
+        // The steps of each order's life come first, whether or not the request has more to report.
         let transitions = executor.take_transitions();
         if !transitions.is_empty() && reports.send(DeskReport::Transitions(transitions)).is_err() {
             return;
         }
-        if reports.send(report).is_err() {
+        if let Some(report) = report
+            && reports.send(report).is_err()
+        {
             return;
         }
     }

@@ -3,7 +3,7 @@
 //!
 //! What a crash can lose: entries sent but not yet committed, at most one batch interval (100 ms) of them.
 //! `flush` (awaited, never blocking a runtime thread) returns once everything sent before it is committed; the
-//! day runner flushes at every state change that matters (orders, fills, shutdown).
+//! day runner flushes before reconciling, at the end of a session and after the close report.
 //!
 //! The queue is bounded for what may be lost: orders, fills, trades, checks, reconciliations and the other
 //! records of what was done are always queued and kept; observations (tick summaries, signals, refusals, feed
@@ -121,7 +121,16 @@ impl Journal {
             .send(Message::Entry(at, self.paper, entry))
             .is_err()
         {
-            tracing::error!("journal writer stopped; an entry was not recorded");
+            self.shared.unwritten.fetch_sub(1, Ordering::Relaxed);
+            let mut trouble = self
+                .shared
+                .trouble
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if trouble.is_none() {
+                tracing::error!("the journal writer stopped; entries are no longer recorded");
+            }
+            *trouble = Some("the journal writer stopped".into());
         }
     }
 

@@ -491,18 +491,23 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         .with_order_policy(config.bot.orders)
         .with_poll_cadence(config.bot.feed.poll_interval());
         let mut protect = engine.restore(&reconciled.restoration, self.clock.now());
-        if self.clock.now() > open {
+        let entries_allowed = report.trading_enabled;
+        // Only worth it when entries may follow; bounded, since a restart's positions wait for the session.
+        if entries_allowed && self.clock.now() > open {
             let feed = self.brokers.feed.as_ref();
-            let notes = late_start::rebuild_from_candles(
+            let rebuild = late_start::rebuild_from_candles(
                 &mut engine,
                 feed,
                 &self.brokers.keys,
                 self.clock.now(),
-            )
-            .await;
-            protect.extend(notes);
+            );
+            match tokio::time::timeout(late_start::REBUILD_WITHIN, rebuild).await {
+                Ok(notes) => protect.extend(notes),
+                Err(_) => tracing::warn!(
+                    "the candle rebuild took too long; instruments whose range was missed sit out"
+                ),
+            }
         }
-        let entries_allowed = report.trading_enabled;
         engine.on_event(EngineEvent::TradingEnabled(entries_allowed));
         self.status.set_trading_enabled(entries_allowed);
         let mut executor = Executor::new(

@@ -4,6 +4,7 @@
 //! a broker without the call, or a breakout already past).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -11,6 +12,10 @@ use rust_decimal::Decimal;
 use crate::broker::FeedBroker;
 use crate::domain::InstrumentId;
 use crate::engine::{Command, Engine};
+
+/// The most the rebuild may take, in real time: positions a restart took back are guarded only once the session
+/// runs.
+pub const REBUILD_WITHIN: Duration = Duration::from_secs(10);
 
 /// Rebuilds every instrument's setup from its candles; returns the engine's notes (instruments sitting out).
 pub async fn rebuild_from_candles<F: FeedBroker>(

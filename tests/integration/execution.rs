@@ -279,6 +279,131 @@ async fn an_intent_the_broker_never_took_is_declared_lost_at_its_deadline_and_ne
     );
 }
 
+/// A broker that takes an order but answers its submit with a timeout, and shows it in its book only once told:
+/// the order a cancel reaches before anyone knows its id.
+#[derive(Default)]
+struct ShowsLate {
+    order: std::sync::Mutex<Option<dalal::broker::OrderReport>>,
+    visible: std::sync::atomic::AtomicBool,
+    cancelled: std::sync::Mutex<Vec<String>>,
+}
+
+impl OrderBroker for ShowsLate {
+    async fn place(
+        &self,
+        order: &dalal::domain::OrderRequest,
+    ) -> Result<Vec<String>, dalal::broker::BrokerError> {
+        *self.order.lock().unwrap() = Some(dalal::broker::OrderReport {
+            order_id: "B1".into(),
+            tag: Some(order.tag.to_string()),
+            instrument_key: RELIANCE_KEY.into(),
+            side: order.side,
+            order_type: "LIMIT".into(),
+            quantity: order.quantity,
+            filled_quantity: 0,
+            price: dec!(1561),
+            trigger_price: dec!(0),
+            average_price: None,
+            state: OrderState::Open,
+            status_text: "open".into(),
+            message: None,
+        });
+        Err(dalal::broker::BrokerError::new(
+            dalal::broker::ErrorClass::Transient,
+            "order place",
+            "timed out",
+        ))
+    }
+
+    async fn cancel(&self, order_id: &str) -> Result<(), dalal::broker::BrokerError> {
+        self.cancelled.lock().unwrap().push(order_id.into());
+        if let Some(order) = self.order.lock().unwrap().as_mut() {
+            order.state = OrderState::Cancelled;
+        }
+        Ok(())
+    }
+
+    async fn modify(
+        &self,
+        _: &str,
+        _: &dalal::domain::OrderRequest,
+    ) -> Result<(), dalal::broker::BrokerError> {
+        Ok(())
+    }
+
+    async fn orders_tagged(
+        &self,
+        _: &dalal::domain::OrderTag,
+    ) -> Result<Vec<dalal::broker::OrderReport>, dalal::broker::BrokerError> {
+        self.order_book().await
+    }
+
+    async fn order_book(
+        &self,
+    ) -> Result<Vec<dalal::broker::OrderReport>, dalal::broker::BrokerError> {
+        let visible = self.visible.load(std::sync::atomic::Ordering::SeqCst);
+        Ok(self
+            .order
+            .lock()
+            .unwrap()
+            .clone()
+            .filter(|_| visible)
+            .into_iter()
+            .collect())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_asked_before_an_unknown_order_is_found_is_sent_when_it_is() {
+    let broker = Arc::new(ShowsLate::default());
+    let mut executor = Executor::new(
+        Arc::clone(&broker),
+        dalal::calendar::Clock::System,
+        8,
+        Duration::from_secs(1),
+    );
+    let order = entry_at(dec!(1561));
+    let (outcome, _) = executor.submit(&order).await;
+    assert_eq!(outcome, SubmitOutcome::Unresolved);
+    executor.cancel(&order.request().tag).await.unwrap();
+    assert!(
+        broker.cancelled.lock().unwrap().is_empty(),
+        "no id to cancel yet"
+    );
+
+    broker
+        .visible
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    executor.sync().await.unwrap();
+    assert_eq!(
+        *broker.cancelled.lock().unwrap(),
+        ["B1"],
+        "the owed cancel went out once found"
+    );
+    let events = executor.sync().await.unwrap();
+    assert!(
+        matches!(
+            &events[..],
+            [EngineEvent::OrderEnded {
+                rejected: false,
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
+    assert!(!executor.has_working_orders());
+    let steps: Vec<OrderStatus> = executor.take_transitions().iter().map(|t| t.to).collect();
+    assert_eq!(
+        steps,
+        [
+            OrderStatus::Submitted,
+            OrderStatus::Unknown,
+            OrderStatus::PendingCancel,
+            OrderStatus::Cancelled
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paper_fills_by_trade_size_come_in_parts_one_print_at_a_time() {
     let paper = Arc::new(PaperBroker::new(dec!(0)).with_fills_by_trade_size(true));
