@@ -30,6 +30,19 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    pub const ALL: [OrderStatus; 10] = [
+        OrderStatus::Submitted,
+        OrderStatus::Accepted,
+        OrderStatus::PartiallyFilled,
+        OrderStatus::Filled,
+        OrderStatus::PendingModify,
+        OrderStatus::PendingCancel,
+        OrderStatus::Cancelled,
+        OrderStatus::Rejected,
+        OrderStatus::Unknown,
+        OrderStatus::Lost,
+    ];
+
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -103,22 +116,10 @@ impl std::str::FromStr for OrderStatus {
 
     /// The journal's name of a state back (see `as_str`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        use OrderStatus::*;
-        [
-            Submitted,
-            Accepted,
-            PartiallyFilled,
-            Filled,
-            PendingModify,
-            PendingCancel,
-            Cancelled,
-            Rejected,
-            Unknown,
-            Lost,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == s)
-        .ok_or_else(|| format!("no order state is called {s}"))
+        OrderStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| format!("no order state is called {s}"))
     }
 }
 
@@ -202,18 +203,7 @@ mod tests {
     use super::OrderStatus::*;
     use super::*;
 
-    const ALL: [OrderStatus; 10] = [
-        Submitted,
-        Accepted,
-        PartiallyFilled,
-        Filled,
-        PendingModify,
-        PendingCancel,
-        Cancelled,
-        Rejected,
-        Unknown,
-        Lost,
-    ];
+    const ALL: [OrderStatus; 10] = OrderStatus::ALL;
 
     #[test]
     fn every_state_reads_back_from_its_journal_name() {
