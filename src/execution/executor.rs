@@ -53,8 +53,6 @@ struct Tracked {
     lifecycle: OrderLifecycle,
     /// For an intent whose submit had an unknown outcome and that the book has not shown yet: when it is lost.
     lost_at: Option<DateTime<Utc>>,
-    /// A cancel asked for while the order's ids were unknown: sent as soon as the book shows the order.
-    cancel_owed: bool,
 }
 
 pub struct Executor<B: OrderBroker> {
@@ -117,7 +115,6 @@ impl<B: OrderBroker> Executor<B> {
                 filled_value: Decimal::ZERO,
                 lifecycle,
                 lost_at: None,
-                cancel_owed: false,
             },
         );
         let mut attempt = 0;
@@ -212,9 +209,7 @@ impl<B: OrderBroker> Executor<B> {
             .map(|t| t.order_ids.clone())
             .unwrap_or_default();
         if ids.is_empty() {
-            if let Some(tracked) = self.tracked.get_mut(tag).filter(|t| t.working()) {
-                tracked.cancel_owed = true;
-            }
+            // Pending a cancel with no ids is the owed cancel that `sync` sends once the book shows the order.
             self.advance(
                 tag,
                 OrderStatus::PendingCancel,
@@ -328,7 +323,6 @@ impl<B: OrderBroker> Executor<B> {
                 filled_value,
                 lifecycle,
                 lost_at: None,
-                cancel_owed: false,
             },
         );
     }
@@ -382,11 +376,13 @@ impl<B: OrderBroker> Executor<B> {
                     "found by its tag",
                 );
             }
+            let cancel_owed = tracked.order_ids.is_empty()
+                && tracked.lifecycle.status() == OrderStatus::PendingCancel;
             if tracked.order_ids.is_empty() {
                 tracked.order_ids = reports.iter().map(|r| r.order_id.clone()).collect();
             }
             let all_final = reports.iter().all(|r| r.state.is_final());
-            if std::mem::take(&mut tracked.cancel_owed) && !all_final {
+            if cancel_owed && !all_final {
                 owed.push((tag.clone(), tracked.order_ids.clone()));
             }
             let filled: u32 = reports.iter().map(|r| r.filled_quantity).sum();
