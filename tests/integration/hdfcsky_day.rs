@@ -492,10 +492,12 @@ fn dalal_feed_streams_through_the_hdfcsky_api_and_polls_through_a_403() {
             "feed",
             "--sim-api",
             "hdfcsky",
+            // Twenty seconds of streaming before the 10:00 drop: a loaded machine can spend several of them
+            // starting up, and the test needs streamed prices before it.
             "--start",
-            "2026-11-23T09:59:50",
+            "2026-11-23T09:59:40",
         ])
-        .args(["--speed", "30", "--duration", "30", "--instruments", "SBIN"])
+        .args(["--speed", "30", "--duration", "40", "--instruments", "SBIN"])
         .current_dir(crate::support::repo_root())
         .env_remove("DALAL_CONFIG")
         .output()
