@@ -7,11 +7,11 @@
 
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::{BrokerError, LtpQuote};
-use crate::domain::Candle;
+use crate::domain::{Candle, InstrumentId};
 
 /// One instrument's price as a broker reported it, streamed or polled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,13 +76,16 @@ pub trait FeedBroker: Send + Sync + 'static {
     /// Re-reads the token from where it came from; true when it changed.
     fn reload_token(&self) -> impl Future<Output = bool> + Send;
 
-    /// Today's one-minute candles of `key` so far, oldest first: how a start mid-session sees the opening range
-    /// it missed. A broker without the call has none, and its instruments then sit out a day joined late.
+    /// `today`'s one-minute candles of `instrument` (the broker's `key`) so far, oldest first: how a start
+    /// mid-session sees the opening range it missed. A broker without the call has none, and its instruments
+    /// then sit out a day joined late.
     fn intraday_minutes(
         &self,
         key: &str,
+        instrument: &InstrumentId,
+        today: NaiveDate,
     ) -> impl Future<Output = Result<Vec<Candle>, BrokerError>> + Send {
-        let _ = key;
+        let _ = (key, instrument, today);
         std::future::ready(Ok(Vec::new()))
     }
 }

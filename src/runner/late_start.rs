@@ -36,12 +36,13 @@ pub async fn rebuild_from_candles<F: FeedBroker>(
             Err(e) => tracing::warn!(error = %e, "no previous closes for the candle rebuild"),
         }
     }
+    let today = crate::calendar::to_ist(now).date_naive();
     let mut notes = Vec::new();
     for (key, instrument) in keys {
         let Some(&close) = closes.get(key) else {
             continue;
         };
-        match feed.intraday_minutes(key).await {
+        match feed.intraday_minutes(key, instrument, today).await {
             Ok(candles) => {
                 tracing::info!(%instrument, candles = candles.len(), "opening range rebuilt from one-minute candles");
                 notes.extend(engine.replay_minutes(instrument, &candles, close, now));

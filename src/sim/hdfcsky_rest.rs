@@ -119,7 +119,7 @@ pub fn app_checked(
 }
 
 /// The caller's client id, or the refusal: app checks, then the token, then `client_id` where it is wanted.
-fn caller(
+pub(super) fn caller(
     state: &SimState,
     headers: &HeaderMap,
     params: &HashMap<String, String>,

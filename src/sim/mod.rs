@@ -8,6 +8,7 @@
 
 mod faults;
 mod feed_frames;
+mod hdfcsky_charts;
 mod hdfcsky_feed;
 mod hdfcsky_login;
 mod hdfcsky_rest;
@@ -237,6 +238,10 @@ fn router(state: Arc<state::SimState>) -> Router {
             delete(hdfcsky_rest::cancel_order),
         )
         .route("/oapi/v1/trades", get(hdfcsky_rest::trades))
+        .route(
+            crate::broker::hdfcsky::chart_candles::ENDPOINT,
+            get(hdfcsky_charts::fetch_candle),
+        )
         .route("/oapi/v1/positions", get(hdfcsky_rest::positions))
         .route(
             "/api/v1/contract/Compact",

@@ -17,7 +17,7 @@ use dalal::broker::upstox::{
 };
 use dalal::calendar::{MarketCalendar, SessionTimes, SpecialSession};
 use dalal::config::{Config, EntryTrigger, Secret, StopRule, TokenSource};
-use dalal::domain::InstrumentId;
+use dalal::domain::{InstrumentId, OrderTag};
 use dalal::execution::PaperBroker;
 use dalal::journal::{JournalEntry, JournalWriter, Recorded, Store};
 use dalal::runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions};
@@ -983,12 +983,23 @@ async fn every_order_s_life_is_journaled_step_by_step_and_every_step_is_legal() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_start_after_half_the_opening_range_rebuilds_it_from_candles_and_trades() {
+    start_after_half_the_opening_range(Api::Upstox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_after_half_the_opening_range_rebuilds_it_from_hdfcsky_chart_candles() {
+    start_after_half_the_opening_range(Api::HdfcSky).await;
+}
+
+/// A start at 09:18, the 09:15–09:20 range half over: without the candles every instrument would sit out.
+async fn start_after_half_the_opening_range(api: Api) {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.sqlite");
     let config = short_day_config(&journal);
-    // The 09:15–09:20 range was half over at 09:18: without the candles every instrument would sit out.
     let sim = short_day_sim(&config, quiet_scenario(), (9, 18), 60.0).await;
-    start_runner(&sim, config, false, SIM_TOKEN).finish().await;
+    start_runner_via(&sim, config, false, SIM_TOKEN, api)
+        .finish()
+        .await;
     let entries = journal_entries(&journal);
     let sat_out: Vec<&String> = entries
         .iter()
@@ -1003,10 +1014,10 @@ async fn a_start_after_half_the_opening_range_rebuilds_it_from_candles_and_trade
         sat_out.is_empty(),
         "the candles showed every range: {sat_out:?}"
     );
-    let book = sim.rest(SIM_TOKEN).order_book().await.unwrap();
-    let entered = tags_by_purpose(&book)
-        .keys()
-        .any(|(purpose, _)| *purpose == 'E');
+    let entered = entries.iter().any(|r| {
+        matches!(&r.entry, JournalEntry::Order { tag, .. }
+            if OrderTag::purpose_and_number(tag).is_some_and(|(purpose, _)| purpose == 'E'))
+    });
     assert!(entered, "a rebuilt range traded");
 }
 

@@ -1,14 +1,17 @@
 //! HDFC Sky behind the failover feed's traits: each connect builds the session URL from the token in use (so a
-//! re-login is picked up at the next reconnect), polling is `fetch-ltp` in tens, and a 401 is met by re-reading
+//! re-login is picked up at the next reconnect), polling is `fetch-ltp` in tens, a late start's candles come from the chart API, and a 401 is met by re-reading
 //! the token from its source. Instrument keys are scrip ids (`NSE_2885`).
 
 use std::sync::Arc;
+
+use chrono::NaiveDate;
 
 use super::feed_socket::{SkyFeedSocket, SubscriptionType, session_url};
 use super::rest_client::{HdfcSkyRest, LTP_ITEMS_PER_CALL};
 use super::scrip::ScripId;
 use crate::broker::{BrokerError, ErrorClass, FeedBroker, FeedStream, PriceUpdate, StreamEvent};
 use crate::config::{TokenSource, TokenWatch};
+use crate::domain::{Candle, InstrumentId};
 
 pub struct HdfcSkyFeedBroker {
     rest: Arc<HdfcSkyRest>,
@@ -85,5 +88,15 @@ impl FeedBroker for HdfcSkyFeedBroker {
 
     async fn reload_token(&self) -> bool {
         self.rest.take_fresh_token(&self.tokens)
+    }
+
+    async fn intraday_minutes(
+        &self,
+        _: &str,
+        instrument: &InstrumentId,
+        today: NaiveDate,
+    ) -> Result<Vec<Candle>, BrokerError> {
+        // The chart API names instruments by symbol, not by scrip id.
+        self.rest.minute_candles(instrument, today).await
     }
 }

@@ -1,6 +1,6 @@
 //! Fuzz targets for everything dalal reads from HDFC Sky: feed packets (`GenericDTOList` or a bare `GenericDTO`)
 //! through the quote book as the socket applies them, the feed's text frames, every REST answer the client reads
-//! (through the same `read_answer`, row reading and conversions), the login steps' answers and the token's
+//! (through the same `read_answer`, row reading and conversions, chart candles included), the login steps' answers and the token's
 //! claims, and the security master's ZIP and CSV. See `crate::fuzz_input` for how inputs are made and counted.
 
 use proptest::prelude::*;
@@ -17,6 +17,7 @@ use super::rest_types::{
     AccessTokenData, LoginProgress, LoginStart, LtpResponse, OrderIdData, PositionRow,
     RequestTokenData, TradingInfo,
 };
+use super::chart_candles::candle_rows;
 use super::scrip::ScripId;
 use super::security_master::{parse_csv, parse_zip};
 use super::wire_convert::{order_report, position_report, trade_report};
@@ -39,6 +40,7 @@ const KEYS: &[&str] = &[
     "buyQuantity",
     "buy_quantity",
     "callbackUrl",
+    "candles",
     "callback_url",
     "clientId",
     "client_id",
@@ -125,6 +127,7 @@ const SAMPLES: &[&str] = &[
     r#"{"status":"success","data":[{"exchange":"NSE","token":"2885","trading_symbol":"RELIANCE-EQ","product":"MIS","net_quantity":-5,"buy_quantity":0,"sell_quantity":5,"average_buy_price":0,"average_sell_price":1560,"realized_mtm":0,"ltp":1555}]}"#,
     r#"{"status":"error","message":"Invalid session","error_code":"40001","data":null}"#,
     r#"{"token_id":"abc","data":{"request_token":"rt","callback_url":"http://x","authorised":true}}"#,
+    r#"{"status":"success","data":{"candles":[[1550.5,1552,1549,1551,1200,0,"01-12-2026 09:15",1200],[1540,1560,1530,1555,9000,0,"30-11-2026",9000]]}}"#,
     r#"{"status":"success","data":{"client_id":"C1","name":"A","exchanges_subscribed":["NSE"],"products_enabled":["MIS"],"status":"Activated"}}"#,
 ];
 
@@ -148,6 +151,9 @@ fn read_every_answer(status: u16, body: &[u8]) {
     let skips = RowSkips::default();
     let _ = answer::<TradingInfo>(status, body);
     let _ = read_answer::<LtpResponse>(status, body, "/fetch-ltp").and_then(ltp_quotes);
+    if let Ok(value) = read_answer::<serde_json::Value>(status, body, "/fetch-candle") {
+        let _ = candle_rows(value, &skips);
+    }
     let _ = answer::<OrderIdData>(status, body);
     if let Ok(list) = answer::<RawList>(status, body) {
         let orders = readable_rows(list.orders, "/orders", &skips, |row| {
@@ -190,6 +196,8 @@ fn the_undamaged_samples_read_so_damage_starts_from_valid_input() {
     let quotes =
         read_answer::<LtpResponse>(200, SAMPLES[0].as_bytes(), "/ltp").and_then(ltp_quotes);
     assert_eq!(quotes.map(|q| q.len()).ok(), Some(1));
+    let chart: serde_json::Value = serde_json::from_str(SAMPLES[6]).unwrap();
+    assert_eq!(candle_rows(chart, &RowSkips::default()).len(), 2);
     let (instruments, skipped) = parse_zip(&master_zip()).expect("the sample master");
     assert_eq!((instruments.len(), skipped), (2, 0));
 }

@@ -5,6 +5,7 @@
 
 mod access_token;
 mod account_adapter;
+pub mod chart_candles;
 mod feed_adapter;
 mod feed_decode;
 pub mod feed_proto;

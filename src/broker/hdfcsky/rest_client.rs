@@ -1,4 +1,5 @@
-//! The HDFC Sky REST client: trading info, `fetch-ltp`, orders, the order and trade books, positions.
+//! The HDFC Sky REST client: trading info, `fetch-ltp`, chart candles, orders, the order and trade books,
+//! positions.
 //!
 //! Every call follows HDFC Sky's conventions: the bare token in `Authorization` (no `Bearer`), `api_key` in the
 //! query string, a browser-like `User-Agent` (calls without one are refused), and `client_id` (the token's
@@ -8,13 +9,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::access_token::TokenClaims;
+use super::chart_candles;
 use super::rest_errors::classify;
 use super::rest_types::{
     Envelope, LtpItem, LtpRequest, LtpResponse, OrderBody, OrderIdData, OrderRow, PositionRow,
@@ -28,7 +30,7 @@ use crate::broker::{
     SkippedRow, TradeReport, readable_rows,
 };
 use crate::config::{Secret, TokenWatch};
-use crate::domain::decimal_from_wire;
+use crate::domain::{Candle, InstrumentId, decimal_from_wire};
 
 /// `fetch-ltp` answers at most this many instruments; an 11th fails the whole request.
 pub const LTP_ITEMS_PER_CALL: usize = 10;
@@ -204,7 +206,6 @@ impl HdfcSkyRest {
             .map(|_| ())
     }
 
-    /// Today's orders: HDFC Sky splits them into pending and completed, one call each.
     /// Today's orders: the pending list, then the completed one. An order that completed between the two reads
     /// is in both; it is kept once, as the later read saw it, or its fills would be counted twice.
     /// Each list is read row by row (see `readable_rows`): a row of a kind dalal does not read (a CDS order) is
@@ -245,6 +246,23 @@ impl HdfcSkyRest {
             &self.skipped,
             position_report,
         ))
+    }
+
+    /// `instrument`'s one-minute candles of `day` so far, oldest first, from the chart API.
+    pub async fn minute_candles(
+        &self,
+        instrument: &InstrumentId,
+        day: NaiveDate,
+    ) -> Result<Vec<Candle>, BrokerError> {
+        let path = chart_candles::minute_query(instrument, day);
+        let answer = read_with_retries(&self.settings, &self.standard, chart_candles::ENDPOINT, || {
+            send_raw(
+                self.request(Method::GET, &path, false),
+                chart_candles::ENDPOINT,
+            )
+        })
+        .await?;
+        Ok(chart_candles::candle_rows(answer, &self.skipped))
     }
 
     /// A GET within the standard budget, retried on 429 and transient failures.
@@ -387,7 +405,6 @@ fn malformed(endpoint: &str, status: u16, e: &serde_json::Error) -> BrokerError 
     }
 }
 
-/// One row per order id, the last one read, in the order the ids first appeared.
 /// HDFC Sky's order and trade lists, their rows left unread until `readable_rows`.
 #[derive(serde::Deserialize)]
 pub(crate) struct RawList {
@@ -397,6 +414,7 @@ pub(crate) struct RawList {
     pub(crate) trades: Vec<serde_json::Value>,
 }
 
+/// One row per order id, the last one read, in the order the ids first appeared.
 fn latest_per_order(rows: Vec<OrderRow>) -> Vec<OrderRow> {
     let mut position: HashMap<String, usize> = HashMap::new();
     let mut kept: Vec<OrderRow> = Vec::with_capacity(rows.len());

@@ -7,6 +7,8 @@ use super::feed_socket::{FeedEvent, UpstoxFeedSocket};
 use super::rest_client::{LTP_KEYS_PER_CALL, UpstoxRest};
 use crate::broker::{BrokerError, FeedBroker, FeedStream, PriceUpdate, StreamEvent};
 use crate::config::{TokenSource, TokenWatch};
+use crate::domain::{Candle, InstrumentId};
+use chrono::NaiveDate;
 
 pub struct UpstoxFeedBroker {
     rest: UpstoxRest,
@@ -93,7 +95,13 @@ impl FeedBroker for UpstoxFeedBroker {
         self.rest.take_fresh_token(&self.tokens)
     }
 
-    async fn intraday_minutes(&self, key: &str) -> Result<Vec<crate::domain::Candle>, BrokerError> {
+    async fn intraday_minutes(
+        &self,
+        key: &str,
+        _: &InstrumentId,
+        _: NaiveDate,
+    ) -> Result<Vec<Candle>, BrokerError> {
+        // Upstox's intraday call answers for today, by key.
         self.rest.intraday_minutes(key).await
     }
 }
