@@ -148,7 +148,9 @@ impl Engine {
         out: &mut Vec<Command>,
     ) {
         for (tag, pending) in self.pending.iter_mut() {
-            if pending.entry.is_some() && !pending.cancel_requested {
+            // A cancel the broker refused is asked again when due (see `follow_up`), not on every price.
+            let due = pending.cancel_again_at.is_none_or(|at| at <= now);
+            if pending.entry.is_some() && !pending.cancel_requested && due {
                 pending.cancel_requested = true;
                 out.push(Command::Cancel(tag.clone()));
             }

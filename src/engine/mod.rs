@@ -26,7 +26,7 @@ use crate::calendar::{DayPlan, EquityClass, MarketCalendar, to_ist};
 use crate::config::{OrderPolicy, RiskLimits, SessionCutoffs, StrategyConfig};
 use crate::domain::{Fill, Instrument, InstrumentId, OrderTag, Position, Tick, TickSource};
 
-pub use restore::Restoration;
+pub use restore::{LeftWorking, Restoration};
 pub use risk::{ApprovedOrder, PRICE_PROTECTION_PCT, Refusal};
 pub use setup::{Disqualified, EntrySignal, SetupState};
 pub use stop_monitor::{ExitReason, OpenTrade};
@@ -59,6 +59,11 @@ pub enum EngineEvent {
     },
     /// The broker refused to change a working order of ours: it still works as it was.
     ModifyFailed {
+        tag: OrderTag,
+        reason: String,
+    },
+    /// The broker refused to cancel a working order of ours: it still works, and may still fill.
+    CancelFailed {
         tag: OrderTag,
         reason: String,
     },
@@ -127,6 +132,8 @@ struct Pending {
     quantity: u32,
     remaining: u32,
     cancel_requested: bool,
+    /// For an entry whose cancel the broker refused: when the cancel is asked again.
+    cancel_again_at: Option<DateTime<Utc>>,
     /// When it was sent, or last re-priced.
     sent_at: DateTime<Utc>,
     /// For an exit: how many times it has been re-priced.
@@ -152,6 +159,7 @@ impl Pending {
             quantity,
             remaining: quantity,
             cancel_requested: false,
+            cancel_again_at: None,
             sent_at,
             step: 0,
             modify_failures: 0,
@@ -296,6 +304,7 @@ impl Engine {
             EngineEvent::OrderEnded { tag, .. } => self.on_order_ended(&tag),
             EngineEvent::OrderLost { tag, .. } => self.on_order_lost(&tag, &mut out),
             EngineEvent::ModifyFailed { tag, .. } => self.on_modify_failed(&tag, &mut out),
+            EngineEvent::CancelFailed { tag, .. } => self.on_cancel_failed(&tag),
             EngineEvent::Timer(at) => {
                 let now = self.advance(at);
                 self.check_day_limits(now, &mut out);

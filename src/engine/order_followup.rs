@@ -6,7 +6,9 @@
 //!   the trader is told once, and it keeps following the last price at the widest reach until flat;
 //! - an exit or resting stop that ended short (refused, cancelled at the broker, replaced) is sent again when
 //!   its retry is due, and one the broker never took (lost) at once;
-//! - a change the broker refused is tried once more, then the order is cancelled and replaced.
+//! - a change the broker refused is tried once more, then the order is cancelled and replaced;
+//! - a cancel the broker refused is not the last word: an entry's is asked again after the re-pricing interval,
+//!   and an order that was to be replaced goes back to being changed (then replaced again).
 //!
 //! Filled shares are guarded from their first fill: a resting stop sized to what filled, resized as the rest
 //! of the entry fills.
@@ -20,8 +22,11 @@ impl Engine {
     pub(super) fn follow_up(&mut self, now: DateTime<Utc>, out: &mut Vec<Command>) {
         let entry_timeout = delta(self.policy.entry_fill_timeout());
         for (tag, pending) in self.pending.iter_mut() {
-            let stale = now - pending.sent_at >= entry_timeout;
-            if pending.entry.is_some() && !pending.cancel_requested && stale {
+            let due = match pending.cancel_again_at {
+                Some(at) => at <= now,
+                None => now - pending.sent_at >= entry_timeout,
+            };
+            if pending.entry.is_some() && !pending.cancel_requested && due {
                 pending.cancel_requested = true;
                 out.push(Command::Cancel(tag.clone()));
             }
@@ -114,6 +119,25 @@ impl Engine {
             self.reprice(tag, 0, now, out);
         } else {
             self.resize_resting_stop(&id, true, out);
+        }
+    }
+
+    /// The broker refused a cancel. The entry's cancel is asked again after the re-pricing interval; an order
+    /// being replaced after refused changes is changed again when its re-pricing is due, then replaced again.
+    pub(super) fn on_cancel_failed(&mut self, tag: &OrderTag) {
+        let Some(now) = self.now else { return };
+        let wait = delta(self.policy.exit_reprice_after());
+        let Some(pending) = self.pending.get_mut(tag) else {
+            return;
+        };
+        if pending.entry.is_some() && pending.cancel_requested {
+            pending.cancel_requested = false;
+            pending.cancel_again_at = Some(now + wait);
+        }
+        if pending.replacing {
+            pending.replacing = false;
+            pending.modify_failures = 0;
+            pending.sent_at = now;
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::setup::SetupState;
+use super::setup::{EntrySignal, SetupState};
 use super::{Command, Engine, EngineNote, ExitReason, OpenTrade, Pending};
 use crate::calendar::to_ist;
 use crate::domain::{Candle, Fill, InstrumentId, OrderTag, Side};
@@ -25,6 +25,22 @@ pub struct Restoration {
     pub trailed: HashMap<InstrumentId, Decimal>,
     /// Resting stop orders kept at the broker, with the quantity they still cover.
     pub protective: HashMap<InstrumentId, (OrderTag, u32)>,
+    /// Entries and exits of the previous run whose cancel the broker refused: followed as this run's own.
+    pub left_working: HashMap<OrderTag, LeftWorking>,
+}
+
+/// An order of the previous run still working at the broker, its cancel refused at the restart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeftWorking {
+    pub instrument: InstrumentId,
+    pub side: Side,
+    /// The order's price, or its trigger's (an entry's signal price, for the record).
+    pub price: Decimal,
+    /// The whole quantity, as sent, and what is still to fill.
+    pub quantity: u32,
+    pub remaining: u32,
+    /// An entry (its fills open the trade its journaled signal guards), else an exit of the open position.
+    pub entry: bool,
 }
 
 impl Engine {
@@ -78,10 +94,14 @@ impl Engine {
                 );
             }
         }
+        for (tag, left) in &restoration.left_working {
+            self.follow_left_working(tag, left, restoration, at);
+        }
+        // An exit left working closes the trade itself: a stop beside it could fill too and flip the position.
         let unprotected: Vec<InstrumentId> = self
             .books
             .iter()
-            .filter(|(_, b)| b.trade.is_some() && b.protective.is_none())
+            .filter(|(id, b)| b.trade.is_some() && b.protective.is_none() && !self.exit_working(id))
             .map(|(id, _)| id.clone())
             .collect();
         let mut out = Vec::new();
@@ -89,6 +109,47 @@ impl Engine {
             self.protect(&id, at, &mut out);
         }
         out
+    }
+
+    /// Takes an order the previous run left working as this run's own: an entry is cancelled again at the first
+    /// timer and its fills until then open a trade guarded by its signal's stop; an exit is re-priced and
+    /// escalated like any other. Neither is sent twice: the instrument waits for it.
+    fn follow_left_working(
+        &mut self,
+        tag: &OrderTag,
+        left: &LeftWorking,
+        restoration: &Restoration,
+        at: DateTime<Utc>,
+    ) {
+        let Some(book) = self.books.get_mut(&left.instrument) else {
+            return;
+        };
+        let mut pending = if left.entry {
+            let Some(&(stop, target)) = restoration.guards.get(&left.instrument) else {
+                return;
+            };
+            let signal = EntrySignal {
+                side: left.side,
+                price: left.price,
+                stop,
+                target,
+                reason: "left working by the previous run",
+            };
+            let mut pending = Pending::new(&left.instrument, Some(signal), None, left.quantity, at);
+            pending.cancel_again_at = Some(at);
+            pending
+        } else {
+            Pending::new(
+                &left.instrument,
+                None,
+                Some(ExitReason::LeftWorking),
+                left.quantity,
+                at,
+            )
+        };
+        pending.remaining = left.remaining;
+        book.pending = Some(tag.clone());
+        self.pending.insert(tag.clone(), pending);
     }
 
     /// A start mid-session: `instrument`'s opening range rebuilt from today's one-minute candles before its first

@@ -19,6 +19,8 @@ pub enum ExitReason {
     DailyLoss,
     /// The bot was stopped with `flatten` configured.
     Shutdown,
+    /// An exit the previous run left working, whose cancel the broker refused at the restart.
+    LeftWorking,
 }
 
 impl fmt::Display for ExitReason {
@@ -30,6 +32,7 @@ impl fmt::Display for ExitReason {
             ExitReason::TimeExit => "time exit",
             ExitReason::DailyLoss => "daily loss limit",
             ExitReason::Shutdown => "shutdown",
+            ExitReason::LeftWorking => "exit left working by the previous run",
         })
     }
 }

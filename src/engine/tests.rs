@@ -423,6 +423,7 @@ fn a_restored_engine_guards_its_position_and_continues_the_tag_sequence() {
             .collect(),
         trailed: HashMap::new(),
         protective: HashMap::new(),
+        left_working: HashMap::new(),
     };
     let mut trailed = restoration.clone();
     assert!(engine.restore(&restoration, at(11, 0, 0)).is_empty());
@@ -731,6 +732,104 @@ fn a_refused_exit_is_sent_again_one_step_further_and_a_refused_change_is_replace
     let replacement = placed(&engine.on_event(EngineEvent::Timer(at(15, 5, 12))))[0].clone();
     assert_ne!(replacement.request().tag, again.request().tag);
     assert_eq!(replacement.request().quantity, 62);
+}
+
+#[test]
+fn a_refused_cancel_is_asked_again_and_a_refused_replacement_goes_back_to_re_pricing() {
+    let mut engine = engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(partial_fill(&entry, 20, dec!(1016), at(9, 30, 2)));
+    let first = engine.on_event(EngineEvent::Timer(at(9, 30, 21)));
+    assert_eq!(cancelled(&first), [&entry.request().tag]);
+    let refused = || EngineEvent::CancelFailed {
+        tag: entry.request().tag.clone(),
+        reason: "cancel refused".into(),
+    };
+    engine.on_event(refused());
+    // Not on every price: after the re-pricing interval.
+    assert!(cancelled(&engine.on_event(tick("RELI", dec!(1017), at(9, 30, 22)))).is_empty());
+    let again = engine.on_event(EngineEvent::Timer(at(9, 30, 24)));
+    assert_eq!(cancelled(&again), [&entry.request().tag], "{again:?}");
+
+    // An exit the broker will neither change nor cancel is changed again when due, then replaced again.
+    let mut engine = self::engine();
+    let entry = enter_long(&mut engine);
+    engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+    let exit = placed(&engine.on_event(EngineEvent::Timer(at(15, 5, 0))))[0].clone();
+    let tag = exit.request().tag.clone();
+    let failed = || EngineEvent::ModifyFailed {
+        tag: tag.clone(),
+        reason: "modify refused".into(),
+    };
+    assert_eq!(
+        modified(&engine.on_event(EngineEvent::Timer(at(15, 5, 3)))).len(),
+        1
+    );
+    engine.on_event(failed());
+    assert_eq!(cancelled(&engine.on_event(failed())), [&tag]);
+    engine.on_event(EngineEvent::CancelFailed {
+        tag: tag.clone(),
+        reason: "cancel refused".into(),
+    });
+    let commands = engine.on_event(EngineEvent::Timer(at(15, 5, 6)));
+    assert_eq!(
+        modified(&commands).len(),
+        1,
+        "re-priced again: {commands:?}"
+    );
+    assert!(
+        limit(modified(&commands)[0]) < limit(&exit),
+        "further toward the market"
+    );
+}
+
+#[test]
+fn an_entry_left_working_by_the_previous_run_is_cancelled_and_what_fills_is_guarded() {
+    let mut engine = protected_engine();
+    let tag: OrderTag = "D261123-RELI-E3".parse().unwrap();
+    let restoration = Restoration {
+        sequence: 3,
+        guards: [(id("RELI"), (dec!(1008), dec!(1028)))]
+            .into_iter()
+            .collect(),
+        left_working: [(
+            tag.clone(),
+            crate::engine::LeftWorking {
+                instrument: id("RELI"),
+                side: Side::Buy,
+                price: dec!(1016),
+                quantity: 62,
+                remaining: 62,
+                entry: true,
+            },
+        )]
+        .into_iter()
+        .collect(),
+        ..Restoration::default()
+    };
+    assert!(engine.restore(&restoration, at(11, 0, 0)).is_empty());
+    assert!(engine.open_trade(&id("RELI")).is_none());
+    let commands = engine.on_event(EngineEvent::Timer(at(11, 0, 1)));
+    assert_eq!(cancelled(&commands), [&tag], "cancelled again at once");
+    // No second entry while it works, however the price breaks.
+    assert!(placed(&engine.on_event(tick("RELI", dec!(1030), at(11, 0, 2)))).is_empty());
+    // It fills before the cancel lands: a trade with the signal's stop, and a resting stop for it.
+    let fill = EngineEvent::Fill(Fill {
+        order_id: "B1".into(),
+        tag: Some(tag.clone()),
+        instrument: id("RELI"),
+        side: Side::Buy,
+        quantity: 30,
+        price: dec!(1016),
+        time: at(11, 0, 3),
+    });
+    let commands = engine.on_event(fill);
+    let trade = engine.open_trade(&id("RELI")).unwrap();
+    assert_eq!((trade.quantity, trade.stop), (30, dec!(1008)));
+    let stop = placed(&commands);
+    assert_eq!(stop.len(), 1, "{commands:?}");
+    assert_eq!(stop[0].request().quantity, 30);
+    assert!(stop[0].request().tag.as_str().ends_with("-P4"));
 }
 
 #[test]

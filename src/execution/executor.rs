@@ -440,6 +440,10 @@ impl<B: OrderBroker> Executor<B> {
             tracing::info!(%tag, "an order whose cancel was owed is found: cancelling it now");
             if let Err(e) = self.send_cancels(&tag, ids).await {
                 tracing::warn!(%tag, error = %e, "the owed cancel was refused");
+                events.push(EngineEvent::CancelFailed {
+                    tag,
+                    reason: e.to_string(),
+                });
             }
         }
         Ok(events)

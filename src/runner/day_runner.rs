@@ -46,8 +46,8 @@ const CANCEL_CONFIRM_WITHIN: Duration = Duration::from_secs(30);
 struct CancelOutcome {
     /// One of them filled (more) after the reconciliation read the book.
     filled_meanwhile: bool,
-    /// The check that failed, when some had not ended by the deadline.
-    unconfirmed: Option<CheckResult>,
+    /// Those the broker still showed working at the deadline, as it last reported them.
+    still_working: Vec<OrderReport>,
 }
 
 /// The broker behind each part of the day. In paper mode `orders` is the paper broker and `paper` is it too.
@@ -255,9 +255,10 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                     reconciled = fresh;
                 }
             }
-            if let Some(failed) = cancels.unconfirmed {
-                report.trading_enabled = false;
-                report.checks.push(failed);
+            if !cancels.still_working.is_empty() {
+                let check = self.follow_left_working(&mut reconciled, cancels.still_working);
+                report.trading_enabled &= check.passed;
+                report.checks.push(check);
             }
             let open = ist_instant(date, plan.times.open);
             self.run_session((open, close), &reconciled, &mut report)
@@ -285,20 +286,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             let (checks, reconciled) = self.check_once(date).await;
             // Journal a check when its verdict or finding changed, not once a minute.
             for check in checks.iter().filter(|c| !previous.contains(c)) {
-                if check.passed {
-                    tracing::info!("pre-open check {check}");
-                } else {
-                    tracing::warn!("pre-open check {check}");
-                }
-                self.journal.record(
-                    self.clock.now(),
-                    JournalEntry::Check {
-                        name: check.name.into(),
-                        passed: check.passed,
-                        detail: check.detail.clone(),
-                        remedy: check.remedy.clone(),
-                    },
-                );
+                self.record_check(check);
             }
             // Every check passed, or only the reconciliation found a difference, or open positions need guarding
             // while the price check fails: the session runs, with new entries off unless everything passed.
@@ -426,14 +414,15 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         let deadline = self.clock.now()
             + TimeDelta::from_std(CANCEL_CONFIRM_WITHIN).expect("a small duration");
         let mut outcome = CancelOutcome::default();
-        let mut pending: Vec<&OrderReport> = cancelled.iter().collect();
+        let mut pending: Vec<OrderReport> = cancelled.to_vec();
         while !pending.is_empty() {
             if let Ok(book) = self.brokers.orders.order_book().await {
-                pending.retain(|order| {
+                pending.retain_mut(|order| {
                     let Some(now) = book.iter().find(|r| r.order_id == order.order_id) else {
                         return true;
                     };
                     outcome.filled_meanwhile |= now.filled_quantity > order.filled_quantity;
+                    *order = now.clone();
                     !now.state.is_final()
                 });
             }
@@ -442,18 +431,70 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             }
             self.clock.sleep(Duration::from_secs(1)).await;
         }
-        if !pending.is_empty() {
-            let ids: Vec<&str> = pending.iter().map(|o| o.order_id.as_str()).collect();
-            outcome.unconfirmed = Some(CheckResult::fail(
+        outcome.still_working = pending;
+        outcome
+    }
+
+    /// Orders whose cancel did not end them are followed as this run's own where it can account for them (see
+    /// `left_working`); the check fails, and new entries stay off, when any is left that it cannot.
+    fn follow_left_working(
+        &self,
+        reconciled: &mut Reconciled,
+        still_working: Vec<OrderReport>,
+    ) -> CheckResult {
+        let before = reconciled.actions.len();
+        let unaccounted = reconciled.follow_left_working(still_working, &self.brokers.keys);
+        let now = self.clock.now();
+        for action in &reconciled.actions[before..] {
+            tracing::warn!("reconciliation: {action}");
+            self.journal.record(
+                now,
+                JournalEntry::Reconciliation {
+                    action: "followed".into(),
+                    detail: action.clone(),
+                },
+            );
+        }
+        let check = if unaccounted.is_empty() {
+            CheckResult::pass(
                 "cancels",
                 format!(
-                    "orders left working by the previous run did not end after their cancel: {}",
+                    "{} order(s) left working by the previous run did not end after their cancel; followed as \
+                     this run's own",
+                    reconciled.actions.len() - before
+                ),
+            )
+        } else {
+            let ids: Vec<&str> = unaccounted.iter().map(|o| o.order_id.as_str()).collect();
+            CheckResult::fail(
+                "cancels",
+                format!(
+                    "orders left working by the previous run did not end after their cancel, and dalal cannot \
+                     account for them: {}",
                     ids.join(", ")
                 ),
                 "new entries stay off today; cancel them at the broker, then restart",
-            ));
+            )
+        };
+        self.record_check(&check);
+        check
+    }
+
+    fn record_check(&self, check: &CheckResult) {
+        if check.passed {
+            tracing::info!("pre-open check {check}");
+        } else {
+            tracing::warn!("pre-open check {check}");
         }
-        outcome
+        self.journal.record(
+            self.clock.now(),
+            JournalEntry::Check {
+                name: check.name.into(),
+                passed: check.passed,
+                detail: check.detail.clone(),
+                remedy: check.remedy.clone(),
+            },
+        );
     }
 
     async fn run_session(
@@ -516,7 +557,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             config.bot.risk.max_orders_per_second,
             SUBMIT_TIMEOUT,
         );
-        for (request, report) in &reconciled.kept_stops {
+        for (request, report) in &reconciled.followed {
             executor.adopt(request.clone(), report);
         }
         let mut session = TradingSession::new(

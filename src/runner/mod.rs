@@ -7,6 +7,7 @@ mod calendar_sync;
 mod day_book;
 mod day_runner;
 mod late_start;
+mod left_working;
 mod pre_open;
 mod reconcile;
 mod trading_session;

@@ -27,7 +27,7 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    fn pass(name: &'static str, detail: impl Into<String>) -> Self {
+    pub(super) fn pass(name: &'static str, detail: impl Into<String>) -> Self {
         CheckResult {
             name,
             passed: true,

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
 use crate::broker::{OrderReport, PositionReport};
 use crate::domain::{
@@ -34,8 +35,12 @@ pub struct Reconciled {
     pub missing_fills: Vec<Fill>,
     /// Our orders still working at the broker: cancelled before trading, since the engine that sent them is gone.
     pub working_orders: Vec<OrderReport>,
-    /// Resting stops kept for the positions they protect, to be followed again.
-    pub kept_stops: Vec<(OrderRequest, OrderReport)>,
+    /// Orders of ours at the broker this run follows as its own: resting stops kept for the positions they
+    /// protect, and orders whose cancel the broker refused (see `follow_left_working`).
+    pub followed: Vec<(OrderRequest, OrderReport)>,
+    /// The stop and target of each instrument's last journaled signal, open or not: an entry left working
+    /// opens its trade with them.
+    pub signals: HashMap<InstrumentId, (Decimal, Decimal)>,
     /// One line per action taken, for the journal.
     pub actions: Vec<String>,
     /// One line per difference nobody can explain; any blocks new entries.
@@ -159,6 +164,7 @@ pub fn reconcile(
             ));
         }
     }
+    out.signals = out.restoration.guards.clone();
     out.restoration
         .guards
         .retain(|id, _| expected.get(id).is_some_and(|q| *q != 0));
@@ -179,7 +185,7 @@ fn leave_mismatched_alone(out: &mut Reconciled) {
     restoration
         .fills
         .retain(|fill| !mismatched.contains(&fill.instrument));
-    out.kept_stops
+    out.followed
         .retain(|(request, _)| !mismatched.contains(&request.instrument));
     for id in &mismatched {
         out.actions.push(format!(
@@ -251,7 +257,7 @@ fn sort_working_orders(
             .get(&order.instrument_key)
             .filter(|id| expected.get(*id).is_some_and(|q| *q != 0));
         let kept = match (keep_resting_stops && is_stop, instrument) {
-            (true, Some(id)) => resting_request(&order, id),
+            (true, Some(id)) => followed_request(&order, id),
             _ => None,
         };
         match kept {
@@ -264,7 +270,7 @@ fn sort_working_orders(
                 out.restoration
                     .protective
                     .insert(request.instrument.clone(), (request.tag.clone(), remaining));
-                out.kept_stops.push((request, order));
+                out.followed.push((request, order));
             }
             None => {
                 out.actions.push(format!(
@@ -277,8 +283,11 @@ fn sort_working_orders(
     }
 }
 
-/// The request behind a stop order the broker reports, to follow it again.
-fn resting_request(order: &OrderReport, instrument: &InstrumentId) -> Option<OrderRequest> {
+/// The request behind an order the broker reports, to follow it again.
+pub(super) fn followed_request(
+    order: &OrderReport,
+    instrument: &InstrumentId,
+) -> Option<OrderRequest> {
     let kind = OrderKind::from_code(&order.order_type, order.price, order.trigger_price)?;
     Some(OrderRequest {
         tag: order.tag.as_deref()?.parse().ok()?,
@@ -291,7 +300,7 @@ fn resting_request(order: &OrderReport, instrument: &InstrumentId) -> Option<Ord
     })
 }
 
-fn net_positions(fills: &[Fill]) -> BTreeMap<InstrumentId, i64> {
+pub(super) fn net_positions(fills: &[Fill]) -> BTreeMap<InstrumentId, i64> {
     let mut net = BTreeMap::new();
     for fill in fills {
         *net.entry(fill.instrument.clone()).or_default() +=
@@ -592,6 +601,46 @@ mod tests {
         assert_eq!(out.working_orders[0].order_id, "B1");
         assert!(out.mismatches.is_empty());
         assert!(out.restoration.guards.is_empty());
+    }
+
+    #[test]
+    fn orders_whose_cancel_was_refused_are_followed_when_dalal_can_account_for_them() {
+        // An entry left working, its signal journaled: followed, with its signal's stop ready for its fills.
+        let orders = [order("D261123-RELIAN-E3", 0, OrderState::Open)];
+        let view = BrokerView {
+            orders: &orders,
+            positions: &[],
+        };
+        let mut out = reconcile(day(), at(30), &journal(false), Some(view), &keys(), false);
+        let refused = out.working_orders.clone();
+        assert!(out.follow_left_working(refused, &keys()).is_empty());
+        let tag: OrderTag = "D261123-RELIAN-E3".parse().unwrap();
+        let left = &out.restoration.left_working[&tag];
+        assert!(left.entry);
+        assert_eq!((left.quantity, left.remaining), (62, 62));
+        assert_eq!(
+            out.restoration.guards[&reliance()],
+            (dec!(1550), dec!(1575))
+        );
+        assert_eq!(out.followed.len(), 1);
+
+        // An exit of the open position: followed as the exit. An exit with nothing open, or an order of an
+        // instrument outside the universe: named, not followed.
+        let mut exit = order("D261123-RELIAN-X4", 10, OrderState::Open);
+        exit.side = Side::Sell;
+        let mut out = reconcile(day(), at(30), &journal(true), None, &keys(), false);
+        assert!(
+            out.follow_left_working(vec![exit.clone()], &keys())
+                .is_empty()
+        );
+        let left = &out.restoration.left_working[&"D261123-RELIAN-X4".parse().unwrap()];
+        assert_eq!((left.entry, left.remaining), (false, 52));
+        let mut foreign = order("D261123-TCS-E5", 0, OrderState::Open);
+        foreign.instrument_key = "NSE_EQ|INE467B01029".into();
+        let mut out = reconcile(day(), at(30), &journal(false), None, &keys(), false);
+        let unaccounted = out.follow_left_working(vec![exit, foreign], &keys());
+        assert_eq!(unaccounted.len(), 2);
+        assert!(out.restoration.left_working.is_empty());
     }
 
     #[test]

@@ -207,7 +207,13 @@ impl TradingSession {
                     });
                 }
             },
-            DeskReport::CancelFailed { error, .. } => self.record_error(&error, now),
+            DeskReport::CancelFailed { tag, error } => {
+                self.record_error(&error, now);
+                self.tell_engine(EngineEvent::CancelFailed {
+                    tag,
+                    reason: error.to_string(),
+                });
+            }
             DeskReport::Synced {
                 result,
                 working,

@@ -62,7 +62,9 @@ pub async fn fetch_candle(
                 let (spec, _) = market.get(i);
                 !spec.index
                     && Some(&spec.symbol) == params.get("symbol")
-                    && spec.key.starts_with(params.get("exchange").map_or("", String::as_str))
+                    && spec
+                        .key
+                        .starts_with(params.get("exchange").map_or("", String::as_str))
             })
         })
         .flatten();
@@ -72,22 +74,21 @@ pub async fn fetch_candle(
         .iter()
         .filter(|c| (start..=end).contains(&to_ist(c.start).date_naive()))
         .collect();
-    let mut rows: Vec<serde_json::Value> = if params.get("chartType").map(String::as_str)
-        == Some("MINUTE")
-    {
-        minutes
-            .iter()
-            .scan(0, |cumulative, c| {
-                *cumulative += c.volume;
-                Some(row(c, "%d-%m-%Y %H:%M", *cumulative))
-            })
-            .collect()
-    } else {
-        day_candle(&minutes)
-            .map(|c| row(&c, "%d-%m-%Y", c.volume))
-            .into_iter()
-            .collect()
-    };
+    let mut rows: Vec<serde_json::Value> =
+        if params.get("chartType").map(String::as_str) == Some("MINUTE") {
+            minutes
+                .iter()
+                .scan(0, |cumulative, c| {
+                    *cumulative += c.volume;
+                    Some(row(c, "%d-%m-%Y %H:%M", *cumulative))
+                })
+                .collect()
+        } else {
+            day_candle(&minutes)
+                .map(|c| row(&c, "%d-%m-%Y", c.volume))
+                .into_iter()
+                .collect()
+        };
     // HDFC Sky's rows come in no particular order: a client that does not sort them reads a wrong range.
     unsorted(&mut rows);
     Ok(Json(serde_json::json!({"status": "success", "data": {"candles": rows}})).into_response())

@@ -602,31 +602,83 @@ async fn a_reconciliation_mismatch_blocks_entries_but_the_known_position_is_stil
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_confirms_its_cancels_before_entries_are_allowed() {
+async fn an_order_whose_cancel_is_refused_at_a_restart_is_followed_as_the_new_runs_own() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.sqlite");
     let config = short_day_config(&journal);
-    // Entries rest unfilled all day, and nothing can be cancelled.
-    let faults = "[[fault]]\nkind = \"no_fill\"\nfrom = \"09:15\"\n\n\
-                  [[fault]]\nkind = \"cancel_fail\"\nfrom = \"09:15\"";
+    // Entries rest unfilled, and nothing can be cancelled, until 09:30.
+    let faults = "[[fault]]\nkind = \"no_fill\"\nfrom = \"09:15\"\nuntil = \"09:30\"\n\n\
+                  [[fault]]\nkind = \"cancel_fail\"\nfrom = \"09:15\"\nuntil = \"09:30\"";
     let sim = short_day_sim(&config, scenario_with(faults), (9, 14), 60.0).await;
-    killed_after_a(&sim, &config, "order").await;
+    let before = killed_after_a(&sim, &config, "order").await;
+    let rest = sim.rest(SIM_TOKEN);
+    let left: Vec<String> = rest
+        .order_book()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|o| !o.state.is_final())
+        .filter_map(|o| o.tag)
+        .collect();
+    assert!(!left.is_empty(), "the first run left an entry working");
 
-    let second = start_runner(&sim, config, false, SIM_TOKEN);
-    let reports = second.finish().await;
-    assert!(
-        !reports[0].trading_enabled,
-        "no entries while an order of the last run may still fill"
-    );
-    let failed = reports[0]
+    let reports = start_runner(&sim, config, false, SIM_TOKEN).finish().await;
+    let cancels = reports[0]
         .checks
         .iter()
-        .find(|c| !c.passed)
-        .expect("a failed check says why");
-    assert_eq!(failed.name, "cancels", "{failed:?}");
+        .find(|c| c.name == "cancels")
+        .expect("the restart says what became of its cancels");
+    assert!(cancels.passed, "{cancels:?}");
     assert!(
-        failed.detail.contains("did not end after their cancel"),
-        "{failed:?}"
+        cancels.detail.contains("followed as this run's own"),
+        "{cancels:?}"
+    );
+    assert!(reports[0].trading_enabled, "{:?}", reports[0].checks);
+    let after: Vec<Recorded> = journal_entries(&journal)
+        .into_iter()
+        .filter(|r| r.seq > before.last().unwrap().seq)
+        .collect();
+    let book = rest.order_book().await.unwrap();
+    for tag in &left {
+        let followed = after.iter().any(|r| {
+            matches!(&r.entry, JournalEntry::Reconciliation { action, detail }
+                if action == "followed" && detail.contains(tag.as_str()))
+        });
+        assert!(followed, "{tag} was taken over");
+        // Sent once, ended, and every share the broker filled is in the journal.
+        let at_broker: Vec<_> = book
+            .iter()
+            .filter(|o| o.tag.as_deref() == Some(tag.as_str()))
+            .collect();
+        assert_eq!(at_broker.len(), 1, "{tag} sent once");
+        assert!(
+            at_broker[0].state.is_final(),
+            "{tag} ended: {:?}",
+            at_broker[0]
+        );
+        let journaled: u32 = journal_entries(&journal)
+            .iter()
+            .filter_map(|r| match &r.entry {
+                JournalEntry::Fill {
+                    tag: t, quantity, ..
+                } if t == tag => Some(*quantity),
+                _ => None,
+            })
+            .sum();
+        assert_eq!(journaled, at_broker[0].filled_quantity, "{tag}'s fills");
+        let ended = after.iter().any(|r| {
+            matches!(&r.entry, JournalEntry::OrderState { tag: t, to, .. }
+                if t == tag && (to == "cancelled" || to == "filled"))
+        });
+        assert!(
+            ended,
+            "{tag}'s end was followed, not only found at the close"
+        );
+    }
+    let positions = rest.positions().await.unwrap();
+    assert!(
+        positions.iter().all(|p| p.net_quantity == 0),
+        "flat at the close: {positions:?}"
     );
 }
 

@@ -63,9 +63,8 @@ fn candle(row: Vec<serde_json::Value>) -> Result<Candle, BrokerError> {
             .and_then(serde_json::Value::as_f64)
             .ok_or_else(|| bad("a candle number is missing"))
     };
-    let price = |i: usize| {
-        decimal_from_wire(number(i)?).map_err(|e| bad(&format!("a candle price: {e}")))
-    };
+    let price =
+        |i: usize| decimal_from_wire(number(i)?).map_err(|e| bad(&format!("a candle price: {e}")));
     let time = row
         .get(6)
         .and_then(serde_json::Value::as_str)

@@ -8,6 +8,7 @@ use prost::Message;
 use serde::de::DeserializeOwned;
 
 use super::access_token::TokenClaims;
+use super::chart_candles::candle_rows;
 use super::feed_decode::{QuoteBook, decode_packets};
 use super::feed_proto::{GenericDto, GenericDtoList, MbpData, PacketType};
 use super::feed_socket::on_text;
@@ -17,7 +18,6 @@ use super::rest_types::{
     AccessTokenData, LoginProgress, LoginStart, LtpResponse, OrderIdData, PositionRow,
     RequestTokenData, TradingInfo,
 };
-use super::chart_candles::candle_rows;
 use super::scrip::ScripId;
 use super::security_master::{parse_csv, parse_zip};
 use super::wire_convert::{order_report, position_report, trade_report};

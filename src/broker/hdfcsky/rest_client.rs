@@ -255,12 +255,17 @@ impl HdfcSkyRest {
         day: NaiveDate,
     ) -> Result<Vec<Candle>, BrokerError> {
         let path = chart_candles::minute_query(instrument, day);
-        let answer = read_with_retries(&self.settings, &self.standard, chart_candles::ENDPOINT, || {
-            send_raw(
-                self.request(Method::GET, &path, false),
-                chart_candles::ENDPOINT,
-            )
-        })
+        let answer = read_with_retries(
+            &self.settings,
+            &self.standard,
+            chart_candles::ENDPOINT,
+            || {
+                send_raw(
+                    self.request(Method::GET, &path, false),
+                    chart_candles::ENDPOINT,
+                )
+            },
+        )
         .await?;
         Ok(chart_candles::candle_rows(answer, &self.skipped))
     }
