@@ -74,6 +74,8 @@ pub struct RunnerOptions {
 pub struct DayReport {
     pub date: NaiveDate,
     pub checks: Vec<CheckResult>,
+    /// Whether new entries were allowed when the session began; a price check that failed then may pass later
+    /// and turn them on (the journal holds both checks).
     pub trading_enabled: bool,
     pub session: SessionSummary,
     pub seconds_streaming: u64,
@@ -260,8 +262,15 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                 report.trading_enabled &= check.passed;
                 report.checks.push(check);
             }
+            // Positions were guarded while only the price check failed: entries go on once it passes.
+            let recheck_prices = !report.trading_enabled
+                && report
+                    .checks
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .all(|c| c.name == pre_open::PRICES_CHECK);
             let open = ist_instant(date, plan.times.open);
-            self.run_session((open, close), &reconciled, &mut report)
+            self.run_session((open, close), &reconciled, recheck_prices, &mut report)
                 .await;
         }
         if !report.stopped_early {
@@ -481,26 +490,40 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
     }
 
     fn record_check(&self, check: &CheckResult) {
-        if check.passed {
-            tracing::info!("pre-open check {check}");
-        } else {
-            tracing::warn!("pre-open check {check}");
-        }
-        self.journal.record(
-            self.clock.now(),
-            JournalEntry::Check {
-                name: check.name.into(),
-                passed: check.passed,
-                detail: check.detail.clone(),
-                remedy: check.remedy.clone(),
-            },
+        record_check(&self.journal, self.clock.now(), check);
+    }
+
+    /// Runs the price check every `CHECK_RETRY_IN_SESSION` until it passes, then opens `entries` and says so.
+    fn price_recheck(
+        &self,
+        until: String,
+        entries: watch::Sender<bool>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (feed, keys) = (Arc::clone(&self.brokers.feed), self.brokers.keys.clone());
+        let (clock, journal, status) = (
+            self.clock.clone(),
+            self.journal.clone(),
+            Arc::clone(&self.status),
         );
+        async move {
+            loop {
+                clock.sleep(CHECK_RETRY_IN_SESSION).await;
+                let check = pre_open::check_prices(feed.as_ref(), &keys).await;
+                if check.passed {
+                    record_check(&journal, clock.now(), &check);
+                    status.set_phase("session", until);
+                    let _ = entries.send(true);
+                    return;
+                }
+            }
+        }
     }
 
     async fn run_session(
         &mut self,
         (open, close): (DateTime<Utc>, DateTime<Utc>),
         reconciled: &Reconciled,
+        recheck_prices: bool,
         report: &mut DayReport,
     ) {
         let config = &self.config;
@@ -571,13 +594,18 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         );
         let until = format!("until {} IST", to_ist(close).format("%H:%M"));
         if entries_allowed {
-            self.status.set_phase("session", until);
+            self.status.set_phase("session", until.clone());
         } else {
             self.status.set_phase(
                 "session",
                 format!("{until}; new entries off: a pre-open check failed (see the journal)"),
             );
         }
+        let recheck = recheck_prices.then(|| {
+            let (open_entries, gate) = watch::channel(false);
+            session.open_entries_on(gate);
+            tokio::spawn(self.price_recheck(until.clone(), open_entries))
+        });
         let config_flatten = config.bot.session.flatten_on_stop;
         session.resume(&reconciled.restoration.fills);
         session.begin(protect);
@@ -587,6 +615,9 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                 .set_phase("stopping", "cancelling pending entries");
             report.session = session.wind_down(config_flatten).await;
             report.stopped_early = true;
+        }
+        if let Some(recheck) = recheck {
+            recheck.abort();
         }
         self.status.set_trading_enabled(false);
         // Nobody reads the feed any more: closing the channel ends it even while it waits on a full channel.
@@ -689,4 +720,21 @@ fn humanize(span: TimeDelta) -> String {
         (0, h, m) => format!("{h} h {m} min"),
         (d, h, _) => format!("{d} d {h} h"),
     }
+}
+
+fn record_check(journal: &Journal, at: DateTime<Utc>, check: &CheckResult) {
+    if check.passed {
+        tracing::info!("pre-open check {check}");
+    } else {
+        tracing::warn!("pre-open check {check}");
+    }
+    journal.record(
+        at,
+        JournalEntry::Check {
+            name: check.name.into(),
+            passed: check.passed,
+            detail: check.detail.clone(),
+            remedy: check.remedy.clone(),
+        },
+    );
 }

@@ -198,12 +198,15 @@ pub async fn check_calendar<A: AccountBroker>(
     }
 }
 
+/// The name of `check_prices`' result.
+pub const PRICES_CHECK: &str = "instruments";
+
 /// Every instrument of the universe priced, with its previous close (the strategy qualifies off it).
 pub async fn check_prices<F: FeedBroker>(
     feed: &F,
     keys: &HashMap<String, InstrumentId>,
 ) -> CheckResult {
-    const NAME: &str = "instruments";
+    const NAME: &str = PRICES_CHECK;
     let mut wanted: Vec<String> = keys.keys().cloned().collect();
     wanted.sort();
     let mut priced = Vec::new();

@@ -38,6 +38,8 @@ pub struct TradingSession {
     orders_working: bool,
     /// The journal's last commit failed (see `watch_journal`).
     journal_failing: bool,
+    /// Turns true when a pre-open check that failed passes later in the session: entries go on then.
+    entries_gate: Option<watch::Receiver<bool>>,
 }
 
 impl TradingSession {
@@ -62,7 +64,13 @@ impl TradingSession {
             status,
             orders_working,
             journal_failing: false,
+            entries_gate: None,
         }
+    }
+
+    /// New entries go on when `gate` turns true (the session began with them off).
+    pub fn open_entries_on(&mut self, gate: watch::Receiver<bool>) {
+        self.entries_gate = Some(gate);
     }
 
     pub fn engine(&self) -> &Engine {
@@ -98,6 +106,11 @@ impl TradingSession {
                     None => break,
                 },
                 Some(report) = self.desk.next_report() => self.on_report(report),
+                true = gate_opens(&mut self.entries_gate) => {
+                    self.entries_gate = None;
+                    self.tell_engine(EngineEvent::TradingEnabled(true));
+                    self.status.set_trading_enabled(true);
+                }
                 _ = self.clock.sleep_until(next_timer.min(until)) => {
                     next_timer = self.clock.now() + every;
                     self.watch_journal();
@@ -297,4 +310,14 @@ impl TradingSession {
             },
         );
     }
+}
+
+/// Resolves true when `gate` turns true; never, without a gate or once its sender is gone.
+async fn gate_opens(gate: &mut Option<watch::Receiver<bool>>) -> bool {
+    if let Some(gate) = gate {
+        if gate.wait_for(|open| *open).await.is_ok() {
+            return true;
+        }
+    }
+    std::future::pending().await
 }

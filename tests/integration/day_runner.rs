@@ -523,6 +523,50 @@ async fn a_restart_while_prices_cannot_be_polled_still_guards_the_open_position(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_resume_in_the_session_once_the_failed_price_check_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.sqlite");
+    let config = short_day_config(&journal);
+    // LTP polling answers 429 until 09:24: the restart's price check fails, then passes mid-session.
+    let limited =
+        scenario_with("[[fault]]\nkind = \"ltp_429\"\nfrom = \"09:15\"\nuntil = \"09:24\"");
+    let sim = short_day_sim(&config, limited, (9, 14), 60.0).await;
+    let before = killed_after_a(&sim, &config, "fill").await;
+    let day = start_runner(&sim, config, false, SIM_TOKEN);
+    wait_for(Duration::from_secs(60), "entries back on", || {
+        let status = day.board.snapshot(sim.clock.now());
+        status.phase == "session" && status.trading_enabled
+    })
+    .await;
+    let resumed_at = sim.clock.now();
+    let status = day.board.snapshot(resumed_at);
+    assert!(
+        !status.phase_detail.contains("entries off"),
+        "{}",
+        status.phase_detail
+    );
+    let reports = day.finish().await;
+    assert!(
+        resumed_at >= dalal::calendar::ist_instant(reports[0].date, hm(9, 24)),
+        "not before the price check could pass: {resumed_at}"
+    );
+    let prices: Vec<bool> = journal_entries(&journal)
+        .into_iter()
+        .filter(|r| r.seq > before.last().unwrap().seq)
+        .filter_map(|r| match r.entry {
+            JournalEntry::Check { name, passed, .. } if name == "instruments" => Some(passed),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(prices, [false, true], "failed at the restart, passed later");
+    let positions = sim.rest(SIM_TOKEN).positions().await.unwrap();
+    assert!(
+        positions.iter().all(|p| p.net_quantity == 0),
+        "flat at the broker: {positions:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconciliation_mismatch_blocks_entries_but_the_known_position_is_still_squared_off() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.sqlite");
