@@ -38,10 +38,11 @@ const FEED_FAULTS: [&str; 5] = [
     "handshake_401",
     "ltp_429",
 ];
-const ORDER_FAULTS: [&str; 8] = [
+const ORDER_FAULTS: [&str; 9] = [
     "partial_fill",
     "reject_after_ack",
     "modify_fail",
+    "cancel_fail",
     "no_fill",
     "lost_ack",
     "garbled_ack",

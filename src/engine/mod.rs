@@ -313,6 +313,10 @@ impl Engine {
             EngineEvent::Shutdown { at, flatten } => {
                 let now = self.advance(at);
                 self.trading_enabled = false;
+                // Stopping, no timer follows: a cancel the broker refused earlier is asked again now.
+                for pending in self.pending.values_mut() {
+                    pending.cancel_again_at = None;
+                }
                 self.wind_down(flatten.then_some(ExitReason::Shutdown), now, &mut out);
             }
         }

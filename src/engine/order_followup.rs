@@ -8,7 +8,7 @@
 //!   its retry is due, and one the broker never took (lost) at once;
 //! - a change the broker refused is tried once more, then the order is cancelled and replaced;
 //! - a cancel the broker refused is not the last word: an entry's is asked again after the re-pricing interval,
-//!   and an order that was to be replaced goes back to being changed (then replaced again).
+//!   and an exit that was to be replaced goes back to being re-priced (then replaced again).
 //!
 //! Filled shares are guarded from their first fill: a resting stop sized to what filled, resized as the rest
 //! of the entry fills.
@@ -122,8 +122,9 @@ impl Engine {
         }
     }
 
-    /// The broker refused a cancel. The entry's cancel is asked again after the re-pricing interval; an order
-    /// being replaced after refused changes is changed again when its re-pricing is due, then replaced again.
+    /// The broker refused a cancel. The entry's cancel is asked again after the re-pricing interval. An exit
+    /// being replaced after refused changes is re-priced again when due (then replaced again); a resting stop in
+    /// that case rests as the broker last accepted it, changed again at its next resize or trail move.
     pub(super) fn on_cancel_failed(&mut self, tag: &OrderTag) {
         let Some(now) = self.now else { return };
         let wait = delta(self.policy.exit_reprice_after());

@@ -94,7 +94,10 @@ impl Engine {
                 );
             }
         }
-        for (tag, left) in &restoration.left_working {
+        // Exits first: an entry left working beside one stays detached, its fills guarded all the same.
+        let (entries, exits): (Vec<_>, Vec<_>) =
+            restoration.left_working.iter().partition(|(_, l)| l.entry);
+        for (tag, left) in exits.into_iter().chain(entries) {
             self.follow_left_working(tag, left, restoration, at);
         }
         // An exit left working closes the trade itself: a stop beside it could fill too and flip the position.
@@ -113,7 +116,8 @@ impl Engine {
 
     /// Takes an order the previous run left working as this run's own: an entry is cancelled again at the first
     /// timer and its fills until then open a trade guarded by its signal's stop; an exit is re-priced and
-    /// escalated like any other. Neither is sent twice: the instrument waits for it.
+    /// escalated like any other. Neither is sent twice: the instrument waits for it (an entry beside an exit
+    /// is followed detached, as when an exit's cancel of the entry's rest is refused).
     fn follow_left_working(
         &mut self,
         tag: &OrderTag,
@@ -148,7 +152,9 @@ impl Engine {
             )
         };
         pending.remaining = left.remaining;
-        book.pending = Some(tag.clone());
+        if book.pending.is_none() {
+            book.pending = Some(tag.clone());
+        }
         self.pending.insert(tag.clone(), pending);
     }
 

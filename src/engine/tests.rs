@@ -811,8 +811,6 @@ fn an_entry_left_working_by_the_previous_run_is_cancelled_and_what_fills_is_guar
     assert!(engine.open_trade(&id("RELI")).is_none());
     let commands = engine.on_event(EngineEvent::Timer(at(11, 0, 1)));
     assert_eq!(cancelled(&commands), [&tag], "cancelled again at once");
-    // No second entry while it works, however the price breaks.
-    assert!(placed(&engine.on_event(tick("RELI", dec!(1030), at(11, 0, 2)))).is_empty());
     // It fills before the cancel lands: a trade with the signal's stop, and a resting stop for it.
     let fill = EngineEvent::Fill(Fill {
         order_id: "B1".into(),

@@ -556,8 +556,9 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         .with_poll_cadence(config.bot.feed.poll_interval());
         let mut protect = engine.restore(&reconciled.restoration, self.clock.now());
         let entries_allowed = report.trading_enabled;
-        // Only worth it when entries may follow; bounded, since a restart's positions wait for the session.
-        if entries_allowed && self.clock.now() > open {
+        // Only worth it when entries may follow (now, or once the price check passes); bounded, since a
+        // restart's positions wait for the session.
+        if (entries_allowed || recheck_prices) && self.clock.now() > open {
             let feed = self.brokers.feed.as_ref();
             let rebuild = late_start::rebuild_from_candles(
                 &mut engine,
@@ -610,14 +611,14 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         session.resume(&reconciled.restoration.fills);
         session.begin(protect);
         report.session = session.run_until(&mut rx, close, &mut self.stop).await;
+        if let Some(recheck) = recheck {
+            recheck.abort();
+        }
         if self.stopping() {
             self.status
                 .set_phase("stopping", "cancelling pending entries");
             report.session = session.wind_down(config_flatten).await;
             report.stopped_early = true;
-        }
-        if let Some(recheck) = recheck {
-            recheck.abort();
         }
         self.status.set_trading_enabled(false);
         // Nobody reads the feed any more: closing the channel ends it even while it waits on a full channel.

@@ -1,9 +1,10 @@
 //! Orders of the previous run that the broker still shows working after their cancel at a restart (the cancel
 //! refused, or not confirmed in time). Left alone, they could fill while nobody watches: an entry would open
 //! a position without a stop, an exit would close one the engine still thinks open. So each one this run can
-//! account for is followed as its own: an entry whose journaled signal gives its stop, an exit or resting stop
-//! of a position that is open. The engine asks the entry's cancel again and guards what fills meanwhile; it
-//! re-prices the exit like any other. An order this run cannot account for is named, and new entries stay off.
+//! account for is followed as its own: an entry on the side of its journaled signal, which gives its stop; an
+//! exit or resting stop of a position that is open. The engine asks the entry's cancel again and guards what
+//! fills meanwhile; it re-prices the exit like any other. An order this run cannot account for is named, and
+//! new entries stay off.
 
 use std::collections::HashMap;
 
@@ -13,7 +14,9 @@ use crate::domain::{InstrumentId, OrderTag};
 use crate::engine::LeftWorking;
 
 impl Reconciled {
-    /// Takes over `orders` (the broker's latest report of each) where it can; returns those it cannot.
+    /// Takes over `orders` where it can; returns those it cannot. Each is followed as the reconciliation's own
+    /// snapshot of the book reported it, so the fills it counted and the fills the executor counts from agree;
+    /// one that snapshot shows ended has nothing left to follow.
     pub fn follow_left_working(
         &mut self,
         orders: Vec<OrderReport>,
@@ -21,7 +24,15 @@ impl Reconciled {
     ) -> Vec<OrderReport> {
         let net = net_positions(&self.restoration.fills);
         let mut unaccounted = Vec::new();
-        for order in orders {
+        for asked in orders {
+            let Some(order) = self
+                .working_orders
+                .iter()
+                .find(|w| w.order_id == asked.order_id)
+                .cloned()
+            else {
+                continue;
+            };
             let tag = order
                 .tag
                 .as_deref()
@@ -44,25 +55,32 @@ impl Reconciled {
             let open = net.get(id).copied().unwrap_or(0);
             let closes_open = open != 0 && order.side.sign() * open < 0;
             let remaining = order.quantity.saturating_sub(order.filled_quantity);
-            let taken = self
-                .restoration
-                .left_working
-                .values()
-                .any(|l| &l.instrument == id);
+            let left = |entry: bool| {
+                self.restoration
+                    .left_working
+                    .values()
+                    .any(|l| &l.instrument == id && l.entry == entry)
+            };
+            // One closing order per position: a kept or followed resting stop and a followed exit could both fill
+            // and flip it.
+            let closing = left(false) || self.restoration.protective.contains_key(id);
             let adopted = match purpose {
-                'E' => match self.signals.get(id).copied().filter(|_| !taken) {
-                    Some(signal) => {
-                        self.restoration.guards.entry(id.clone()).or_insert(signal);
+                'E' => match self.signals.get(id).copied() {
+                    Some((side, stop, target)) if side == order.side && !left(true) => {
+                        self.restoration
+                            .guards
+                            .entry(id.clone())
+                            .or_insert((stop, target));
                         self.left(tag, id, &order, true);
                         true
                     }
-                    None => false,
+                    _ => false,
                 },
-                'X' if !taken && closes_open => {
+                'X' if closes_open && !closing => {
                     self.left(tag, id, &order, false);
                     true
                 }
-                'P' if closes_open && !self.restoration.protective.contains_key(id) => {
+                'P' if closes_open && !closing => {
                     self.restoration
                         .protective
                         .insert(id.clone(), (tag, remaining));

@@ -38,9 +38,9 @@ pub struct Reconciled {
     /// Orders of ours at the broker this run follows as its own: resting stops kept for the positions they
     /// protect, and orders whose cancel the broker refused (see `follow_left_working`).
     pub followed: Vec<(OrderRequest, OrderReport)>,
-    /// The stop and target of each instrument's last journaled signal, open or not: an entry left working
-    /// opens its trade with them.
-    pub signals: HashMap<InstrumentId, (Decimal, Decimal)>,
+    /// The side, stop and target of each instrument's last journaled signal, open or not: an entry left
+    /// working on that side opens its trade with them.
+    pub signals: HashMap<InstrumentId, (Side, Decimal, Decimal)>,
     /// One line per action taken, for the journal.
     pub actions: Vec<String>,
     /// One line per difference nobody can explain; any blocks new entries.
@@ -108,6 +108,7 @@ pub fn reconcile(
             }
             JournalEntry::Signal {
                 instrument,
+                side,
                 stop,
                 target,
                 ..
@@ -115,6 +116,10 @@ pub fn reconcile(
                 if let Some(id) = by_name.get(instrument) {
                     out.restoration.guards.insert(id.clone(), (*stop, *target));
                     out.restoration.trailed.remove(id);
+                    match side.parse() {
+                        Ok(side) => out.signals.insert(id.clone(), (side, *stop, *target)),
+                        Err(_) => out.signals.remove(id),
+                    };
                 }
             }
             JournalEntry::StopMoved { instrument, stop } => {
@@ -164,7 +169,6 @@ pub fn reconcile(
             ));
         }
     }
-    out.signals = out.restoration.guards.clone();
     out.restoration
         .guards
         .retain(|id, _| expected.get(id).is_some_and(|q| *q != 0));
@@ -605,15 +609,21 @@ mod tests {
 
     #[test]
     fn orders_whose_cancel_was_refused_are_followed_when_dalal_can_account_for_them() {
-        // An entry left working, its signal journaled: followed, with its signal's stop ready for its fills.
-        let orders = [order("D261123-RELIAN-E3", 0, OrderState::Open)];
-        let view = BrokerView {
-            orders: &orders,
-            positions: &[],
-        };
-        let mut out = reconcile(day(), at(30), &journal(false), Some(view), &keys(), false);
-        let refused = out.working_orders.clone();
-        assert!(out.follow_left_working(refused, &keys()).is_empty());
+        let follow =
+            |journal: &[Recorded], orders: &[OrderReport], positions: &[PositionReport]| {
+                let view = BrokerView { orders, positions };
+                let mut out = reconcile(day(), at(30), journal, Some(view), &keys(), false);
+                let refused = out.working_orders.clone();
+                let unaccounted = out.follow_left_working(refused, &keys());
+                (out, unaccounted)
+            };
+        // An entry left working on the side of its journaled signal: followed, with that signal's stop ready.
+        let (out, unaccounted) = follow(
+            &journal(false),
+            &[order("D261123-RELIAN-E3", 0, OrderState::Open)],
+            &[],
+        );
+        assert!(unaccounted.is_empty());
         let tag: OrderTag = "D261123-RELIAN-E3".parse().unwrap();
         let left = &out.restoration.left_working[&tag];
         assert!(left.entry);
@@ -624,23 +634,33 @@ mod tests {
         );
         assert_eq!(out.followed.len(), 1);
 
-        // An exit of the open position: followed as the exit. An exit with nothing open, or an order of an
-        // instrument outside the universe: named, not followed.
+        // An exit of the open position: followed as the exit, from the snapshot that counted its fills.
+        let mut entry = order("D261123-RELIAN-E3", 62, OrderState::Complete);
+        entry.order_id = "B0".into();
         let mut exit = order("D261123-RELIAN-X4", 10, OrderState::Open);
         exit.side = Side::Sell;
-        let mut out = reconcile(day(), at(30), &journal(true), None, &keys(), false);
-        assert!(
-            out.follow_left_working(vec![exit.clone()], &keys())
-                .is_empty()
+        let (out, unaccounted) = follow(
+            &journal(true),
+            &[entry, exit],
+            &[position(RELIANCE_KEY, 52)],
         );
+        assert!(unaccounted.is_empty(), "{unaccounted:?}");
         let left = &out.restoration.left_working[&"D261123-RELIAN-X4".parse().unwrap()];
         assert_eq!((left.entry, left.remaining), (false, 52));
-        let mut foreign = order("D261123-TCS-E5", 0, OrderState::Open);
+        assert_eq!(out.followed[0].1.filled_quantity, 10);
+
+        // An exit with nothing open, an entry against its signal's side, an order outside the universe: named.
+        let mut against = order("D261123-RELIAN-E5", 0, OrderState::Open);
+        against.side = Side::Sell;
+        let mut foreign = order("D261123-TCS-E6", 0, OrderState::Open);
         foreign.instrument_key = "NSE_EQ|INE467B01029".into();
-        let mut out = reconcile(day(), at(30), &journal(false), None, &keys(), false);
-        let unaccounted = out.follow_left_working(vec![exit, foreign], &keys());
-        assert_eq!(unaccounted.len(), 2);
-        assert!(out.restoration.left_working.is_empty());
+        let mut flat_exit = order("D261123-RELIAN-X4", 0, OrderState::Open);
+        flat_exit.side = Side::Sell;
+        for lone in [flat_exit, against, foreign] {
+            let (out, unaccounted) = follow(&journal(false), std::slice::from_ref(&lone), &[]);
+            assert_eq!(unaccounted.len(), 1, "{lone:?}");
+            assert!(out.restoration.left_working.is_empty());
+        }
     }
 
     #[test]

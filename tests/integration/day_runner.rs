@@ -550,15 +550,35 @@ async fn entries_resume_in_the_session_once_the_failed_price_check_passes() {
         resumed_at >= dalal::calendar::ist_instant(reports[0].date, hm(9, 24)),
         "not before the price check could pass: {resumed_at}"
     );
-    let prices: Vec<bool> = journal_entries(&journal)
+    let prices: Vec<(bool, DateTime<Utc>)> = journal_entries(&journal)
         .into_iter()
         .filter(|r| r.seq > before.last().unwrap().seq)
         .filter_map(|r| match r.entry {
-            JournalEntry::Check { name, passed, .. } if name == "instruments" => Some(passed),
+            JournalEntry::Check { name, passed, .. } if name == "instruments" => {
+                Some((passed, r.at))
+            }
             _ => None,
         })
         .collect();
-    assert_eq!(prices, [false, true], "failed at the restart, passed later");
+    let verdicts: Vec<bool> = prices.iter().map(|(passed, _)| *passed).collect();
+    assert_eq!(
+        verdicts,
+        [false, true],
+        "failed at the restart, passed later"
+    );
+    let passed_at = prices[1].1;
+    let early_entries: Vec<Recorded> = journal_entries(&journal)
+        .into_iter()
+        .filter(|r| r.seq > before.last().unwrap().seq && r.at < passed_at)
+        .filter(|r| {
+            matches!(&r.entry, JournalEntry::Order { tag, .. }
+                if OrderTag::purpose_and_number(tag).is_some_and(|(purpose, _)| purpose == 'E'))
+        })
+        .collect();
+    assert!(
+        early_entries.is_empty(),
+        "no entry before the check passed: {early_entries:?}"
+    );
     let positions = sim.rest(SIM_TOKEN).positions().await.unwrap();
     assert!(
         positions.iter().all(|p| p.net_quantity == 0),

@@ -25,11 +25,16 @@ struct Outcome {
     duplicates: usize,
 }
 
-/// Entries from 09:16 on a one-minute opening range, the flat time at 09:18, and `fault` from 09:17:40 to
-/// 09:18:40, so the forced exits meet it.
+/// Entries from 09:16 on a one-minute opening range, the flat time at 09:18, and `fault` (faults joined by `+`)
+/// from 09:17:40 to 09:18:40, so the forced exits meet it.
 async fn forced_exit_under(fault: &str, protective_stop: bool) -> Outcome {
-    let faults =
-        format!("[[fault]]\nkind = \"{fault}\"\nfrom = \"09:17:40\"\nuntil = \"09:18:40\"");
+    let faults: Vec<String> = fault
+        .split('+')
+        .map(|kind| {
+            format!("[[fault]]\nkind = \"{kind}\"\nfrom = \"09:17:40\"\nuntil = \"09:18:40\"")
+        })
+        .collect();
+    let faults = faults.join("\n\n");
     let sim = SimHarness::start(scenario_with(&faults), ist(2026, 11, 23, 9, 14, 55), SPEED).await;
     let universe = Config::load(&shipped_config()).unwrap().bot.universe;
     let rest = Arc::new(sim.rest_with(SIM_TOKEN, RestSettings::default().for_speed(SPEED)));
@@ -142,6 +147,12 @@ async fn limits_that_do_not_fill_are_repriced_and_escalated_until_flat() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_change_to_the_resting_stop_is_replaced_by_a_new_exit() {
     case("modify_fail", true, 10.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resting_stop_that_can_be_neither_changed_nor_cancelled_is_changed_again_until_flat() {
+    // Until 09:18:40 every change and every cancel is refused; the next change after that makes it the exit.
+    case("modify_fail+cancel_fail", true, 50.0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
