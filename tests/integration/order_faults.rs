@@ -25,13 +25,16 @@ struct Outcome {
     duplicates: usize,
 }
 
-/// Entries from 09:16 on a one-minute opening range, the flat time at 09:18, and `fault` (faults joined by `+`)
-/// from 09:17:40 to 09:18:40, so the forced exits meet it.
+/// Entries from 09:16 on a one-minute opening range, the flat time at 09:18, and `fault` (faults joined by `+`,
+/// each `kind` or `kind:setting = value`) from 09:17:40 to 09:18:40, so the forced exits meet it.
 async fn forced_exit_under(fault: &str, protective_stop: bool) -> Outcome {
     let faults: Vec<String> = fault
         .split('+')
-        .map(|kind| {
-            format!("[[fault]]\nkind = \"{kind}\"\nfrom = \"09:17:40\"\nuntil = \"09:18:40\"")
+        .map(|spec| {
+            let (kind, setting) = spec.split_once(':').unwrap_or((spec, ""));
+            format!(
+                "[[fault]]\nkind = \"{kind}\"\nfrom = \"09:17:40\"\nuntil = \"09:18:40\"\n{setting}"
+            )
         })
         .collect();
     let faults = faults.join("\n\n");
@@ -153,6 +156,22 @@ async fn a_refused_change_to_the_resting_stop_is_replaced_by_a_new_exit() {
 async fn a_resting_stop_that_can_be_neither_changed_nor_cancelled_is_changed_again_until_flat() {
     // Until 09:18:40 every change and every cancel is refused; the next change after that makes it the exit.
     case("modify_fail+cancel_fail", true, 50.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_acknowledgement_is_found_by_its_tag() {
+    case("garbled_ack", false, 10.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_acknowledgement_does_not_hold_the_exit() {
+    // Every answer 8 s late, past the 5 s submit timeout: the exit is found by its tag, never sent twice.
+    case("ack_delay:delay_ms = 8000", false, 12.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_cancels_do_not_hold_the_exit() {
+    case("cancel_fail", false, 10.0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
