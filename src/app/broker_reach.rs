@@ -20,9 +20,12 @@ pub enum SimApi {
 }
 
 pub enum BrokerReach {
+    /// `data_tokens`: the analytics token for market data (the feed, LTP polling, candles) when one is set;
+    /// orders and the account always use `tokens`.
     Upstox {
         hosts: UpstoxHosts,
         tokens: TokenSource,
+        data_tokens: Option<TokenSource>,
     },
     HdfcSky {
         base: Url,
@@ -39,6 +42,7 @@ impl BrokerReach {
             SimApi::Upstox => BrokerReach::Upstox {
                 hosts: UpstoxHosts::single(sim.base_url()),
                 tokens,
+                data_tokens: None,
             },
             SimApi::Hdfcsky => BrokerReach::HdfcSky {
                 base: sim.base_url(),
@@ -53,7 +57,13 @@ impl BrokerReach {
     pub fn with_token_file(self, file: PathBuf) -> BrokerReach {
         let tokens = TokenSource::File(file);
         match self {
-            BrokerReach::Upstox { hosts, .. } => BrokerReach::Upstox { hosts, tokens },
+            BrokerReach::Upstox {
+                hosts, data_tokens, ..
+            } => BrokerReach::Upstox {
+                hosts,
+                tokens,
+                data_tokens,
+            },
             BrokerReach::HdfcSky { base, api_key, .. } => BrokerReach::HdfcSky {
                 base,
                 api_key,

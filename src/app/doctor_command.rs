@@ -12,12 +12,12 @@ use url::Url;
 use super::broker_reach::{BrokerReach, SimApi};
 use super::hdfcsky_setup;
 use super::sim_clock_args::{parse_ist_datetime, start_or};
-use super::upstox_setup::{rest_client, upstox_tokens};
+use super::upstox_setup::{rest_client, upstox_data_tokens, upstox_tokens};
 use crate::broker::RestSettings;
 use crate::broker::hdfcsky::HdfcSkyRest;
 use crate::broker::upstox::{UpstoxHosts, UpstoxRest};
 use crate::calendar::{Clock, MarketCalendar, SimulatedClock};
-use crate::config::{BrokerName, Config, Secret};
+use crate::config::{BrokerName, Config, Secret, TokenSource};
 use crate::doctor::{self, Check, DoctorInputs, DoctorReport, DoctorTarget};
 use crate::sim::Scenario;
 
@@ -106,12 +106,13 @@ async fn examine(
                 .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
             let name = format!("Upstox at {}", hosts.api);
             let tokens = upstox_tokens(args.token_file.as_ref())?;
-            (
-                Clock::System,
-                BrokerReach::Upstox { hosts, tokens },
-                None,
-                name,
-            )
+            let data_tokens = upstox_data_tokens()?;
+            let reach = BrokerReach::Upstox {
+                hosts,
+                tokens,
+                data_tokens,
+            };
+            (Clock::System, reach, None, name)
         }
         DoctorBroker::Hdfcsky => {
             let base = hdfcsky_setup::host(args.base_url.as_ref());
@@ -127,17 +128,26 @@ async fn examine(
     };
     let journal = bot.map(super::journal_command::journal_path);
     let (client, keys): (Client, Vec<String>) = match reach {
-        BrokerReach::Upstox { hosts, tokens } => {
-            let token = tokens.read().map_err(|e| anyhow::anyhow!("{e}"))?;
+        BrokerReach::Upstox {
+            hosts,
+            tokens,
+            data_tokens,
+        } => {
+            let read = |tokens: &TokenSource| tokens.read().map_err(|e| anyhow::anyhow!("{e}"));
             let settings = RestSettings::default().single_attempt();
             let keys = bot
                 .and_then(|b| super::upstox_setup::upstox_keys(b, |_| true).ok())
                 .map(|k| k.into_keys().collect())
                 .unwrap_or_default();
-            (
-                Client::Upstox(rest_client(hosts, &tokens, settings)?, token),
-                keys,
-            )
+            let data = match data_tokens {
+                Some(data) => Some(Box::new((
+                    rest_client(hosts.clone(), &data, settings.clone())?,
+                    read(&data)?,
+                ))),
+                None => None,
+            };
+            let trading = (rest_client(hosts, &tokens, settings)?, read(&tokens)?);
+            (Client::Upstox { trading, data }, keys)
         }
         BrokerReach::HdfcSky {
             base,
@@ -166,9 +176,10 @@ async fn examine(
         }
     };
     let broker = match &client {
-        Client::Upstox(rest, token) => DoctorTarget::Upstox {
-            rest,
-            token: token.clone(),
+        Client::Upstox { trading, data } => DoctorTarget::Upstox {
+            rest: &trading.0,
+            token: trading.1.clone(),
+            data: data.as_deref().map(|(rest, token)| (rest, token.clone())),
         },
         Client::HdfcSky(rest) => DoctorTarget::HdfcSky { rest },
     };
@@ -186,6 +197,10 @@ async fn examine(
 
 /// The client the checks borrow.
 enum Client {
-    Upstox(UpstoxRest, Secret),
+    Upstox {
+        trading: (UpstoxRest, Secret),
+        /// Boxed: a second client, only with an analytics token.
+        data: Option<Box<(UpstoxRest, Secret)>>,
+    },
     HdfcSky(HdfcSkyRest),
 }

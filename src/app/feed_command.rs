@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 use super::broker_reach::{BrokerReach, SimApi};
 use super::hdfcsky_setup;
 use super::sim_clock_args::SimClockArgs;
-use super::upstox_setup::{rest_client, upstox_keys, upstox_tokens};
+use super::upstox_setup::{rest_client, upstox_data_tokens, upstox_keys, upstox_tokens};
 use crate::broker::hdfcsky::{HdfcSkyFeedBroker, SubscriptionType};
 use crate::broker::upstox::{FeedMode, UpstoxFeedBroker, UpstoxHosts};
 use crate::broker::{FeedBroker, RestSettings};
@@ -109,7 +109,13 @@ async fn watch_feed(args: FeedArgs, bot: BotConfig) -> anyhow::Result<ExitCode> 
                 .clone()
                 .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
             let tokens = upstox_tokens(args.token_file.as_ref())?;
-            (Clock::System, BrokerReach::Upstox { hosts, tokens }, None)
+            let data_tokens = upstox_data_tokens()?;
+            let reach = BrokerReach::Upstox {
+                hosts,
+                tokens,
+                data_tokens,
+            };
+            (Clock::System, reach, None)
         }
         FeedBrokerChoice::Hdfcsky => {
             let (api_key, tokens) = hdfcsky_setup::credentials(args.token_file.as_ref())?;
@@ -136,7 +142,13 @@ async fn watch_feed(args: FeedArgs, bot: BotConfig) -> anyhow::Result<ExitCode> 
         without_band: bot.derivative_stocks(),
     };
     match reach {
-        BrokerReach::Upstox { hosts, tokens } => {
+        BrokerReach::Upstox {
+            tokens,
+            data_tokens,
+            hosts,
+        } => {
+            // The feed needs market data only: the analytics token when one is set.
+            let tokens = data_tokens.unwrap_or(tokens);
             let mut keys = upstox_keys(&bot, |_| true)?;
             keys.retain(|_, id| wanted(id));
             let settings = RestSettings::default().for_speed(speed).single_attempt();

@@ -20,7 +20,7 @@ use super::broker_reach::{BrokerReach, SimApi};
 use super::hdfcsky_setup;
 use super::sim_clock_args::{parse_ist_datetime, start_or};
 use super::status_line;
-use super::upstox_setup::{rest_client, upstox_keys, upstox_tokens};
+use super::upstox_setup::{rest_client, upstox_data_tokens, upstox_keys, upstox_tokens};
 use crate::broker::hdfcsky::{HdfcSkyAccount, HdfcSkyFeedBroker, HdfcSkyOrders, SubscriptionType};
 use crate::broker::upstox::{FeedMode, UpstoxAccount, UpstoxFeedBroker, UpstoxHosts, UpstoxOrders};
 use crate::broker::{AccountBroker, FeedBroker, OrderBroker, RestSettings};
@@ -120,7 +120,15 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
                 .clone()
                 .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
             let tokens = upstox_tokens(args.token_file.as_ref())?;
-            (live_setup(), BrokerReach::Upstox { hosts, tokens })
+            let data_tokens = upstox_data_tokens()?;
+            (
+                live_setup(),
+                BrokerReach::Upstox {
+                    hosts,
+                    tokens,
+                    data_tokens,
+                },
+            )
         }
         BrokerName::HdfcSky => {
             let (api_key, tokens) = hdfcsky_setup::credentials(args.token_file.as_ref())?;
@@ -140,12 +148,27 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
         _ => 1.0,
     };
     let code = match reach {
-        BrokerReach::Upstox { hosts, tokens } => {
+        BrokerReach::Upstox {
+            hosts,
+            tokens,
+            data_tokens,
+        } => {
             let keys = upstox_keys(&config.bot, |_| true)?;
             let settings = RestSettings::default().for_speed(speed);
+            if data_tokens.is_some() {
+                tracing::info!(
+                    "market data (the feed, LTP polling, candles) on the analytics token; orders and the account \
+                     on the daily token"
+                );
+            }
+            let data_tokens = data_tokens.unwrap_or_else(|| tokens.clone());
             let feed = Arc::new(UpstoxFeedBroker::new(
-                rest_client(hosts.clone(), &tokens, settings.clone().single_attempt())?,
-                tokens.clone(),
+                rest_client(
+                    hosts.clone(),
+                    &data_tokens,
+                    settings.clone().single_attempt(),
+                )?,
+                data_tokens,
                 FeedMode::Ltpc,
             ));
             let rest = Arc::new(rest_client(hosts, &tokens, settings)?);

@@ -213,7 +213,7 @@ pub async fn play(
 
 /// Whether the simulator holds any intraday position for the universe now.
 async fn open_positions(reach: &BrokerReach) -> bool {
-    let BrokerReach::Upstox { hosts, tokens } = reach else {
+    let BrokerReach::Upstox { hosts, tokens, .. } = reach else {
         return false;
     };
     let Ok(rest) = rest_client(
@@ -247,7 +247,7 @@ impl Runner {
         speed: f64,
         journal: &std::path::Path,
     ) -> anyhow::Result<Runner> {
-        let BrokerReach::Upstox { hosts, tokens } = reach else {
+        let BrokerReach::Upstox { hosts, tokens, .. } = reach else {
             anyhow::bail!("the soak trades the simulator through its Upstox API");
         };
         let keys = upstox_keys(&config.bot, |_| true)?;

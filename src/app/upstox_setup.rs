@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::broker::upstox::{RestSettings, UpstoxHosts, UpstoxRest};
-use crate::config::{BotConfig, BrokerName, ConfigErrors, Secrets, TokenSource};
+use crate::config::{BotConfig, BrokerName, ConfigErrors, Secrets, TokenSource, secret_variable};
 use crate::domain::InstrumentId;
 
 /// The token given by `--token-file` (0600, re-read on 401), else `UPSTOX_ACCESS_TOKEN` from the environment
@@ -25,6 +25,16 @@ pub fn upstox_tokens(token_file: Option<&PathBuf>) -> anyhow::Result<TokenSource
             Ok(TokenSource::Env("UPSTOX_ACCESS_TOKEN".into()))
         }
     }
+}
+
+/// Upstox's analytics token (`UPSTOX_ANALYTICS_TOKEN`, environment or a 0600 `.env`): read-only and valid a
+/// year, it carries market data when set, so the daily token's expiry or a 401 on it does not blind the feed.
+pub fn upstox_data_tokens() -> anyhow::Result<Option<TokenSource>> {
+    const VARIABLE: &str = "UPSTOX_ANALYTICS_TOKEN";
+    let set = secret_variable(VARIABLE, |k| std::env::var(k).ok(), Path::new(".env"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .is_some();
+    Ok(set.then(|| TokenSource::Env(VARIABLE.into())))
 }
 
 pub fn rest_client(

@@ -55,6 +55,12 @@ fn credentials_of(broker: BrokerName) -> &'static [Credential] {
                        reads it from the token file that command writes (--token-file)",
             },
             Credential {
+                variable: "UPSTOX_ANALYTICS_TOKEN",
+                required: false,
+                what: "the analytics token from the Upstox developer console (read-only, valid a year): when set, \
+                       market data uses it and orders use the daily token",
+            },
+            Credential {
                 variable: "UPSTOX_API_KEY",
                 required: false,
                 what: "the API key of your Upstox app, for `dalal login upstox`",

@@ -63,6 +63,7 @@ pub(super) async fn findings(
     BrokerFindings {
         http_date,
         token,
+        data_token: None,
         ltp,
         status: None,
         feed,

@@ -28,8 +28,16 @@ const CLOCK_FAIL_MS: i64 = 5_000;
 
 /// The broker under examination, through its own client.
 pub enum DoctorTarget<'a> {
-    Upstox { rest: &'a UpstoxRest, token: Secret },
-    HdfcSky { rest: &'a HdfcSkyRest },
+    /// `data`: the client and token of the market-data path (LTP, the feed, candles) when it has its own
+    /// (Upstox's analytics token); else `rest` and `token` serve both paths.
+    Upstox {
+        rest: &'a UpstoxRest,
+        token: Secret,
+        data: Option<(&'a UpstoxRest, Secret)>,
+    },
+    HdfcSky {
+        rest: &'a HdfcSkyRest,
+    },
 }
 
 /// What the broker-specific checks found.
@@ -37,6 +45,8 @@ struct BrokerFindings {
     /// The broker's HTTP `Date`, with the local time the answer arrived.
     http_date: Option<(DateTime<Utc>, DateTime<Utc>)>,
     token: Check,
+    /// The market-data path's own token, when it has one.
+    data_token: Option<Check>,
     ltp: Check,
     /// The exchange status as the broker reports it, for brokers that have the call.
     status: Option<Check>,
@@ -86,8 +96,12 @@ pub async fn diagnose(broker: &str, inputs: DoctorInputs<'_>) -> DoctorReport {
         .as_ref()
         .is_some_and(|c| c.is_continuous(clock.now(), EquityClass::CashOnly));
     let found = match &inputs.broker {
-        DoctorTarget::Upstox { rest, token } => {
-            upstox_findings(rest, token, &inputs.keys, clock, in_session, &inputs.probe).await
+        DoctorTarget::Upstox { rest, token, data } => {
+            let paths = UpstoxPaths {
+                trading: (rest, token),
+                data: data.as_ref().map(|(rest, token)| (*rest, token)),
+            };
+            upstox_findings(paths, &inputs.keys, clock, in_session, &inputs.probe).await
         }
         DoctorTarget::HdfcSky { rest } => {
             hdfcsky_probe::findings(rest, &inputs.keys, clock, in_session, &inputs.probe).await
@@ -108,17 +122,13 @@ pub async fn diagnose(broker: &str, inputs: DoctorInputs<'_>) -> DoctorReport {
     );
     DoctorReport {
         broker: broker.to_string(),
-        checks: [
-            config_check,
-            clock_check,
-            calendar_check,
-            found.token,
-            found.ltp,
-        ]
-        .into_iter()
-        .chain(found.status)
-        .chain([found.feed.check, found.lists, orders])
-        .collect(),
+        checks: [config_check, clock_check, calendar_check, found.token]
+            .into_iter()
+            .chain(found.data_token)
+            .chain([found.ltp])
+            .chain(found.status)
+            .chain([found.feed.check, found.lists, orders])
+            .collect(),
     }
 }
 
@@ -184,14 +194,22 @@ fn calendar_check(calendar: &MarketCalendar, now: DateTime<Utc>) -> Check {
     }
 }
 
+/// Upstox's two token paths: orders and the account on the daily token; market data on the analytics token
+/// when one is set, else on the daily token too.
+struct UpstoxPaths<'a> {
+    trading: (&'a UpstoxRest, &'a Secret),
+    data: Option<(&'a UpstoxRest, &'a Secret)>,
+}
+
 async fn upstox_findings(
-    rest: &UpstoxRest,
-    token: &Secret,
+    paths: UpstoxPaths<'_>,
     keys: &[String],
     clock: &Clock,
     in_session: bool,
     probe: &ProbeSettings,
 ) -> BrokerFindings {
+    let (rest, token) = paths.trading;
+    let (data_rest, data_token) = paths.data.unwrap_or(paths.trading);
     let http_date = rest
         .server_date()
         .await
@@ -207,12 +225,18 @@ async fn upstox_findings(
         "the app or account is not allowed this call: check the app's status in the Upstox developer console",
     );
     let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let quotes = data_rest.ltp(&wanted).await;
+    let data_token_check = paths.data.map(|_| analytics_token_check(&quotes));
+    let token_check = match paths.data {
+        Some(_) => token_check.serving("orders and the account"),
+        None => token_check.serving("orders, the account and market data"),
+    };
     let ltp = ltp_check(
-        rest.ltp(&wanted).await,
+        quotes,
         keys.len(),
         "check the ISINs (instrument keys) of the missing instruments in dalal.toml",
     );
-    let status = match rest.market_status("NSE").await {
+    let status = match data_rest.market_status("NSE").await {
         Ok(status) => Check::pass("market status", format!("NSE: {status}")),
         Err(e) => Check::warn(
             "market status",
@@ -220,7 +244,7 @@ async fn upstox_findings(
             "not needed for trading; dalal keeps its own calendar",
         ),
     };
-    let feed = feed_probe::probe(rest, token, keys, clock, in_session, probe).await;
+    let feed = feed_probe::probe(data_rest, data_token, keys, clock, in_session, probe).await;
     let read = [
         ("order book", rest.order_book().await.map(|rows| rows.len())),
         ("trades", rest.trades().await.map(|rows| rows.len())),
@@ -229,10 +253,29 @@ async fn upstox_findings(
     BrokerFindings {
         http_date,
         token: token_check,
+        data_token: data_token_check,
         ltp,
         status: Some(status),
         feed,
         lists: lists_check(read, rest.take_skipped_rows()),
+    }
+}
+
+/// The analytics token's verdict, from the LTP call made with it: which path it serves, or why it cannot.
+fn analytics_token_check<T>(quotes: &Result<T, BrokerError>) -> Check {
+    const NAME: &str = "analytics token";
+    match quotes {
+        Err(e) if matches!(e.class, ErrorClass::Auth | ErrorClass::Forbidden) => Check::fail(
+            NAME,
+            format!("UPSTOX_ANALYTICS_TOKEN was refused by the LTP call: {e}"),
+            "create a new analytics token in the Upstox developer console (it lasts a year), or unset \
+             UPSTOX_ANALYTICS_TOKEN so market data uses the daily token",
+        ),
+        _ => Check::pass(
+            NAME,
+            "UPSTOX_ANALYTICS_TOKEN serves market data (the feed, LTP polling, candles): a refused or expired \
+             daily token does not blind the feed",
+        ),
     }
 }
 

@@ -69,6 +69,12 @@ impl Check {
             remedy: Some(remedy.into()),
         }
     }
+
+    /// The same check, its evidence saying which of dalal's paths the thing checked serves.
+    pub fn serving(mut self, paths: &str) -> Check {
+        self.evidence = format!("{}; serves {paths}", self.evidence);
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -39,6 +39,10 @@ pub use scenario::{BUILT_IN_SCENARIO, Fault, FaultKind, Scenario, ScenarioError}
 /// The path of the one-time feed URLs the simulator hands out.
 pub const FEED_PATH: &str = "/market-data-feeder/v3/upstox-developer-api/feeds";
 
+/// The simulated account's Upstox analytics token: accepted by the market-data calls (LTP, candles, market
+/// status, the feed) whatever happens to the trading token, refused by everything else with 401.
+pub const SIM_ANALYTICS_TOKEN: &str = "dalal-sim-analytics-token";
+
 pub struct SimSettings {
     /// The access token the simulator accepts until a scripted `token_expiry` (on HDFC Sky's API too, where
     /// it must be a JWT whose `sub` is `sky.client_id`).

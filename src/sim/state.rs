@@ -120,6 +120,12 @@ impl SimState {
             .is_some_and(|token| self.accepts(token))
     }
 
+    /// Whether `header` carries the account's analytics token (`SIM_ANALYTICS_TOKEN`): read-only and valid a
+    /// year, so a trading token's expiry does not touch it.
+    pub fn analytics_token_valid(&self, header: Option<&str>) -> bool {
+        header.and_then(|h| h.strip_prefix("Bearer ")) == Some(super::SIM_ANALYTICS_TOKEN)
+    }
+
     /// Whether `token` is accepted as HDFC Sky sends it: bare, without `Bearer`.
     pub fn sky_token_valid(&self, token: Option<&str>) -> bool {
         token.is_some_and(|t| !t.starts_with("Bearer ") && self.accepts(t))

@@ -16,7 +16,7 @@ use super::faults::send_second;
 use super::feed_frames;
 use super::scenario::FaultKind;
 use super::state::SimState;
-use super::upstox_rest::token_refused;
+use super::upstox_rest::data_token_refused;
 use crate::broker::upstox::feed_proto::FrameType;
 use crate::broker::upstox::rest_types::{AuthorizeData, Envelope};
 use crate::broker::upstox::{FeedMethod, FeedMode, FeedRequest};
@@ -24,7 +24,7 @@ use crate::broker::upstox::{FeedMethod, FeedMode, FeedRequest};
 type Shared = State<Arc<SimState>>;
 
 pub async fn authorize(State(state): Shared, headers: HeaderMap) -> Response {
-    if let Some(refusal) = token_refused(&state, &headers) {
+    if let Some(refusal) = data_token_refused(&state, &headers) {
         return refusal;
     }
     let url = state.issue_feed_url();
@@ -38,7 +38,7 @@ pub async fn authorize(State(state): Shared, headers: HeaderMap) -> Response {
 /// `wss://…/v3/feed/market-data-feed` with a Bearer header: Upstox answers the upgrade with a redirect to a
 /// fresh one-time URL, which is how the official SDKs connect.
 pub async fn direct_connect(State(state): Shared, headers: HeaderMap) -> Response {
-    if let Some(refusal) = token_refused(&state, &headers) {
+    if let Some(refusal) = data_token_refused(&state, &headers) {
         return refusal;
     }
     let url = state.issue_feed_url();

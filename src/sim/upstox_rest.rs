@@ -71,10 +71,22 @@ fn refused(r: Refusal) -> Response {
 
 /// The 401 every endpoint gives a wrong or expired token, or `None` when the token is good.
 pub fn token_refused(state: &SimState, headers: &HeaderMap) -> Option<Response> {
+    refused_unless(headers, |header| state.token_valid(header))
+}
+
+/// For market-data calls (LTP, candles, market status, the feed's authorize): the analytics token is accepted
+/// beside the trading token.
+pub fn data_token_refused(state: &SimState, headers: &HeaderMap) -> Option<Response> {
+    refused_unless(headers, |header| {
+        state.token_valid(header) || state.analytics_token_valid(header)
+    })
+}
+
+fn refused_unless(headers: &HeaderMap, valid: impl Fn(Option<&str>) -> bool) -> Option<Response> {
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    (!state.token_valid(header)).then(|| {
+    (!valid(header)).then(|| {
         error(
             StatusCode::UNAUTHORIZED,
             "UDAPI100050",
@@ -115,7 +127,7 @@ pub async fn intraday_candles(
     headers: HeaderMap,
     Path((key, unit, interval)): Path<(String, String, String)>,
 ) -> Response {
-    if let Some(refusal) = token_refused(&state, &headers) {
+    if let Some(refusal) = data_token_refused(&state, &headers) {
         return refusal;
     }
     if unit != "minutes" || interval != "1" {
@@ -158,7 +170,7 @@ pub async fn ltp(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(refusal) = token_refused(&state, &headers) {
+    if let Some(refusal) = data_token_refused(&state, &headers) {
         return refusal;
     }
     let Some(keys) = query.get("instrument_key").filter(|k| !k.is_empty()) else {
@@ -210,7 +222,7 @@ pub async fn market_status(
     headers: HeaderMap,
     Path(exchange): Path<String>,
 ) -> Response {
-    if let Some(refusal) = token_refused(&state, &headers) {
+    if let Some(refusal) = data_token_refused(&state, &headers) {
         return refusal;
     }
     if !matches!(exchange.as_str(), "NSE" | "BSE") {

@@ -15,7 +15,7 @@ use dalal::broker::hdfcsky::{
 use dalal::broker::upstox::{
     FeedMode, RestSettings, UpstoxAccount, UpstoxFeedBroker, UpstoxOrders,
 };
-use dalal::calendar::{MarketCalendar, SessionTimes, SpecialSession};
+use dalal::calendar::{MarketCalendar, SessionTimes, SpecialSession, to_ist};
 use dalal::config::{Config, EntryTrigger, Secret, StopRule, TokenSource};
 use dalal::domain::{InstrumentId, OrderTag};
 use dalal::execution::PaperBroker;
@@ -161,12 +161,23 @@ pub fn start_runner_via(
     account_token: &str,
     api: Api,
 ) -> RunningDay {
+    start_runner_with_tokens(sim, config, paper, (account_token, SIM_TOKEN), api)
+}
+
+/// `start_runner_via` with the feed on a token of its own (`tokens`: the account's, then the feed's).
+fn start_runner_with_tokens(
+    sim: &SimHarness,
+    config: Config,
+    paper: bool,
+    (account_token, feed_token): (&str, &str),
+    api: Api,
+) -> RunningDay {
     let account_tokens = TokenSource::Fixed(Secret::new(account_token));
-    let feed_tokens = TokenSource::Fixed(Secret::new(SIM_TOKEN));
+    let feed_tokens = TokenSource::Fixed(Secret::new(feed_token));
     match api {
         Api::Upstox => {
             let feed = Arc::new(UpstoxFeedBroker::new(
-                sim.rest_with(SIM_TOKEN, RestSettings::default().single_attempt()),
+                sim.rest_with(feed_token, RestSettings::default().single_attempt()),
                 feed_tokens,
                 FeedMode::Ltpc,
             ));
@@ -178,7 +189,7 @@ pub fn start_runner_via(
         }
         Api::HdfcSky => {
             let feed = Arc::new(HdfcSkyFeedBroker::new(
-                Arc::new(sim.sky_rest(SIM_TOKEN)),
+                Arc::new(sim.sky_rest(feed_token)),
                 feed_tokens,
                 SubscriptionType::All,
             ));
@@ -583,6 +594,49 @@ async fn entries_resume_in_the_session_once_the_failed_price_check_passes() {
     assert!(
         positions.iter().all(|p| p.net_quantity == 0),
         "flat at the broker: {positions:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_analytics_token_the_feed_outlives_a_refused_trading_token() {
+    // The daily token is refused from 09:25; the socket drops at 09:30, so the feed must authorize again.
+    let faults = "[[fault]]\nkind = \"token_expiry\"\nfrom = \"09:25\"\n\n\
+                  [[fault]]\nkind = \"drop\"\nfrom = \"09:30\"\nuntil = \"09:30:05\"";
+    let feed_states = |feed_token: &'static str| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("journal.sqlite");
+        let config = short_day_config(&journal);
+        let sim = short_day_sim(&config, scenario_with(faults), (9, 14), 60.0).await;
+        start_runner_with_tokens(&sim, config, true, (SIM_TOKEN, feed_token), Api::Upstox)
+            .finish()
+            .await;
+        journal_entries(&journal)
+            .into_iter()
+            .filter_map(|r| match r.entry {
+                JournalEntry::FeedState { state, .. } => Some((r.at, state)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let analytics = feed_states(dalal::sim::SIM_ANALYTICS_TOKEN).await;
+    assert!(
+        analytics.iter().all(|(_, state)| state != "auth_failed"),
+        "{analytics:?}"
+    );
+    let after_drop: Vec<&String> = analytics
+        .iter()
+        .filter(|(at, _)| to_ist(*at).time() > hm(9, 30))
+        .map(|(_, state)| state)
+        .collect();
+    assert!(
+        after_drop.iter().any(|s| *s == "streaming"),
+        "streaming again after the drop: {analytics:?}"
+    );
+    // The same day with the feed on the daily token goes blind at the drop.
+    let daily = feed_states(SIM_TOKEN).await;
+    assert!(
+        daily.iter().any(|(_, state)| state == "auth_failed"),
+        "{daily:?}"
     );
 }
 

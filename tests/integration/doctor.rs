@@ -24,14 +24,23 @@ async fn diagnose_with_journal(
     token: &str,
     journal: Option<&std::path::Path>,
 ) -> DoctorReport {
+    diagnose_with(sim, token, None, journal).await
+}
+
+/// With `analytics`, market data goes through that token and orders through `token`.
+async fn diagnose_with(
+    sim: &SimHarness,
+    token: &str,
+    analytics: Option<&str>,
+    journal: Option<&std::path::Path>,
+) -> DoctorReport {
     let config = Config::load(&shipped_config()).unwrap();
-    let rest = sim.rest_with(
-        token,
-        RestSettings {
-            read_attempts: 1,
-            ..RestSettings::default()
-        },
-    );
+    let settings = RestSettings {
+        read_attempts: 1,
+        ..RestSettings::default()
+    };
+    let rest = sim.rest_with(token, settings.clone());
+    let data = analytics.map(|t| (sim.rest_with(t, settings), Secret::new(t)));
     let keys = config
         .bot
         .universe
@@ -45,6 +54,7 @@ async fn diagnose_with_journal(
         broker: DoctorTarget::Upstox {
             rest: &rest,
             token: Secret::new(token),
+            data: data.as_ref().map(|(rest, token)| (rest, token.clone())),
         },
         keys,
         journal,
@@ -286,4 +296,33 @@ fn the_binary_prints_json_and_exits_0_on_a_healthy_simulator() {
         ]
     );
     assert!(checks.iter().all(|c| c["verdict"] == "pass"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_analytics_token_an_expired_daily_token_fails_orders_only() {
+    let sim = sim_with(scenario_with(
+        "[[fault]]\nkind = \"token_expiry\"\nfrom = \"10:00\"",
+    ))
+    .await;
+    let report = diagnose_with(&sim, SIM_TOKEN, Some(dalal::sim::SIM_ANALYTICS_TOKEN), None).await;
+    let token = report.check("token").unwrap();
+    assert_eq!(token.verdict, Verdict::Fail, "{token:?}");
+    assert!(
+        token.evidence.contains("serves orders and the account"),
+        "{token:?}"
+    );
+    let analytics = report.check("analytics token").unwrap();
+    assert_eq!(analytics.verdict, Verdict::Pass, "{analytics:?}");
+    assert_eq!(report.check("ltp").unwrap().verdict, Verdict::Pass);
+    assert_eq!(
+        websocket(&report).0,
+        &Verdict::Pass,
+        "{:?}",
+        websocket(&report)
+    );
+
+    // An analytics token the broker refuses is named as such.
+    let report = diagnose_with(&sim, SIM_TOKEN, Some("not-an-analytics-token"), None).await;
+    let analytics = report.check("analytics token").unwrap();
+    assert_eq!(analytics.verdict, Verdict::Fail, "{analytics:?}");
 }
