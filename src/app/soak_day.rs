@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::watch;
@@ -74,6 +74,15 @@ impl DrawnDay {
         let mut faults = Vec::new();
         let mut order_faults = 0;
         let mut toml = String::new();
+        let mut window = |kind: &str, from: u32, until: u32| {
+            let hms = |s: u32| format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+            faults.push(format!("{kind} {}–{}", hms(from), hms(until)));
+            toml.push_str(&format!(
+                "\n[[fault]]\nkind = \"{kind}\"\nfrom = \"{}\"\nuntil = \"{}\"\n",
+                hms(from),
+                hms(until)
+            ));
+        };
         for _ in 0..rng.random_range(1..=4) {
             let order = rng.random_bool(0.6);
             let kind = if order {
@@ -85,18 +94,21 @@ impl DrawnDay {
             // Inside 09:16–09:40, at most two minutes long: the last minutes are left for getting flat.
             let start = 16 * 60 + rng.random_range(0..24 * 60);
             let length = rng.random_range(10..=120);
-            let (from, until) = (9 * 3600 + start, 9 * 3600 + start + length);
-            let hms = |s: u32| format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
-            faults.push(format!("{kind} {}–{}", hms(from), hms(until)));
-            toml.push_str(&format!(
-                "\n[[fault]]\nkind = \"{kind}\"\nfrom = \"{}\"\nuntil = \"{}\"\n",
-                hms(from),
-                hms(until)
-            ));
+            window(kind, 9 * 3600 + start, 9 * 3600 + start + length);
         }
         let kill_at = rng
             .random_bool(0.5)
             .then(|| at(9, 16, 0) + chrono::TimeDelta::seconds(rng.random_range(0..22 * 60)));
+        // A quarter of the kill days are a restart's worst case: orders rest unfilled and every cancel is
+        // refused for three minutes before the kill and one after, so the restart must follow the orders it
+        // cannot cancel.
+        if let Some(kill) = kill_at.filter(|_| rng.random_bool(0.25)) {
+            let second = kill.num_seconds_from_midnight();
+            for kind in ["no_fill", "cancel_fail"] {
+                window(kind, second - 180, second + 60);
+                order_faults += 1;
+            }
+        }
         let built_in = &BUILT_IN_SCENARIO[..BUILT_IN_SCENARIO
             .find("[[fault]]")
             .unwrap_or(BUILT_IN_SCENARIO.len())];
