@@ -171,7 +171,9 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
                 data_tokens,
                 FeedMode::Ltpc,
             ));
-            let rest = Arc::new(rest_client(hosts, &tokens, settings)?);
+            let rest = Arc::new(
+                rest_client(hosts, &tokens, settings)?.with_algo_name(config.bot.algo_name.clone()),
+            );
             let account = Arc::new(UpstoxAccount::new(Arc::clone(&rest), tokens.clone()));
             let orders = UpstoxOrders::for_universe(rest, &config.bot.universe).with_tokens(tokens);
             launch(config_path, config, setup, feed, account, orders, keys).await

@@ -222,6 +222,8 @@ struct BotFile {
     charges: ChargeRates,
     #[serde(default)]
     calendar: CalendarFile,
+    #[serde(default)]
+    algo_name: Option<String>,
 }
 
 fn default_strategy() -> PathBuf {
@@ -250,6 +252,9 @@ pub struct BotConfig {
     pub calendar: CalendarData,
     /// The shipped holiday file the calendar was built from.
     pub holidays_path: PathBuf,
+    /// Sent as Upstox's `X-Algo-Name` header on place, modify and cancel, when set: the algo name registered
+    /// for the app (the 2026 rules; a wrong one is refused with UDAPI1156).
+    pub algo_name: Option<String>,
 }
 
 impl BotConfig {
@@ -278,6 +283,7 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
     check.session(&raw.session, &universe);
     check.orders(&raw.orders);
     check.charges(&raw.charges);
+    check.algo_name(raw.algo_name.as_deref());
     let holidays_path = file.beside(&raw.calendar.holidays_file);
     let mut calendar =
         calendar_data::build(file, &raw.calendar, holidays_path.clone(), check.errors);
@@ -299,10 +305,27 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
         charges: raw.charges,
         calendar,
         holidays_path,
+        algo_name: raw.algo_name,
     })
 }
 
 impl Checker<'_> {
+    /// A header value: printable ASCII, at most 50 characters.
+    fn algo_name(&mut self, name: Option<&str>) {
+        let Some(name) = name else { return };
+        let printable = name.bytes().all(|b| (0x20..0x7f).contains(&b));
+        if name.trim().is_empty() || name.len() > 50 || !printable {
+            self.fail(
+                ConfigErrorKind::OutOfRange,
+                "algo_name",
+                format!("{name:?} cannot be sent as a header"),
+                "use the algo name registered for your Upstox app (printable ASCII, at most 50 characters), or \
+                 remove the line"
+                    .into(),
+            );
+        }
+    }
+
     fn universe(&mut self, entries: &[UniverseEntry], broker: BrokerName) -> Vec<Instrument> {
         if entries.is_empty() {
             self.fail(

@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::broker::hdfcsky::HdfcSkyRest;
-use crate::broker::upstox::{UpstoxRest, shown_expiry};
+use crate::broker::upstox::{RULE_REFUSALS, UpstoxRest, shown_expiry};
 use crate::broker::{BrokerError, ErrorClass, LtpQuote, Profile, SkippedRow, stated_expiry};
 use crate::calendar::{CALENDAR_LOOKAHEAD_DAYS, Clock, EquityClass, MarketCalendar, to_ist};
 use crate::config::{BrokerName, Config, Mode, Secret};
@@ -410,7 +410,7 @@ fn order_check(config: Option<&Config>, journal: Option<(&Path, DateTime<Utc>)>)
             NAME,
             format!("{basics}; the static IP cannot be verified without placing an order"),
             "order APIs answer UDAPI1154 from any IP but the one registered on your Upstox app: run dalal from \
-             that machine",
+             that machine; the IP may be changed once a week, and changing it ends the day's token",
         ),
         _ => Check::pass(
             NAME,
@@ -419,7 +419,8 @@ fn order_check(config: Option<&Config>, journal: Option<(&Path, DateTime<Utc>)>)
     }
 }
 
-/// Orders the broker refused for a permission in the journal's last week: static IP, or MARKET blocked.
+/// Orders the broker refused under the 2026 rules in the journal's last week (static IP, algo name, market
+/// orders), the most pressing first.
 fn refused_orders(path: &Path, now: DateTime<Utc>) -> Option<Check> {
     let store = Store::open(path).ok()?;
     let entries = store.between(now - TimeDelta::days(7), now).ok()?;
@@ -435,22 +436,19 @@ fn refused_orders(path: &Path, now: DateTime<Utc>) -> Option<Check> {
             .filter_map(|r| text(&r.entry).filter(|t| t.contains(code)).map(|_| r.at))
             .next_back()
     };
-    if let Some(at) = seen("UDAPI1154") {
-        return Some(Check::fail(
-            "orders",
-            format!(
-                "an order was refused with UDAPI1154 (static IP not whitelisted) at {}",
-                to_ist(at)
-            ),
-            "register this machine's public IP on your Upstox app, or run dalal from the registered machine",
-        ));
-    }
-    seen("UDAPI1158").map(|at| {
-        Check::fail(
-            "orders",
-            format!("an order was refused with UDAPI1158 (market orders blocked) at {}", to_ist(at)),
-            "send LIMIT orders with price protection (dalal's exits do); check any strategy override",
-        )
+    RULE_REFUSALS.iter().find_map(|rule| {
+        seen(rule.code).map(|at| {
+            Check::fail(
+                "orders",
+                format!(
+                    "an order was refused with {} ({}) at {}",
+                    rule.code,
+                    rule.meaning,
+                    to_ist(at)
+                ),
+                rule.fix,
+            )
+        })
     })
 }
 

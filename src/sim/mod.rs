@@ -58,12 +58,13 @@ pub struct SimSettings {
     pub upstox: UpstoxApp,
 }
 
-/// The simulated Upstox app: its API key and secret, and the redirect URI registered on it.
+/// The simulated Upstox app: its API key and secret, the redirect URI and the algo name registered on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpstoxApp {
     pub api_key: String,
     pub api_secret: String,
     pub redirect_uri: String,
+    pub algo_name: String,
 }
 
 impl Default for UpstoxApp {
@@ -72,6 +73,7 @@ impl Default for UpstoxApp {
             api_key: "dalal-sim-upstox-key".into(),
             api_secret: "dalal-sim-upstox-secret".into(),
             redirect_uri: crate::broker::upstox::DEFAULT_REDIRECT_URI.into(),
+            algo_name: "dalal-sim-algo".into(),
         }
     }
 }

@@ -74,6 +74,17 @@ pub fn token_refused(state: &SimState, headers: &HeaderMap) -> Option<Response> 
     refused_unless(headers, |header| state.token_valid(header))
 }
 
+/// For place, modify and cancel: the trading token, and an `X-Algo-Name` header, when sent, naming the algo
+/// registered for the app (the 2026 rules); any other name is refused with UDAPI1156.
+fn order_call_refused(state: &SimState, headers: &HeaderMap) -> Option<Response> {
+    if let Some(refusal) = token_refused(state, headers) {
+        return Some(refusal);
+    }
+    let name = headers.get("X-Algo-Name")?;
+    (name.to_str().ok() != Some(state.upstox.algo_name.as_str()))
+        .then(|| error(StatusCode::BAD_REQUEST, "UDAPI1156", "Invalid algo name"))
+}
+
 /// For market-data calls (LTP, candles, market status, the feed's authorize): the analytics token is accepted
 /// beside the trading token.
 pub fn data_token_refused(state: &SimState, headers: &HeaderMap) -> Option<Response> {
@@ -305,7 +316,7 @@ pub async fn place_order(
     headers: HeaderMap,
     body: Option<Json<PlaceOrderBody>>,
 ) -> Response {
-    if let Some(refusal) = token_refused(&state, &headers) {
+    if let Some(refusal) = order_call_refused(&state, &headers) {
         return refusal;
     }
     let Some(Json(body)) = body else {
@@ -339,7 +350,7 @@ pub async fn modify_order(
     headers: HeaderMap,
     body: Option<Json<ModifyOrderBody>>,
 ) -> Response {
-    if let Some(refusal) = token_refused(&state, &headers) {
+    if let Some(refusal) = order_call_refused(&state, &headers) {
         return refusal;
     }
     let Some(Json(body)) = body else {
@@ -365,7 +376,7 @@ pub async fn cancel_order(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(refusal) = token_refused(&state, &headers) {
+    if let Some(refusal) = order_call_refused(&state, &headers) {
         return refusal;
     }
     let Some(order_id) = query.get("order_id") else {

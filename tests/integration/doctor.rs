@@ -225,8 +225,8 @@ async fn rate_limited_polling_is_named() {
     assert!(ltp.remedy.as_deref().unwrap().contains("poll_interval_ms"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_order_refused_for_the_static_ip_is_found_in_the_journal() {
+/// The doctor's `orders` check over a journal holding one refusal, as the session writes it.
+async fn orders_check_after(message: &str) -> dalal::doctor::Check {
     let sim = sim_with(quiet_scenario()).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.sqlite");
@@ -235,26 +235,41 @@ async fn an_order_refused_for_the_static_ip_is_found_in_the_journal() {
         ist(2026, 11, 23, 9, 31, 0),
         dalal::journal::JournalEntry::Error {
             class: "rejected".into(),
-            message: "rejected error from /v3/order/place (HTTP 403): Static IP not whitelisted [UDAPI1154]"
-                .into(),
+            message: message.into(),
         },
     );
     writer.close().unwrap();
     let report = diagnose_with_journal(&sim, SIM_TOKEN, Some(&path)).await;
-    let orders = report.check("orders").unwrap();
+    report.check("orders").unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_refused_for_the_static_ip_or_the_algo_name_is_found_in_the_journal() {
+    let orders = orders_check_after(
+        "rejected error from /v3/order/place (HTTP 403): Static IP not whitelisted [UDAPI1154]",
+    )
+    .await;
     assert_eq!(orders.verdict, Verdict::Fail);
     assert!(
         orders.evidence.contains("UDAPI1154 (static IP"),
         "{}",
         orders.evidence
     );
+    let remedy = orders.remedy.unwrap();
+    assert!(remedy.contains("public IP is registered"), "{remedy}");
+    assert!(remedy.contains("once a week"), "{remedy}");
+
+    let orders = orders_check_after(
+        "rejected error from /v3/order/place (HTTP 400): Invalid algo name [UDAPI1156]",
+    )
+    .await;
+    assert_eq!(orders.verdict, Verdict::Fail);
     assert!(
-        orders
-            .remedy
-            .as_deref()
-            .unwrap()
-            .contains("register this machine's public IP")
+        orders.evidence.contains("UDAPI1156 (invalid algo name"),
+        "{}",
+        orders.evidence
     );
+    assert!(orders.remedy.unwrap().contains("algo_name in dalal.toml"));
 }
 
 #[test]

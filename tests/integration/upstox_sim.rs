@@ -650,3 +650,30 @@ async fn a_silent_window_sends_nothing_then_the_feed_resumes() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_calls_carry_the_algo_name_and_a_wrong_one_is_refused_with_its_fix() {
+    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    let limit = |tag: &str| order(RELIANCE, "BUY", 1, "LIMIT", 1000.0, 0.0, tag);
+    let registered = sim
+        .rest(SIM_TOKEN)
+        .with_algo_name(Some("dalal-sim-algo".into()));
+    let id = registered.place_order(&limit("DL-A1")).await.unwrap();
+    registered.cancel_order(&id[0]).await.unwrap();
+
+    let wrong = sim
+        .rest(SIM_TOKEN)
+        .with_algo_name(Some("not-registered".into()));
+    let err = wrong.place_order(&limit("DL-A2")).await.unwrap_err();
+    assert_eq!(err.code.as_deref(), Some("UDAPI1156"), "{err}");
+    let said = err.to_string();
+    assert!(said.contains("set algo_name in dalal.toml"), "{said}");
+    let tags: Vec<_> = registered
+        .order_book()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|o| o.tag)
+        .collect();
+    assert_eq!(tags, ["DL-A1"], "the refused order was not placed");
+}

@@ -11,6 +11,7 @@ mod feed_socket;
 mod fuzz;
 mod login;
 mod order_adapter;
+mod order_rules;
 mod proto_json;
 mod rest_client;
 pub mod rest_types;
@@ -27,4 +28,5 @@ pub use login::{
     expiry_after, shown_expiry,
 };
 pub use order_adapter::UpstoxOrders;
+pub use order_rules::{RULE_REFUSALS, RuleRefusal};
 pub use rest_client::{LTP_KEYS_PER_CALL, USER_AGENT, UpstoxHosts, UpstoxRest};

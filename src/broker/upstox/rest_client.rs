@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use super::order_rules::rule_refusal;
 use super::rest_types::{
     AuthorizeData, CandleData, Envelope, ErrorEnvelope, HolidayData, LtpData, MarketStatusData,
     ModifyOrderBody, OrderData, OrderIdData, OrderIdsData, PlaceOrderBody, PositionData,
@@ -86,6 +87,8 @@ pub struct UpstoxRest {
     orders: Arc<RateLimit>,
     settings: RestSettings,
     skipped: RowSkips,
+    /// `X-Algo-Name` on place, modify and cancel, when set.
+    algo_name: Option<String>,
 }
 
 impl UpstoxRest {
@@ -104,7 +107,15 @@ impl UpstoxRest {
             orders,
             settings,
             skipped: RowSkips::default(),
+            algo_name: None,
         })
+    }
+
+    /// Sends `name` as `X-Algo-Name` on every order call (place, modify, cancel), as the 2026 rules ask of a
+    /// registered algo.
+    pub fn with_algo_name(mut self, name: Option<String>) -> Self {
+        self.algo_name = name;
+        self
     }
 
     /// The list rows skipped since the last call (see `readable_rows`).
@@ -320,6 +331,9 @@ impl UpstoxRest {
     ) -> Result<T, BrokerError> {
         self.orders.acquire().await;
         let mut request = self.request(method, Host::Order, path, query);
+        if let Some(name) = &self.algo_name {
+            request = request.header("X-Algo-Name", name);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -440,9 +454,12 @@ pub(crate) fn error_from_body(status: u16, body: &[u8], endpoint: &str) -> Broke
         Some("UDAPI10005") => ErrorClass::RateLimited,
         _ => ErrorClass::from_status(status),
     };
-    let message = problem
+    let mut message = problem
         .and_then(|p| p.message)
         .unwrap_or_else(|| body_snippet(body));
+    if let Some(rule) = code.as_deref().and_then(rule_refusal) {
+        message = format!("{message} ({}: {})", rule.meaning, rule.fix);
+    }
     BrokerError {
         class,
         code,
