@@ -106,7 +106,7 @@ async fn examine(
                 .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
             let name = format!("Upstox at {}", hosts.api);
             let tokens = upstox_tokens(args.token_file.as_ref())?;
-            let data_tokens = upstox_data_tokens()?;
+            let data_tokens = upstox_data_tokens(args.token_file.as_ref())?;
             let reach = BrokerReach::Upstox {
                 hosts,
                 tokens,

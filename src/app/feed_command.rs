@@ -109,7 +109,7 @@ async fn watch_feed(args: FeedArgs, bot: BotConfig) -> anyhow::Result<ExitCode> 
                 .clone()
                 .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
             let tokens = upstox_tokens(args.token_file.as_ref())?;
-            let data_tokens = upstox_data_tokens()?;
+            let data_tokens = upstox_data_tokens(args.token_file.as_ref())?;
             let reach = BrokerReach::Upstox {
                 hosts,
                 tokens,

@@ -120,7 +120,7 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
                 .clone()
                 .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
             let tokens = upstox_tokens(args.token_file.as_ref())?;
-            let data_tokens = upstox_data_tokens()?;
+            let data_tokens = upstox_data_tokens(args.token_file.as_ref())?;
             (
                 live_setup(),
                 BrokerReach::Upstox {
@@ -171,9 +171,13 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
                 data_tokens,
                 FeedMode::Ltpc,
             ));
-            let rest = Arc::new(
-                rest_client(hosts, &tokens, settings)?.with_algo_name(config.bot.algo_name.clone()),
-            );
+            // The embedded simulator has no registered algo: the header goes to brokers only.
+            let algo_name = config
+                .bot
+                .algo_name
+                .clone()
+                .filter(|_| config.bot.broker != BrokerName::Sim);
+            let rest = Arc::new(rest_client(hosts, &tokens, settings)?.with_algo_name(algo_name));
             let account = Arc::new(UpstoxAccount::new(Arc::clone(&rest), tokens.clone()));
             let orders = UpstoxOrders::for_universe(rest, &config.bot.universe).with_tokens(tokens);
             launch(config_path, config, setup, feed, account, orders, keys).await

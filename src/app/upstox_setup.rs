@@ -27,13 +27,18 @@ pub fn upstox_tokens(token_file: Option<&PathBuf>) -> anyhow::Result<TokenSource
     }
 }
 
-/// Upstox's analytics token (`UPSTOX_ANALYTICS_TOKEN`, environment or a 0600 `.env`): read-only and valid a
-/// year, it carries market data when set, so the daily token's expiry or a 401 on it does not blind the feed.
-pub fn upstox_data_tokens() -> anyhow::Result<Option<TokenSource>> {
+/// Upstox's analytics token (`UPSTOX_ANALYTICS_TOKEN`): read-only and valid a year, it carries market data when
+/// set, so the daily token's expiry or a 401 on it does not blind the feed. From the environment; from a 0600
+/// `.env` too unless the daily token comes from `token_file` (a run that never read `.env` does not start to).
+pub fn upstox_data_tokens(token_file: Option<&PathBuf>) -> anyhow::Result<Option<TokenSource>> {
     const VARIABLE: &str = "UPSTOX_ANALYTICS_TOKEN";
-    let set = secret_variable(VARIABLE, |k| std::env::var(k).ok(), Path::new(".env"))
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .is_some();
+    let from_env = |k: &str| std::env::var(k).ok();
+    let set = match token_file {
+        Some(_) => from_env(VARIABLE).is_some(),
+        None => secret_variable(VARIABLE, from_env, Path::new(".env"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .is_some(),
+    };
     Ok(set.then(|| TokenSource::Env(VARIABLE.into())))
 }
 

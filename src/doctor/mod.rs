@@ -226,7 +226,9 @@ async fn upstox_findings(
     );
     let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
     let quotes = data_rest.ltp(&wanted).await;
-    let data_token_check = paths.data.map(|_| analytics_token_check(&quotes));
+    let data_token_check = paths
+        .data
+        .map(|_| analytics_token_check(&quotes, keys.is_empty()));
     let token_check = match paths.data {
         Some(_) => token_check.serving("orders and the account"),
         None => token_check.serving("orders, the account and market data"),
@@ -262,7 +264,7 @@ async fn upstox_findings(
 }
 
 /// The analytics token's verdict, from the LTP call made with it: which path it serves, or why it cannot.
-fn analytics_token_check<T>(quotes: &Result<T, BrokerError>) -> Check {
+fn analytics_token_check<T>(quotes: &Result<T, BrokerError>, no_keys: bool) -> Check {
     const NAME: &str = "analytics token";
     match quotes {
         Err(e) if matches!(e.class, ErrorClass::Auth | ErrorClass::Forbidden) => Check::fail(
@@ -271,7 +273,17 @@ fn analytics_token_check<T>(quotes: &Result<T, BrokerError>) -> Check {
             "create a new analytics token in the Upstox developer console (it lasts a year), or unset \
              UPSTOX_ANALYTICS_TOKEN so market data uses the daily token",
         ),
-        _ => Check::pass(
+        Err(e) => Check::warn(
+            NAME,
+            format!("the LTP call failed for another reason, so the token is not proven: {e}"),
+            "see the ltp check, then run the doctor again",
+        ),
+        Ok(_) if no_keys => Check::warn(
+            NAME,
+            "no instrument to ask a price for, so the token is not proven",
+            "fix the config's universe, then run the doctor again",
+        ),
+        Ok(_) => Check::pass(
             NAME,
             "UPSTOX_ANALYTICS_TOKEN serves market data (the feed, LTP polling, candles): a refused or expired \
              daily token does not blind the feed",
