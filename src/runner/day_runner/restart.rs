@@ -72,12 +72,22 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         for fill in &reconciled.missing_fills {
             self.journal.record(now, JournalEntry::from(fill));
         }
+        let mut sent = Vec::new();
+        let mut refused = Vec::new();
         for order in &reconciled.working_orders {
-            if let Err(e) = self.brokers.orders.cancel(&order.order_id).await {
-                tracing::warn!(order = %order.order_id, error = %e, "could not cancel an order left working");
+            match self.brokers.orders.cancel(&order.order_id).await {
+                Ok(()) => sent.push(order.clone()),
+                Err(e) => {
+                    tracing::warn!(order = %order.order_id, error = %e, "could not cancel an order left working");
+                    refused.push(order.clone());
+                }
             }
         }
-        self.confirm_cancels(&reconciled.working_orders).await
+        // A refused cancel is not waited for: the order works on, and the sooner it is followed the shorter
+        // the time the restored positions wait for their stop monitor.
+        let mut outcome = self.confirm_cancels(&sent).await;
+        outcome.still_working.extend(refused);
+        outcome
     }
 
     /// Polls the order book until every order cancelled at the restart has ended, or `CANCEL_CONFIRM_WITHIN`
