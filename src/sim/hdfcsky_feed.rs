@@ -136,7 +136,13 @@ fn on_request(state: &SimState, subscribed: &mut Subscribed, text: &str) -> Opti
         }
     }
     let mut added = Vec::new();
-    for wanted in &request.subscribe {
+    // A GREEK entry is accepted with the rest of its frame; the simulated instruments (cash and indices) have
+    // no greeks, so it adds nothing.
+    for wanted in request
+        .subscribe
+        .iter()
+        .filter(|w| w.kind != SubscriptionType::Greek)
+    {
         let Some(i) = index_of(&wanted.scrip_id) else {
             continue;
         };
@@ -228,7 +234,6 @@ fn price_data(quote: &Quote, kind: SubscriptionType, times: StreamReport) -> Mbp
         ..MbpData::default()
     };
     match kind {
-        SubscriptionType::Ltp => ltp,
         SubscriptionType::All => MbpData {
             open_price: wire(quote.open),
             high_price: wire(quote.high),
@@ -236,6 +241,8 @@ fn price_data(quote: &Quote, kind: SubscriptionType, times: StreamReport) -> Mbp
             volume_traded_today: quote.volume,
             ..ltp
         },
+        // GREEK entries are never subscribed (see `on_request`).
+        SubscriptionType::Ltp | SubscriptionType::Greek => ltp,
     }
 }
 

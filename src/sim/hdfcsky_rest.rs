@@ -22,8 +22,8 @@ use super::orders::Refusal;
 use super::scenario::FaultKind;
 use super::state::{Inner, SimState};
 use crate::broker::hdfcsky::rest_types::{
-    Envelope, ErrorEnvelope, LtpRequest, LtpResponse, LtpRow, OrderBody, OrderIdData, OrderRow,
-    PositionRow, TradeRow, TradingInfo,
+    Envelope, ErrorEnvelope, LtpRequest, LtpResponse, LtpRow, ModifyBody, OrderBody, OrderIdData,
+    OrderRow, PositionRow, TradeRow, TradingInfo,
 };
 use crate::broker::hdfcsky::{LTP_ITEMS_PER_CALL, TokenClaims};
 use crate::broker::upstox::rest_types::{ModifyOrderBody, OrderData, PlaceOrderBody};
@@ -215,21 +215,8 @@ pub async fn fetch_ltp(
 
 /// The book's order request for an HDFC Sky body, or HDFC Sky's refusal of it.
 fn book_request(body: &OrderBody, market: &Market) -> Result<PlaceOrderBody, SkyRefusal> {
-    if matches!(body.order_type.as_str(), "MARKET" | "SLM") {
-        return Err(sky_error(
-            StatusCode::FORBIDDEN,
-            40000,
-            "algo orders from merchant can only of Limit type",
-        ));
-    }
-    if !matches!(body.order_type.as_str(), "LIMIT" | "SL") {
-        return Err(invalid("order_type"));
-    }
-    let product = match body.product.as_str() {
-        "MIS" => "I",
-        "CNC" | "NRML" => "D",
-        _ => return Err(invalid("product")),
-    };
+    order_type_allowed(&body.order_type)?;
+    let product = product_code(&body.product)?;
     let index = (body.exchange == "NSE")
         .then(|| market.index_of_token(body.instrument_token.parse().ok()?, false))
         .flatten()
@@ -251,6 +238,28 @@ fn book_request(body: &OrderBody, market: &Market) -> Result<PlaceOrderBody, Sky
     })
 }
 
+/// LIMIT and SL only: an API key's MARKET and SLM orders are refused with 403.
+fn order_type_allowed(order_type: &str) -> Result<(), SkyRefusal> {
+    match order_type {
+        "LIMIT" | "SL" => Ok(()),
+        "MARKET" | "SLM" => Err(sky_error(
+            StatusCode::FORBIDDEN,
+            40000,
+            "algo orders from merchant can only of Limit type",
+        )),
+        _ => Err(invalid("order_type")),
+    }
+}
+
+/// The book's product code for HDFC Sky's product.
+fn product_code(product: &str) -> Result<&'static str, SkyRefusal> {
+    match product {
+        "MIS" => Ok("I"),
+        "CNC" | "NRML" => Ok("D"),
+        _ => Err(invalid("product")),
+    }
+}
+
 fn refused(r: Refusal) -> SkyRefusal {
     let code = if r.code == "UDAPI100040" {
         45000
@@ -260,16 +269,17 @@ fn refused(r: Refusal) -> SkyRefusal {
     sky_error(StatusCode::BAD_REQUEST, code, &r.message)
 }
 
-/// Runs an order call: the caller and its `client_id` in the body checked, the scripted 5xx applied.
+/// Runs an order call: the caller and the `client_id` its body carries (`body_client`: none for a cancel, whose
+/// `client_id` is in the query) checked, the scripted 5xx applied; `user_order_id` is echoed in the answer.
 fn order_call(
     state: &SimState,
     headers: &HeaderMap,
     params: &HashMap<String, String>,
-    body: Option<&OrderBody>,
+    (body_client, user_order_id): (Option<&str>, String),
     act: impl FnOnce(&mut Inner, chrono::DateTime<chrono::Utc>) -> Result<String, SkyRefusal>,
 ) -> Answer {
-    let client_id = caller(state, headers, params, body.is_none())?;
-    if body.is_some_and(|b| b.client_id != client_id) {
+    let client_id = caller(state, headers, params, body_client.is_none())?;
+    if body_client.is_some_and(|c| c != client_id) {
         return Err(invalid("client_id"));
     }
     let (mut inner, now) = state.at_now();
@@ -283,9 +293,7 @@ fn order_call(
     let id = act(&mut inner, now)?;
     success(OrderIdData {
         oms_order_id: id,
-        user_order_id: body
-            .map(|b| b.user_order_id.to_string())
-            .unwrap_or_default(),
+        user_order_id,
     })
 }
 
@@ -297,7 +305,11 @@ pub async fn place_order(
 ) -> Answer {
     let body: OrderBody = parse(&body)?;
     let mut ack = AckFaults::default();
-    let answer = order_call(&state, &headers, &params, Some(&body), |inner, now| {
+    let from = (
+        Some(body.client_id.as_str()),
+        body.user_order_id.to_string(),
+    );
+    let answer = order_call(&state, &headers, &params, from, |inner, now| {
         let request = book_request(&body, &inner.market)?;
         ack = inner.faults.on_ack(now);
         let matching = inner.faults.on_orders(now);
@@ -313,19 +325,19 @@ pub async fn modify_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let body: OrderBody = parse(&body)?;
-    order_call(&state, &headers, &params, Some(&body), |inner, now| {
-        let request = book_request(&body, &inner.market)?;
+    // Only the documented fields, numbers as numbers or as text: anything else is refused as unreadable.
+    let body: ModifyBody = parse(&body)?;
+    let from = (Some(body.client_id.as_str()), String::new());
+    order_call(&state, &headers, &params, from, |inner, now| {
+        order_type_allowed(&body.order_type)?;
+        product_code(&body.product)?;
         let modify = ModifyOrderBody {
-            order_id: body
-                .oms_order_id
-                .clone()
-                .ok_or_else(|| invalid("oms_order_id"))?,
-            order_type: request.order_type,
-            price: request.price,
-            trigger_price: request.trigger_price,
-            validity: request.validity,
-            quantity: Some(request.quantity),
+            order_id: body.oms_order_id.clone(),
+            order_type: body.order_type.clone(),
+            price: body.price,
+            trigger_price: body.trigger_price,
+            validity: body.validity.clone(),
+            quantity: Some(body.quantity),
         };
         if inner.faults.active(FaultKind::ModifyFail, now).is_some() {
             return Err(refused(super::orders::Refusal::modify_refused()));
@@ -342,12 +354,18 @@ pub async fn cancel_order(
     Query(params): Params,
     headers: HeaderMap,
 ) -> Answer {
-    order_call(&state, &headers, &params, None, |inner, now| {
-        if inner.faults.active(FaultKind::CancelFail, now).is_some() {
-            return Err(refused(super::orders::Refusal::cancel_refused()));
-        }
-        inner.book.cancel(&order_id).map_err(refused)
-    })
+    order_call(
+        &state,
+        &headers,
+        &params,
+        (None, String::new()),
+        |inner, now| {
+            if inner.faults.active(FaultKind::CancelFail, now).is_some() {
+                return Err(refused(super::orders::Refusal::cancel_refused()));
+            }
+            inner.book.cancel(&order_id).map_err(refused)
+        },
+    )
 }
 
 fn sky_status(status: &str) -> &'static str {
@@ -432,6 +450,14 @@ pub async fn trades(State(state): Shared, Query(params): Params, headers: Header
 
 pub async fn positions(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
     caller(&state, &headers, &params, true)?;
+    // Day-wise (`live`) or net-wise (`historical`): the same rows for a simulator that holds intraday positions
+    // only. Anything else is refused, as HDFC Sky documents.
+    if !matches!(
+        params.get("type").map(String::as_str),
+        None | Some("live" | "historical")
+    ) {
+        return Err(invalid("type"));
+    }
     let (inner, now) = state.at_now();
     let rows: Vec<PositionRow> = inner
         .book

@@ -354,3 +354,121 @@ async fn a_connection_takes_at_most_300_scrips() {
         .expect("exactly 300 fit");
     socket.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_greek_entry_is_accepted_beside_the_others_in_one_subscribe_frame() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    let url = session_url(&sim.server.base_url(), &Secret::new(SIM_TOKEN), &api_key()).unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    let frame = serde_json::json!({"subscribe": [
+        {"scripId": "NSE_2885", "type": "ALL"},
+        {"scripId": "NFO_43919", "type": "GREEK"},
+    ]});
+    ws.send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        let message = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("an answer")
+            .unwrap()
+            .unwrap();
+        match message {
+            Message::Text(text) => assert!(!text.contains("error"), "refused: {text}"),
+            Message::Binary(bytes) => {
+                let packets = dalal::broker::hdfcsky::decode_packets(&bytes).unwrap();
+                if packets.iter().any(|p| {
+                    p.mbp_data
+                        .as_ref()
+                        .is_some_and(|m| m.last_traded_price > 0.0)
+                }) {
+                    return;
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("no price for the ALL entry of a frame that also asked for greeks");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn positions_honour_live_and_historical_and_refuse_any_other_type() {
+    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    let status = |kind: &'static str| {
+        let mut url = sim.server.base_url().join("/oapi/v1/positions").unwrap();
+        url.query_pairs_mut()
+            .append_pair("api_key", &SkyAccount::default().api_key)
+            .append_pair("client_id", "SIM0001")
+            .append_pair("type", kind);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header("User-Agent", dalal::broker::hdfcsky::USER_AGENT)
+                .header("Authorization", SIM_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status("live").await, 200);
+    assert_eq!(status("historical").await, 200);
+    assert_eq!(status("weekly").await, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modify_takes_the_documented_body_with_numbers_as_text_and_refuses_other_fields() {
+    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    let rest = Arc::new(sim.sky_rest(SIM_TOKEN));
+    let orders = HdfcSkyOrders::for_universe(Arc::clone(&rest), &[reliance()], sim.clock.clone());
+    let ltp = rest.fetch_ltp(&[scrip("NSE_2885")]).await.unwrap()[0].last_price;
+    // A buy far below the market rests; dalal's client changes it through the documented body.
+    let far = (ltp * dec!(0.8)).round_dp(1);
+    let mut request = exit_request(2, OrderKind::Limit { price: far }, Side::Buy);
+    let id = orders.place(&request).await.unwrap().remove(0);
+    request.kind = OrderKind::Limit {
+        price: far - dec!(1),
+    };
+    orders.modify(&id, &request).await.unwrap();
+    let price = |book: Vec<dalal::broker::OrderReport>| book[0].price;
+    assert_eq!(
+        price(orders.orders_tagged(&request.tag).await.unwrap()),
+        far - dec!(1)
+    );
+
+    let mut url = sim.server.base_url().join("/oapi/v1/orders").unwrap();
+    url.query_pairs_mut()
+        .append_pair("api_key", &SkyAccount::default().api_key);
+    let put = |body: serde_json::Value| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::new()
+                .put(url)
+                .header("User-Agent", dalal::broker::hdfcsky::USER_AGENT)
+                .header("Authorization", SIM_TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut documented = serde_json::json!({
+        "exchange": "NSE", "instrument_token": 2885, "client_id": "SIM0001", "oms_order_id": id,
+        "order_type": "LIMIT", "product": "MIS", "quantity": "5", "price": (far - dec!(2)).to_string(),
+        "trigger_price": "0", "disclosed_quantity": "0", "validity": "DAY", "execution_type": "REGULAR"
+    });
+    assert_eq!(put(documented.clone()).await, 200, "numbers as text");
+    assert_eq!(
+        price(orders.orders_tagged(&request.tag).await.unwrap()),
+        far - dec!(2)
+    );
+    documented["order_side"] = "BUY".into();
+    assert_eq!(put(documented).await, 400, "a field the page does not list");
+}

@@ -36,6 +36,9 @@ pub enum SubscriptionType {
     Ltp,
     /// The full packet: OHLC, volume, depth, OI, circuit limits.
     All,
+    /// Option greeks, for F&O scrips. dalal trades cash and never asks for them; the simulator accepts the
+    /// entry beside the others in a frame, as HDFC Sky documents.
+    Greek,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

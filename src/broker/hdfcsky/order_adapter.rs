@@ -131,7 +131,6 @@ impl HdfcSkyOrders {
             execution_type: "REGULAR".into(),
             amo: false,
             user_order_id: self.numbers.remember(&order.tag),
-            oms_order_id: None,
         })
     }
 

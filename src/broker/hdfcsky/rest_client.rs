@@ -19,8 +19,8 @@ use super::access_token::TokenClaims;
 use super::chart_candles;
 use super::rest_errors::classify;
 use super::rest_types::{
-    Envelope, LtpItem, LtpRequest, LtpResponse, OrderBody, OrderIdData, OrderRow, PositionRow,
-    TradingInfo,
+    Envelope, LtpItem, LtpRequest, LtpResponse, ModifyBody, OrderBody, OrderIdData, OrderRow,
+    PositionRow, TradingInfo,
 };
 use super::scrip::ScripId;
 use super::wire_convert::{position_report, trade_report};
@@ -188,11 +188,11 @@ impl HdfcSkyRest {
         Ok(data.oms_order_id)
     }
 
+    /// Changes order `order_id` to what `body` asks, in the documented modify body (see `ModifyBody`).
     pub async fn modify_order(&self, order_id: &str, body: &OrderBody) -> Result<(), BrokerError> {
-        let body = OrderBody {
+        let body = ModifyBody {
             client_id: self.client_id(),
-            oms_order_id: Some(order_id.to_string()),
-            ..body.clone()
+            ..ModifyBody::of(body, order_id)
         };
         self.write::<_, OrderIdData>(Method::PUT, "/oapi/v1/orders", Some(&body))
             .await

@@ -168,8 +168,72 @@ pub struct OrderBody {
     pub amo: bool,
     /// A number the caller makes up; dalal derives it from its order tag.
     pub user_order_id: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oms_order_id: Option<String>,
+}
+
+/// The "Modify Regular Order" body, as documented: exactly these fields (no side, device, amo or
+/// user_order_id). The documentation's example sends numbers as strings, so a reader takes either form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModifyBody {
+    pub exchange: String,
+    #[serde(deserialize_with = "text_or_number")]
+    pub instrument_token: String,
+    pub client_id: String,
+    #[serde(deserialize_with = "text_or_number")]
+    pub oms_order_id: String,
+    pub order_type: String,
+    pub product: String,
+    #[serde(deserialize_with = "number_or_text")]
+    pub quantity: u32,
+    #[serde(deserialize_with = "number_or_text")]
+    pub price: f64,
+    #[serde(deserialize_with = "number_or_text")]
+    pub trigger_price: f64,
+    #[serde(deserialize_with = "number_or_text")]
+    pub disclosed_quantity: u32,
+    pub validity: String,
+    pub execution_type: String,
+}
+
+impl ModifyBody {
+    /// The change of order `oms_order_id` to what `body` asks.
+    pub fn of(body: &OrderBody, oms_order_id: &str) -> ModifyBody {
+        ModifyBody {
+            exchange: body.exchange.clone(),
+            instrument_token: body.instrument_token.clone(),
+            client_id: body.client_id.clone(),
+            oms_order_id: oms_order_id.to_string(),
+            order_type: body.order_type.clone(),
+            product: body.product.clone(),
+            quantity: body.quantity,
+            price: body.price,
+            trigger_price: body.trigger_price,
+            disclosed_quantity: body.disclosed_quantity,
+            validity: body.validity.clone(),
+            execution_type: body.execution_type.clone(),
+        }
+    }
+}
+
+/// A number sent as a number or as its text (`"1550.5"`).
+fn number_or_text<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr + serde::de::DeserializeOwned,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<T> {
+        Number(T),
+        Text(String),
+    }
+    match Either::<T>::deserialize(d)? {
+        Either::Number(n) => Ok(n),
+        Either::Text(t) => t
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("{t:?} is not a number"))),
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
