@@ -112,7 +112,7 @@ const DAY_MS: i64 = 86_400_000;
 
 pub struct FaultBook {
     faults: Vec<Fault>,
-    /// Handshakes refused so far by a counted 403 episode, per fault and day.
+    /// Calls refused so far by a counted episode (`attempts`), per fault and day.
     refusals: HashMap<(usize, NaiveDate), u32>,
 }
 
@@ -138,7 +138,18 @@ impl FaultBook {
 
     /// Whether this handshake is refused with 403; a counted episode refuses only its first `attempts`.
     pub fn refuse_handshake(&mut self, now: DateTime<Utc>) -> bool {
-        let Some(i) = self.position(FaultKind::Handshake403, now) else {
+        self.strikes(FaultKind::Handshake403, now)
+    }
+
+    /// Whether this LTP call is refused with 429; a counted episode refuses only its first `attempts`, so a
+    /// test can script an exact burst whatever the machine's load.
+    pub fn refuse_ltp(&mut self, now: DateTime<Utc>) -> bool {
+        self.strikes(FaultKind::Ltp429, now)
+    }
+
+    /// Whether a fault of `kind` strikes this call: inside its window, and within its `attempts` when counted.
+    fn strikes(&mut self, kind: FaultKind, now: DateTime<Utc>) -> bool {
+        let Some(i) = self.position(kind, now) else {
             return false;
         };
         let Some(limit) = self.faults[i].attempts else {

@@ -182,8 +182,8 @@ pub async fn fetch_ltp(
             "maximum 10 items allowed",
         ));
     }
-    let (inner, now) = state.at_now();
-    if inner.faults.active(FaultKind::Ltp429, now).is_some() {
+    let (mut inner, now) = state.at_now();
+    if inner.faults.refuse_ltp(now) {
         return Err(SkyRefusal::RateLimited);
     }
     let data = request

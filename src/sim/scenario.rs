@@ -101,7 +101,7 @@ struct FaultEntry {
         deserialize_with = "crate::config::values::optional_time_of_day"
     )]
     until: Option<NaiveTime>,
-    /// For a 403 episode: refuse only this many handshakes from `from` on.
+    /// For a 403 or a 429 episode: refuse only this many handshakes (LTP calls) from `from` on.
     #[serde(default)]
     attempts: Option<u32>,
     #[serde(default)]

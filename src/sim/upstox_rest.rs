@@ -199,8 +199,8 @@ pub async fn ltp(
             "Maximum 500 instrument keys are allowed",
         );
     }
-    let (inner, now) = state.at_now();
-    if inner.faults.active(FaultKind::Ltp429, now).is_some() {
+    let (mut inner, now) = state.at_now();
+    if inner.faults.refuse_ltp(now) {
         return error(
             StatusCode::TOO_MANY_REQUESTS,
             "UDAPI10005",
