@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use super::{BrokerError, OrderReport, SkippedRow};
+use super::{BrokerError, OrderReport, OrderUpdateSocket, SkippedRow};
 use crate::domain::{OrderRequest, OrderTag};
 
 pub trait OrderBroker: Send + Sync + 'static {
@@ -31,6 +31,13 @@ pub trait OrderBroker: Send + Sync + 'static {
 
     /// Today's orders.
     fn order_book(&self) -> impl Future<Output = Result<Vec<OrderReport>, BrokerError>> + Send;
+
+    /// Opens the broker's order-update stream; `Ok(None)` when the broker has none, and its fills are polled.
+    fn order_stream(
+        &self,
+    ) -> impl Future<Output = Result<Option<OrderUpdateSocket>, BrokerError>> + Send {
+        std::future::ready(Ok(None))
+    }
 
     /// The list rows this broker's client skipped since the last call, for the journal (see `readable_rows`).
     fn take_skipped_rows(&self) -> Vec<SkippedRow> {

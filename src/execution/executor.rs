@@ -53,6 +53,8 @@ struct Tracked {
     lifecycle: OrderLifecycle,
     /// For an intent whose submit had an unknown outcome and that the book has not shown yet: when it is lost.
     lost_at: Option<DateTime<Utc>>,
+    /// The latest report of each of its broker orders, from the book or the stream, whichever is fresher.
+    seen: HashMap<String, OrderReport>,
 }
 
 pub struct Executor<B: OrderBroker> {
@@ -115,6 +117,7 @@ impl<B: OrderBroker> Executor<B> {
                 filled_value: Decimal::ZERO,
                 lifecycle,
                 lost_at: None,
+                seen: HashMap::new(),
             },
         );
         let mut attempt = 0;
@@ -323,8 +326,14 @@ impl<B: OrderBroker> Executor<B> {
                 filled_value,
                 lifecycle,
                 lost_at: None,
+                seen: HashMap::from([(report.order_id.clone(), report.clone())]),
             },
         );
+    }
+
+    /// The broker this executor sends to, for the order stream beside it.
+    pub fn broker(&self) -> Arc<B> {
+        Arc::clone(&self.broker)
     }
 
     /// The broker list rows skipped since the last call (see `readable_rows`).
@@ -337,10 +346,22 @@ impl<B: OrderBroker> Executor<B> {
         self.tracked.values().any(Tracked::working)
     }
 
-    /// Polls the order book: new fills become `Fill`s, orders that ended unfilled become `OrderEnded`, and an
-    /// unresolved intent still missing at its deadline becomes `OrderLost`.
+    /// Polls the order book and takes it in (see `take_in`).
     pub async fn sync(&mut self) -> Result<Vec<EngineEvent>, BrokerError> {
         let book = self.with_fresh_token(|broker| broker.order_book()).await?;
+        Ok(self.take_in(&book, Seen::WholeBook).await)
+    }
+
+    /// Takes in one order's report pushed by the broker's order stream (see `take_in`).
+    pub async fn on_streamed(&mut self, report: OrderReport) -> Vec<EngineEvent> {
+        self.take_in(std::slice::from_ref(&report), Seen::Pushed)
+            .await
+    }
+
+    /// New fills in `reports` become `Fill`s and orders that ended unfilled `OrderEnded`; from a whole book, an
+    /// unresolved intent still missing at its deadline becomes `OrderLost`. A report older than one already
+    /// seen for the same broker order (the book and the stream race) changes nothing.
+    async fn take_in(&mut self, reports: &[OrderReport], seen: Seen) -> Vec<EngineEvent> {
         let mut events = Vec::new();
         let now = self.clock.now();
         let mut owed = Vec::new();
@@ -348,12 +369,15 @@ impl<B: OrderBroker> Executor<B> {
             let mut advance = |lifecycle: &mut OrderLifecycle, next, why: &str| {
                 lifecycle.advance(tag, next, now, why, &mut self.transitions)
             };
-            let reports: Vec<&OrderReport> = book
+            let mine: Vec<&OrderReport> = reports
                 .iter()
                 .filter(|r| r.tag.as_deref() == Some(tag.as_str()))
                 .collect();
-            if reports.is_empty() {
-                if tracked.lost_at.is_some_and(|at| at <= now) {
+            if mine.is_empty() {
+                if seen == Seen::WholeBook
+                    && tracked.seen.is_empty()
+                    && tracked.lost_at.is_some_and(|at| at <= now)
+                {
                     let reason = format!(
                         "not in the broker's order book {} s after a submit whose outcome was unknown",
                         RESOLVE_WITHIN.as_secs()
@@ -367,6 +391,17 @@ impl<B: OrderBroker> Executor<B> {
                 }
                 continue;
             }
+            for report in &mine {
+                let fresher = tracked
+                    .seen
+                    .get(&report.order_id)
+                    .is_none_or(|old| fresher_than(report, old));
+                if fresher {
+                    tracked
+                        .seen
+                        .insert(report.order_id.clone(), (*report).clone());
+                }
+            }
             if tracked.lost_at.take().is_some()
                 && tracked.lifecycle.status() == OrderStatus::Unknown
             {
@@ -379,15 +414,21 @@ impl<B: OrderBroker> Executor<B> {
             let cancel_owed = tracked.order_ids.is_empty()
                 && tracked.lifecycle.status() == OrderStatus::PendingCancel;
             if tracked.order_ids.is_empty() {
-                tracked.order_ids = reports.iter().map(|r| r.order_id.clone()).collect();
+                tracked.order_ids = distinct_ids(tracked.seen.values());
             }
-            let all_final = reports.iter().all(|r| r.state.is_final());
+            // Every broker order of the intent must have been seen ended, not only the one just reported.
+            let all_final = tracked
+                .order_ids
+                .iter()
+                .all(|id| tracked.seen.get(id).is_some_and(|r| r.state.is_final()))
+                && tracked.seen.values().all(|r| r.state.is_final());
             if cancel_owed && !all_final {
                 owed.push((tag.clone(), tracked.order_ids.clone()));
             }
-            let filled: u32 = reports.iter().map(|r| r.filled_quantity).sum();
-            let value: Decimal = reports
-                .iter()
+            let filled: u32 = tracked.seen.values().map(|r| r.filled_quantity).sum();
+            let value: Decimal = tracked
+                .seen
+                .values()
                 .map(|r| r.average_price.unwrap_or_default() * Decimal::from(r.filled_quantity))
                 .sum();
             let before = tracked.filled;
@@ -395,7 +436,7 @@ impl<B: OrderBroker> Executor<B> {
                 let quantity = filled - before;
                 let price = (value - tracked.filled_value) / Decimal::from(quantity);
                 events.push(EngineEvent::Fill(Fill {
-                    order_id: reports[0].order_id.clone(),
+                    order_id: mine[0].order_id.clone(),
                     tag: Some(tag.clone()),
                     instrument: tracked.request.instrument.clone(),
                     side: tracked.request.side,
@@ -407,15 +448,16 @@ impl<B: OrderBroker> Executor<B> {
                 tracked.filled_value = value;
             }
             let quantity = tracked.request.quantity;
-            let progress = format!("{filled} of {quantity} filled");
+            let progress = format!("{filled} of {quantity} filled ({})", seen.source());
             if all_final && filled >= quantity {
                 advance(&mut tracked.lifecycle, OrderStatus::Filled, &progress);
             } else if all_final {
-                let reason = reports
+                let ended: Vec<&OrderReport> = tracked.seen.values().collect();
+                let reason = ended
                     .iter()
                     .find_map(|r| r.message.clone())
-                    .unwrap_or_else(|| reports[0].status_text.clone());
-                let rejected = reports.iter().any(|r| r.state == OrderState::Rejected);
+                    .unwrap_or_else(|| ended[0].status_text.clone());
+                let rejected = ended.iter().any(|r| r.state == OrderState::Rejected);
                 let end = if rejected {
                     OrderStatus::Rejected
                 } else {
@@ -446,12 +488,36 @@ impl<B: OrderBroker> Executor<B> {
                 });
             }
         }
-        Ok(events)
+        events
     }
 }
 
-fn distinct_ids(reports: &[OrderReport]) -> Vec<String> {
-    let mut ids: Vec<String> = reports.iter().map(|r| r.order_id.clone()).collect();
+/// Where the reports taken in came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// A poll of the whole order book: an order missing from it is not at the broker.
+    WholeBook,
+    /// One order's update pushed by the stream: it says nothing of other orders.
+    Pushed,
+}
+
+impl Seen {
+    fn source(self) -> &'static str {
+        match self {
+            Seen::WholeBook => "order book",
+            Seen::Pushed => "order stream",
+        }
+    }
+}
+
+/// Whether `new` may replace `old` for the same broker order: fills only grow and an ended order stays ended, so
+/// a report that says less is the older one.
+fn fresher_than(new: &OrderReport, old: &OrderReport) -> bool {
+    new.filled_quantity >= old.filled_quantity && (new.state.is_final() || !old.state.is_final())
+}
+
+fn distinct_ids<'a>(reports: impl IntoIterator<Item = &'a OrderReport>) -> Vec<String> {
+    let mut ids: Vec<String> = reports.into_iter().map(|r| r.order_id.clone()).collect();
     ids.sort();
     ids.dedup();
     ids

@@ -3,7 +3,9 @@
 //! The session hands it the engine's order commands over a channel and goes straight back to prices, timers and
 //! stop checks; the desk carries the commands out in order through the `Executor` (a submit that hangs waits out
 //! its timeout and its lookups here, not in the loop), polls the order book on its own cadence, and sends back
-//! what happened as `DeskReport`s. Neither channel is bounded: an order command is never dropped or delayed by a
+//! what happened as `DeskReport`s. Where the broker pushes order updates (`order_stream`), a fill reaches the
+//! engine as it happens and the book poll slows to a cross-check every `CROSS_CHECK_EVERY`; while the stream is
+//! refused, dropped or silent the book is polled every `SYNC_EVERY` again. Neither channel is bounded: an order command is never dropped or delayed by a
 //! full queue, and the engine's risk limits bound how many there are.
 
 use std::time::{Duration, Instant};
@@ -13,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::executor::{Executor, SubmitOutcome};
 use super::order_lifecycle::OrderTransition;
+use super::order_stream::{StreamNews, follow_order_stream};
 use crate::broker::{BrokerError, OrderBroker, SkippedRow};
 use crate::calendar::Clock;
 use crate::domain::OrderTag;
@@ -20,6 +23,8 @@ use crate::engine::{ApprovedOrder, EngineEvent};
 
 /// How often the order book is polled for fills while any order of ours works, in session time.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);
+/// How often the order book is polled while the order stream is up: a cross-check for an update it missed.
+pub const CROSS_CHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// What the session asks of the desk.
 #[derive(Debug)]
@@ -49,7 +54,12 @@ pub enum DeskReport {
     },
     /// Orders of ours that moved from one state to another (see `OrderLifecycle`), for the journal.
     Transitions(Vec<OrderTransition>),
-    /// An order-book poll: fills and ends for the engine, and whether any order of ours still works.
+    /// The broker's order stream came up (`down` is `None`) or went down, and why.
+    OrderStream {
+        down: Option<String>,
+    },
+    /// An order-book poll or a streamed update: fills and ends for the engine, and whether any order of ours
+    /// still works.
     Synced {
         result: Result<Vec<EngineEvent>, BrokerError>,
         working: bool,
@@ -70,7 +80,8 @@ impl OrderDesk {
     pub fn start<B: OrderBroker>(executor: Executor<B>, clock: Clock) -> OrderDesk {
         let (requests, request_rx) = mpsc::unbounded_channel();
         let (report_tx, reports) = mpsc::unbounded_channel();
-        tokio::spawn(serve(executor, clock, request_rx, report_tx));
+        let stream = follow_order_stream(executor.broker(), clock.clone());
+        tokio::spawn(serve(executor, clock, request_rx, stream, report_tx));
         OrderDesk { requests, reports }
     }
 
@@ -91,9 +102,11 @@ async fn serve<B: OrderBroker>(
     mut executor: Executor<B>,
     clock: Clock,
     mut requests: mpsc::UnboundedReceiver<DeskRequest>,
+    stream: mpsc::UnboundedReceiver<StreamNews>,
     reports: mpsc::UnboundedSender<DeskReport>,
 ) {
-    let every = TimeDelta::from_std(SYNC_EVERY).expect("a small duration");
+    let mut stream = Some(stream);
+    let mut streaming = false;
     let mut next_sync = clock.now();
     loop {
         let report = tokio::select! {
@@ -101,18 +114,36 @@ async fn serve<B: OrderBroker>(
                 Some(request) => carry_out(&mut executor, request).await,
                 None => return,
             },
+            news = next_news(&mut stream) => match news {
+                Some(StreamNews::Report(report)) => {
+                    let events = executor.on_streamed(report).await;
+                    Some(synced(&executor, Ok(events)))
+                }
+                Some(change) => {
+                    let down = match change {
+                        StreamNews::Down(why) => Some(why),
+                        _ => None,
+                    };
+                    // Up or down, the book is read now: what moved while the stream was away is caught.
+                    streaming = down.is_none();
+                    next_sync = clock.now();
+                    Some(DeskReport::OrderStream { down })
+                }
+                // No stream at this broker: polling it is.
+                None => {
+                    stream = None;
+                    None
+                }
+            },
             _ = clock.sleep_until(next_sync) => {
-                next_sync = clock.now() + every;
+                let every = if streaming { CROSS_CHECK_EVERY } else { SYNC_EVERY };
+                next_sync = clock.now() + TimeDelta::from_std(every).expect("a small duration");
                 let result = if executor.has_working_orders() {
                     executor.sync().await
                 } else {
                     Ok(Vec::new())
                 };
-                Some(DeskReport::Synced {
-                    result,
-                    working: executor.has_working_orders(),
-                    skipped_rows: executor.take_skipped_rows(),
-                })
+                Some(synced(&executor, result))
             }
         };
         // The steps of each order's life come first, whether or not the request has more to report.
@@ -125,6 +156,25 @@ async fn serve<B: OrderBroker>(
         {
             return;
         }
+    }
+}
+
+fn synced<B: OrderBroker>(
+    executor: &Executor<B>,
+    result: Result<Vec<EngineEvent>, BrokerError>,
+) -> DeskReport {
+    DeskReport::Synced {
+        result,
+        working: executor.has_working_orders(),
+        skipped_rows: executor.take_skipped_rows(),
+    }
+}
+
+/// The stream's next news; never, once there is no stream.
+async fn next_news(stream: &mut Option<mpsc::UnboundedReceiver<StreamNews>>) -> Option<StreamNews> {
+    match stream {
+        Some(stream) => stream.recv().await,
+        None => std::future::pending().await,
     }
 }
 

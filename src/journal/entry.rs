@@ -18,6 +18,12 @@ pub enum JournalEntry {
         state: String,
         reason: Option<String>,
     },
+    /// The broker's order stream came up (`streaming`) or went down (`polling`, the order book every second),
+    /// with why.
+    OrderStream {
+        state: String,
+        reason: Option<String>,
+    },
     /// One instrument's prices over one minute.
     TickSummary {
         instrument: String,
@@ -165,6 +171,7 @@ impl JournalEntry {
     pub fn kind(&self) -> &'static str {
         match self {
             JournalEntry::FeedState { .. } => "feed_state",
+            JournalEntry::OrderStream { .. } => "order_stream",
             JournalEntry::TickSummary { .. } => "tick_summary",
             JournalEntry::Signal { .. } => "signal",
             JournalEntry::RiskRefusal { .. } => "risk_refusal",

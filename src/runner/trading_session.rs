@@ -200,6 +200,21 @@ impl TradingSession {
         let now = self.clock.now();
         match report {
             DeskReport::Transitions(transitions) => self.book.order_transitions(transitions),
+            DeskReport::OrderStream { down } => {
+                let state = if down.is_some() {
+                    "polling"
+                } else {
+                    "streaming"
+                };
+                self.status.set_order_stream(state, down.clone());
+                self.journal.record(
+                    now,
+                    JournalEntry::OrderStream {
+                        state: state.into(),
+                        reason: down,
+                    },
+                );
+            }
             DeskReport::Placed {
                 order,
                 outcome,

@@ -166,7 +166,7 @@ impl FaultBook {
     /// The faults on a feed connection opened at `connected_at`, at `now`.
     pub fn on_feed(&self, connected_at: DateTime<Utc>, now: DateTime<Utc>) -> FeedFaults {
         FeedFaults {
-            dropped: self.drop_due(connected_at, now),
+            dropped: self.drop_due(FaultKind::Drop, connected_at, now),
             silent: self.active(FaultKind::Silence, now).is_some(),
             garbage: self.active(FaultKind::BadFrame, now).is_some(),
         }
@@ -210,12 +210,12 @@ impl FaultBook {
         }
     }
 
-    /// Whether a connection opened at `since` meets a scripted drop by `now`.
-    pub fn drop_due(&self, since: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    /// Whether a connection opened at `since` meets a scripted drop of `kind` by `now`.
+    pub fn drop_due(&self, kind: FaultKind, since: DateTime<Utc>, now: DateTime<Utc>) -> bool {
         let date = to_ist(now).date_naive();
         self.faults.iter().any(|f| {
             let at = ist_instant(date, f.from);
-            f.kind == FaultKind::Drop && since < at && at <= now
+            f.kind == kind && since < at && at <= now
         })
     }
 }
@@ -306,10 +306,10 @@ mod tests {
             !book.refuse_handshake(at(9, 23)),
             "the third attempt gets through"
         );
-        assert!(book.drop_due(at(10, 0), at(10, 31)));
+        assert!(book.drop_due(FaultKind::Drop, at(10, 0), at(10, 31)));
         assert_eq!(book.stream_report(at(10, 0)).report(1_234), 1_234);
         assert!(
-            !book.drop_due(at(10, 31), at(10, 40)),
+            !book.drop_due(FaultKind::Drop, at(10, 31), at(10, 40)),
             "a connection made after the drop survives"
         );
     }

@@ -18,6 +18,7 @@ mod scenario;
 mod state;
 mod upstox_feed;
 mod upstox_login;
+mod upstox_order_stream;
 mod upstox_rest;
 
 use std::net::SocketAddr;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{delete, get, post, put};
 use axum::serve::ListenerExt;
+use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -161,6 +163,12 @@ impl SimServer {
         })
     }
 
+    /// When each fill happened at the simulator, to the instant (the trade rows show whole seconds), with its
+    /// order id: how long a fill took to reach dalal is measured from it.
+    pub fn fill_instants(&self) -> Vec<(String, DateTime<Utc>)> {
+        self.state.at_now().0.book.fill_instants()
+    }
+
     /// Stops accepting requests and waits for the server task to end.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
@@ -219,6 +227,14 @@ fn router(state: Arc<state::SimState>) -> Router {
             get(upstox_feed::direct_connect),
         )
         .route(FEED_PATH, get(upstox_feed::connect))
+        .route(
+            "/v2/feed/portfolio-stream-feed/authorize",
+            get(upstox_order_stream::authorize),
+        )
+        .route(
+            upstox_order_stream::ORDER_STREAM_PATH,
+            get(upstox_order_stream::connect),
+        )
         .route("/oapi/v1/login", get(hdfcsky_login::start))
         .route(
             "/oapi/v1/login-channel/validate",

@@ -90,6 +90,8 @@ pub struct OrderBook {
     trades: Vec<SimTrade>,
     positions: BTreeMap<(String, String), Position>,
     next_id: u64,
+    /// Counts every change an order stream would report: a placement, a change, a cancel, a trigger, a fill.
+    version: u64,
 }
 
 fn parse_side(text: &str) -> Result<Side, Refusal> {
@@ -183,6 +185,7 @@ impl OrderBook {
             placed_at: now,
             last_fill: None,
         });
+        self.version += 1;
         let order = self.orders.last_mut().expect("just pushed");
         if in_session && faults.reject_after_ack {
             // Accepted with an order id, then refused by the risk system: the answer says yes, the book says no.
@@ -231,6 +234,7 @@ impl OrderBook {
         }
         order.kind = kind;
         order.validity = body.validity.clone();
+        self.version += 1;
         self.match_order(i, market, now, faults);
         Ok(body.order_id.clone())
     }
@@ -244,6 +248,7 @@ impl OrderBook {
             ));
         }
         self.orders[i].status = "cancelled";
+        self.version += 1;
         Ok(order_id.to_string())
     }
 
@@ -271,6 +276,7 @@ impl OrderBook {
                 return;
             }
             order.status = "open";
+            self.version += 1;
         }
         if faults.hold_limits && matches!(order.kind, OrderKind::Limit { .. }) {
             return;
@@ -297,6 +303,7 @@ impl OrderBook {
             / Decimal::from(order.filled + quantity);
         order.filled += quantity;
         order.last_fill = Some(now);
+        self.version += 1;
         if order.filled == order.quantity {
             order.status = "complete";
         }
@@ -345,6 +352,11 @@ impl OrderBook {
             .collect()
     }
 
+    /// How many changes the book has seen; an order stream sends what changed when it grows.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     pub fn order_rows(&self) -> Vec<OrderData> {
         self.orders.iter().map(|o| self.order_row(o)).collect()
     }
@@ -372,6 +384,13 @@ impl OrderBook {
             variety: "SIMPLE".into(),
             is_amo: false,
         }
+    }
+
+    pub fn fill_instants(&self) -> Vec<(String, DateTime<Utc>)> {
+        self.trades
+            .iter()
+            .map(|t| (self.orders[t.order].id.clone(), t.at))
+            .collect()
     }
 
     pub fn trade_rows(&self) -> Vec<TradeData> {

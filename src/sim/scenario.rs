@@ -83,6 +83,13 @@ pub enum FaultKind {
     NoFill,
     /// Open feed connections also receive a frame that is not protobuf, once a second.
     BadFrame,
+    /// The portfolio stream feed's WebSocket handshake answers 403.
+    #[serde(rename = "order_stream_403")]
+    OrderStream403,
+    /// Open portfolio stream connections are dropped without a close frame.
+    OrderStreamDrop,
+    /// Open portfolio stream connections stay up but send nothing and answer no ping.
+    OrderStreamSilence,
     /// The order book, trades and positions each carry one more row that dalal's types do not describe (a
     /// currency-derivatives order), as HDFC Sky's book does for CDS.
     OddBookRow,

@@ -1,10 +1,14 @@
 //! What the simulator's handlers share: the clock, the market, the order book, the faults and the feed's
-//! one-time codes, behind one lock that is never held across an await.
+//! one-time codes, behind one lock that is never held across an await. Releasing the lock after the order book
+//! changed tells the order streams (`book_version`).
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use chrono::{DateTime, Utc};
 
@@ -25,7 +29,39 @@ pub struct SimState {
     pub upstox: UpstoxApp,
     /// How often a feed connection sends what changed: once a simulated second, or once a trade.
     pub frame_interval: Duration,
+    /// The order book's version as of the last release of the lock; order streams wait on it.
+    pub book_version: watch::Sender<u64>,
     inner: Mutex<Inner>,
+}
+
+/// The locked state; releasing it publishes the book's version when it moved.
+pub struct Locked<'a> {
+    inner: MutexGuard<'a, Inner>,
+    book_version: &'a watch::Sender<u64>,
+}
+
+impl Deref for Locked<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.inner
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        let version = self.inner.book.version();
+        self.book_version.send_if_modified(|published| {
+            let moved = *published != version;
+            *published = version;
+            moved
+        });
+    }
 }
 
 /// How far an HDFC Sky login has come, by its token id.
@@ -75,6 +111,7 @@ impl SimState {
             sky: settings.sky,
             upstox: settings.upstox,
             frame_interval: Duration::from_secs(1) / scenario.trades_per_second.unwrap_or(1).max(1),
+            book_version: watch::channel(0).0,
             inner: Mutex::new(Inner {
                 market: Market::new(
                     scenario.instruments,
@@ -99,9 +136,12 @@ impl SimState {
     }
 
     /// The state brought up to the clock's now: prices stepped and resting orders matched.
-    pub fn at_now(&self) -> (MutexGuard<'_, Inner>, DateTime<Utc>) {
+    pub fn at_now(&self) -> (Locked<'_>, DateTime<Utc>) {
         let now = self.clock.now();
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = Locked {
+            inner: self.inner.lock().unwrap_or_else(|p| p.into_inner()),
+            book_version: &self.book_version,
+        };
         let Inner {
             market,
             book,
@@ -146,6 +186,11 @@ impl SimState {
 
     /// Issues a new one-time feed URL.
     pub fn issue_feed_url(&self) -> String {
+        self.issue_one_time_url(super::FEED_PATH)
+    }
+
+    /// Issues a new one-time URL for the WebSocket at `path`.
+    pub fn issue_one_time_url(&self, path: &str) -> String {
         let (mut inner, _) = self.at_now();
         inner.codes_issued += 1;
         let code = format!(
@@ -155,10 +200,8 @@ impl SimState {
         );
         inner.unused_codes.insert(code.clone());
         format!(
-            "ws://{}{}?requestId=sim-{}&code={code}",
-            self.addr,
-            super::FEED_PATH,
-            inner.codes_issued
+            "ws://{}{path}?requestId=sim-{}&code={code}",
+            self.addr, inner.codes_issued
         )
     }
 }

@@ -91,6 +91,9 @@ pub struct StatusSnapshot {
     pub token_expires: Option<DateTime<Utc>>,
     pub feed_state: String,
     pub feed_reason: Option<String>,
+    /// `streaming` or `polling` where the broker pushes order updates; absent where fills are only polled.
+    pub order_stream: Option<String>,
+    pub order_stream_reason: Option<String>,
     /// Milliseconds since each instrument's last price, on the runner's clock.
     pub price_age_ms: BTreeMap<String, i64>,
     pub positions: Vec<PositionLine>,
@@ -116,6 +119,8 @@ struct BoardState {
     prices_expected_from: Option<DateTime<Utc>>,
     feed_state: String,
     feed_reason: Option<String>,
+    order_stream: Option<String>,
+    order_stream_reason: Option<String>,
     /// Why the journal cannot write, while it cannot.
     journal_trouble: Option<String>,
     last_price_at: HashMap<InstrumentId, DateTime<Utc>>,
@@ -177,6 +182,13 @@ impl StatusBoard {
         let mut board = self.state();
         board.feed_state = state.to_string();
         board.feed_reason = reason;
+    }
+
+    /// The order stream came up (`streaming`) or went down (`polling`, with why).
+    pub fn set_order_stream(&self, state: &str, reason: Option<String>) {
+        let mut board = self.state();
+        board.order_stream = Some(state.to_string());
+        board.order_stream_reason = reason;
     }
 
     /// A new day's feed, whose prices are due from `prices_due` (the open, or the start of a feed joining an
@@ -257,6 +269,8 @@ impl StatusBoard {
             token_expires: state.token_expires,
             feed_state: state.feed_state.clone(),
             feed_reason: state.feed_reason.clone(),
+            order_stream: state.order_stream.clone(),
+            order_stream_reason: state.order_stream_reason.clone(),
             price_age_ms,
             positions: state.positions.clone(),
             day_pnl: state.day_pnl,

@@ -22,7 +22,7 @@ use rust_decimal::{Decimal, dec};
 use crate::day_runner::Api;
 use crate::support::{RENEWED_TOKEN, SIM_TOKEN, SimHarness, ist, quiet_scenario, scenario_with};
 
-const RELIANCE_KEY: &str = "NSE_EQ|INE002A01018";
+pub(crate) const RELIANCE_KEY: &str = "NSE_EQ|INE002A01018";
 
 fn reliance() -> Instrument {
     Instrument {
@@ -51,7 +51,7 @@ fn tick(price: Decimal, previous_close: Decimal, at: DateTime<Utc>) -> EngineEve
 
 /// The engine's entry for a long continuation that breaks out at `price`: a gap of about 1 % and an opening
 /// range just under `price`.
-fn entry_at(price: Decimal) -> ApprovedOrder {
+pub(crate) fn entry_at(price: Decimal) -> ApprovedOrder {
     engine_with_entry(price, false).1
 }
 
@@ -86,7 +86,7 @@ pub(crate) fn engine_with_entry(price: Decimal, protective_stop: bool) -> (Engin
     (engine, entry)
 }
 
-fn upstox_orders(sim: &SimHarness, settings: RestSettings) -> Arc<UpstoxOrders> {
+pub(crate) fn upstox_orders(sim: &SimHarness, settings: RestSettings) -> Arc<UpstoxOrders> {
     let keys: HashMap<InstrumentId, UpstoxKey> =
         [(reliance().id, RELIANCE_KEY.parse().unwrap())].into();
     Arc::new(UpstoxOrders::new(

@@ -14,6 +14,7 @@ mod hdfcsky_login;
 mod journal;
 mod official_sdk;
 mod order_faults;
+mod order_stream;
 mod review;
 mod run_command;
 mod secrets;

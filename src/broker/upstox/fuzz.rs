@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::feed_frame::FeedFrame;
 use super::login::{code_from_redirect, read_token_answer};
+use super::order_update_frame::read_order_update;
 use super::rest_client::{ltp_quotes, read_answer};
 use super::rest_types::{
     AuthorizeData, CandleData, HolidayData, LtpData, MarketStatusData, OrderData, OrderIdData,
@@ -86,6 +87,7 @@ const KEYS: &[&str] = &[
     "transaction_type",
     "trigger_price",
     "unrealised",
+    "update_type",
     "user_id",
     "user_name",
     "validity",
@@ -102,6 +104,7 @@ const SAMPLES: &[&str] = &[
     r#"{"status":"success","data":[{"date":"2026-11-24","description":"Guru Nanak Jayanti","holiday_type":"TRADING_HOLIDAY","closed_exchanges":["NSE","BSE"],"open_exchanges":[{"exchange":"MCX","start_time":1700000000000,"end_time":1700010000000}]}]}"#,
     r#"{"status":"success","data":{"candles":[["2026-11-23T09:16:00+05:30",1016.05,1017.5,1015.0,1017.0,1200,0],["2026-11-23T09:15:00+05:30",1012.0,1016.0,1011.5,1016.05,3400,0]]}}"#,
     r#"{"email":"a@b.c","exchanges":["NSE"],"products":["I"],"broker":"UPSTOX","user_id":"AB1234","user_name":"A B","order_types":["LIMIT"],"user_type":"individual","poa":false,"is_active":true,"access_token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln"}"#,
+    r#"{"update_type":"order","user_id":"AB1234","exchange":"NSE","instrument_token":"NSE_EQ|INE002A01018","instrument_key":"NSE_EQ|INE002A01018","trading_symbol":"RELIANCE","product":"I","order_type":"LIMIT","transaction_type":"BUY","average_price":1016.05,"price":1016.1,"trigger_price":0,"quantity":5,"pending_quantity":0,"validity":"DAY","status":"complete","tag":"dalal-261202-RELI-E1","order_id":"261202000001","filled_quantity":5}"#,
 ];
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
@@ -131,6 +134,8 @@ fn read_every_answer(status: u16, body: &[u8]) {
     let _ = rows::<TradeData, _>(status, body, trade_report);
     let _ = rows::<PositionData, _>(status, body, position_report);
     let _ = rows::<HolidayData, _>(status, body, Ok);
+    // The portfolio stream's text frames, read by the same shapes.
+    let _ = read_order_update(&String::from_utf8_lossy(body));
     let _ = read_answer::<CandleData>(status, body, "/candles")
         .map(|d| readable_rows(d.candles, "/candles", &RowSkips::default(), candle));
 }
@@ -159,6 +164,7 @@ fn the_undamaged_samples_read_so_damage_starts_from_valid_input() {
     let bars = read_answer::<CandleData>(200, SAMPLES[6].as_bytes(), "/candles")
         .map(|d| readable_rows(d.candles, "/candles", &RowSkips::default(), candle));
     assert_eq!(bars.map(|b| b.len()).ok(), Some(2));
+    assert!(matches!(read_order_update(SAMPLES[8]), Ok(Some(_))));
 }
 
 proptest! {

@@ -12,6 +12,7 @@ mod fuzz;
 mod login;
 mod order_adapter;
 mod order_rules;
+mod order_update_frame;
 mod proto_json;
 mod rest_client;
 pub mod rest_types;
@@ -29,4 +30,5 @@ pub use login::{
 };
 pub use order_adapter::UpstoxOrders;
 pub use order_rules::{RULE_REFUSALS, RuleRefusal};
+pub use order_update_frame::{OrderUpdateMessage, read_order_update};
 pub use rest_client::{LTP_KEYS_PER_CALL, USER_AGENT, UpstoxHosts, UpstoxRest};

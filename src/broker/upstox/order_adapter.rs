@@ -3,9 +3,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::rest_client::UpstoxRest;
+use super::order_update_frame::read_order_update;
+use super::rest_client::{USER_AGENT, UpstoxRest};
 use super::rest_types::{ModifyOrderBody, PlaceOrderBody};
-use crate::broker::{BrokerError, ErrorClass, OrderBroker, OrderReport};
+use crate::broker::{
+    BrokerError, ErrorClass, OrderBroker, OrderReport, OrderUpdateSocket, ws_handshake,
+};
 use crate::config::{TokenSource, TokenWatch};
 use crate::domain::{
     Instrument, InstrumentId, OrderKind, OrderRequest, OrderTag, Product, UpstoxKey, Validity,
@@ -122,5 +125,27 @@ impl OrderBroker for UpstoxOrders {
 
     async fn order_book(&self) -> Result<Vec<OrderReport>, BrokerError> {
         self.rest.order_book().await
+    }
+
+    /// The portfolio stream feed: authorized afresh for every connect (its URL is single-use), with the
+    /// trading token, since orders are the account's and not market data.
+    async fn order_stream(&self) -> Result<Option<OrderUpdateSocket>, BrokerError> {
+        const ENDPOINT: &str = "portfolio stream feed";
+        let url = self.rest.authorize_order_stream().await?;
+        let request = ws_handshake::request(&url, ENDPOINT, USER_AGENT)?;
+        let socket =
+            OrderUpdateSocket::open(
+                request,
+                read_order_update,
+                ENDPOINT,
+                |status, _| match status {
+                    401 => "the handshake was refused with 401".to_string(),
+                    403 => "the handshake was refused with 403: a reused one-time URL, or another \
+                        connection still open"
+                        .to_string(),
+                    other => format!("the handshake was refused with HTTP {other}"),
+                },
+            );
+        socket.await.map(Some)
     }
 }

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::order_rules::rule_refusal;
+use super::order_update_frame::ORDER_UPDATES_ONLY;
 use super::rest_types::{
     AuthorizeData, CandleData, Envelope, ErrorEnvelope, HolidayData, LtpData, MarketStatusData,
     ModifyOrderBody, OrderData, OrderIdData, OrderIdsData, PlaceOrderBody, PositionData,
@@ -216,8 +217,23 @@ impl UpstoxRest {
 
     /// A fresh one-time WebSocket URL for the Market Data Feed V3. Every connect needs its own.
     pub async fn authorize_feed(&self) -> Result<Url, BrokerError> {
-        let endpoint = "/v3/feed/market-data-feed/authorize";
-        let data: AuthorizeData = self.read(endpoint, &[]).await?;
+        self.authorize("/v3/feed/market-data-feed/authorize", &[])
+            .await
+    }
+
+    /// A fresh one-time WebSocket URL for the portfolio stream feed, carrying order updates only.
+    pub async fn authorize_order_stream(&self) -> Result<Url, BrokerError> {
+        let types = [("update_types", ORDER_UPDATES_ONLY.to_string())];
+        self.authorize("/v2/feed/portfolio-stream-feed/authorize", &types)
+            .await
+    }
+
+    async fn authorize(
+        &self,
+        endpoint: &str,
+        query: &[(&str, String)],
+    ) -> Result<Url, BrokerError> {
+        let data: AuthorizeData = self.read(endpoint, query).await?;
         let uri = data
             .authorized_redirect_uri
             .or(data.authorized_redirect_uri_camel)
