@@ -53,6 +53,19 @@ fn summary(config: &Config, secrets: Option<&Secrets>) -> String {
         names.len(),
         names.join(", ")
     );
+    let t = &bot.ticks;
+    let master = match &t.master {
+        Some((source, at)) => format!(
+            "master: the {source}, read {}",
+            to_ist(*at).format("%-d %b %Y %H:%M IST")
+        ),
+        None => "no instrument master at hand (`dalal instruments upstox` stores one)".into(),
+    };
+    let _ = writeln!(
+        out,
+        "  tick sizes: {} from the instrument master, {} from dalal.toml, {} from NSE's price-band table; {master}",
+        t.from_master, t.from_config, t.from_price_band
+    );
     let f = &bot.feed;
     let _ = writeln!(
         out,

@@ -23,6 +23,7 @@ mod soak_command;
 mod soak_day;
 mod status_line;
 mod upstox_login_flow;
+mod upstox_master_command;
 mod upstox_setup;
 
 use std::path::PathBuf;

@@ -15,13 +15,13 @@ use super::calendar_data::{self, CalendarFile};
 use super::charges::ChargeRates;
 use super::checker::Checker;
 use super::error::{ConfigError, ConfigErrorKind};
+use super::instrument_master::{InstrumentMaster, master_path};
 use super::order_policy::OrderPolicy;
 use super::source::TomlFile;
+use super::universe::{TickSources, UniverseEntry};
 use super::values;
 use crate::calendar::{CalendarData, SessionTimes};
-use crate::domain::{
-    Exchange, Instrument, InstrumentError, InstrumentId, Isin, Segment, TickSize, UpstoxKey,
-};
+use crate::domain::{Instrument, InstrumentId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -60,34 +60,6 @@ impl Mode {
             Mode::Live => "live",
         }
     }
-}
-
-/// One `[[universe]]` entry as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UniverseEntry {
-    symbol: String,
-    #[serde(default = "default_exchange")]
-    exchange: String,
-    isin: Option<String>,
-    upstox_key: Option<String>,
-    hdfcsky_token: Option<String>,
-    #[serde(default, deserialize_with = "values::optional_decimal")]
-    tick_size: Option<Decimal>,
-    #[serde(default = "one")]
-    lot_size: u32,
-    #[serde(default)]
-    has_derivatives: bool,
-    #[serde(default)]
-    index: bool,
-}
-
-fn default_exchange() -> String {
-    "NSE".into()
-}
-
-fn one() -> u32 {
-    1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -243,6 +215,8 @@ pub struct BotConfig {
     pub strategy_path: PathBuf,
     pub journal_path: PathBuf,
     pub universe: Vec<Instrument>,
+    /// Where the universe's tick sizes came from (the instrument master, dalal.toml, or the price bands).
+    pub ticks: TickSources,
     pub feed: FeedSettings,
     pub risk: RiskLimits,
     pub session: SessionCutoffs,
@@ -268,6 +242,19 @@ impl BotConfig {
     }
 }
 
+/// Where dalal.toml at `path` keeps its instrument master, read without the config's other checks: `dalal
+/// instruments` stores the master before the universe can pass them.
+pub fn instrument_master_path(path: &std::path::Path) -> Result<PathBuf, ConfigError> {
+    #[derive(Deserialize)]
+    struct JournalOnly {
+        #[serde(default = "default_journal")]
+        journal: PathBuf,
+    }
+    let file = TomlFile::read(path)?;
+    let only: JournalOnly = file.deserialize()?;
+    Ok(master_path(&file.beside(&only.journal)))
+}
+
 pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<BotConfig> {
     let raw: BotFile = match file.deserialize() {
         Ok(raw) => raw,
@@ -276,8 +263,10 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
             return None;
         }
     };
+    let journal_path = file.beside(&raw.journal);
+    let master = InstrumentMaster::read(&master_path(&journal_path));
     let mut check = Checker { file, errors };
-    let universe = check.universe(&raw.universe, raw.broker);
+    let (universe, ticks) = check.universe(&raw.universe, raw.broker, master.as_ref());
     check.feed(&raw.feed);
     check.risk(&raw.risk);
     check.session(&raw.session, &universe);
@@ -287,7 +276,6 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
     let holidays_path = file.beside(&raw.calendar.holidays_file);
     let mut calendar =
         calendar_data::build(file, &raw.calendar, holidays_path.clone(), check.errors);
-    let journal_path = file.beside(&raw.journal);
     calendar.broker =
         BrokerCalendarCache::read(&broker_calendar_path(&journal_path)).map(|c| c.list);
     Some(BotConfig {
@@ -297,6 +285,7 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
         strategy_path: file.beside(&raw.strategy),
         journal_path,
         universe,
+        ticks,
         feed: raw.feed,
         risk: raw.risk,
         session: raw.session,
@@ -324,151 +313,6 @@ impl Checker<'_> {
                     .into(),
             );
         }
-    }
-
-    fn universe(&mut self, entries: &[UniverseEntry], broker: BrokerName) -> Vec<Instrument> {
-        if entries.is_empty() {
-            self.fail(
-                ConfigErrorKind::MissingKey,
-                "universe",
-                "the universe is empty, so there is nothing to trade".into(),
-                "add at least one [[universe]] entry with symbol and isin".into(),
-            );
-        }
-        let mut out: Vec<Instrument> = Vec::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate() {
-            let key = |field: &str| format!("universe[{i}].{field}");
-            let Some(instrument) = self.instrument(e, &key) else {
-                continue;
-            };
-            if out.iter().any(|o| o.id == instrument.id) {
-                self.fail(
-                    ConfigErrorKind::Inconsistent,
-                    &key("symbol"),
-                    format!("{} is listed twice", instrument.id),
-                    "keep one [[universe]] entry per instrument".into(),
-                );
-                continue;
-            }
-            let broker_key_missing = match broker {
-                BrokerName::Upstox => instrument
-                    .upstox_key()
-                    .is_none()
-                    .then_some("isin (or upstox_key)"),
-                BrokerName::HdfcSky => instrument
-                    .hdfcsky_token
-                    .is_none()
-                    .then_some("hdfcsky_token"),
-                BrokerName::Sim => None,
-            };
-            if let Some(field) = broker_key_missing {
-                self.fail(
-                    ConfigErrorKind::MissingKey,
-                    &format!("universe[{i}]"),
-                    format!(
-                        "broker `{}` cannot name {} without its {field}",
-                        broker.as_str(),
-                        instrument.id
-                    ),
-                    format!("add {field} to this entry, from the broker's instrument master"),
-                );
-            }
-            out.push(instrument);
-        }
-        out
-    }
-
-    fn instrument(
-        &mut self,
-        e: &UniverseEntry,
-        key: &dyn Fn(&str) -> String,
-    ) -> Option<Instrument> {
-        let before = self.errors.len();
-        let from_master =
-            |field: &str| format!("correct the {field} from the broker's instrument master");
-        let exchange = self.parsed(
-            &key("exchange"),
-            e.exchange.parse::<Exchange>(),
-            "use NSE or BSE".into(),
-        );
-        let id = exchange.and_then(|x| {
-            let result = InstrumentId::new(x, &e.symbol);
-            self.parsed(&key("symbol"), result, from_master("symbol"))
-        });
-        let isin = e
-            .isin
-            .as_deref()
-            .and_then(|v| self.parsed(&key("isin"), v.parse::<Isin>(), from_master("isin")));
-        let upstox_key = e.upstox_key.as_deref().and_then(|v| {
-            self.parsed(
-                &key("upstox_key"),
-                v.parse::<UpstoxKey>(),
-                from_master("upstox_key"),
-            )
-        });
-        if let Some(token) = e
-            .hdfcsky_token
-            .as_deref()
-            .filter(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()))
-        {
-            self.fail(
-                ConfigErrorKind::WrongType,
-                &key("hdfcsky_token"),
-                format!("`{token}` is not an exchange token: it is a number such as \"2885\""),
-                from_master("hdfcsky_token"),
-            );
-        }
-        let tick_size = e.tick_size.and_then(|step| {
-            let tick = TickSize::new(step)
-                .ok()
-                .filter(|t| t.value() <= Decimal::from(100));
-            if tick.is_none() {
-                self.fail(
-                    ConfigErrorKind::OutOfRange,
-                    &key("tick_size"),
-                    format!("tick size {step} is not a positive price step of at most ₹100"),
-                    "use the instrument master's tick_size (e.g. 0.05 or 0.1), or leave it out"
-                        .into(),
-                );
-            }
-            tick
-        });
-        if e.lot_size == 0 {
-            self.fail(
-                ConfigErrorKind::OutOfRange,
-                &key("lot_size"),
-                "lot size 0 would make every order empty".into(),
-                "cash equities trade in lots of 1: remove the key or set lot_size = 1".into(),
-            );
-        }
-        if self.errors.len() > before {
-            return None;
-        }
-        Some(Instrument {
-            id: id?,
-            segment: if e.index {
-                Segment::Index
-            } else {
-                Segment::Equity
-            },
-            isin,
-            upstox_key,
-            hdfcsky_token: e.hdfcsky_token.clone(),
-            tick_size,
-            lot_size: e.lot_size,
-            has_derivatives: e.has_derivatives,
-        })
-    }
-
-    fn parsed<T>(
-        &mut self,
-        key: &str,
-        result: Result<T, InstrumentError>,
-        fix: String,
-    ) -> Option<T> {
-        result
-            .map_err(|err| self.fail(ConfigErrorKind::WrongType, key, err.to_string(), fix))
-            .ok()
     }
 
     fn feed(&mut self, f: &FeedSettings) {

@@ -13,11 +13,13 @@ mod checker;
 mod error;
 #[cfg(test)]
 mod fuzz;
+mod instrument_master;
 mod order_policy;
 mod secrets;
 mod source;
 mod strategy;
 mod token_source;
+mod universe;
 pub mod values;
 
 use std::path::Path;
@@ -26,14 +28,17 @@ use toml::de::{DeTable, DeValue};
 
 pub use bot::{
     BotConfig, BrokerName, FeedSettings, Mode, RiskLimits, SessionCutoffs, StatusSettings,
+    instrument_master_path,
 };
 pub use broker_calendar_cache::{BrokerCalendarCache, cache_path as broker_calendar_path};
 pub use charges::ChargeRates;
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
+pub use instrument_master::{InstrumentMaster, MasterRow, master_path};
 pub use order_policy::OrderPolicy;
 pub use secrets::{Secret, Secrets, secret_variable, secret_variables};
 pub use strategy::{Direction, EntryTrigger, SizingRule, StopRule, StrategyConfig};
 pub use token_source::{TokenSource, TokenWatch, write_token_file};
+pub use universe::TickSources;
 
 use source::TomlFile;
 

@@ -18,6 +18,7 @@ mod scenario;
 mod state;
 mod upstox_feed;
 mod upstox_login;
+mod upstox_master;
 mod upstox_order_stream;
 mod upstox_rest;
 
@@ -227,6 +228,10 @@ fn router(state: Arc<state::SimState>) -> Router {
             get(upstox_feed::direct_connect),
         )
         .route(FEED_PATH, get(upstox_feed::connect))
+        .route(
+            "/market-quote/instruments/exchange/{file}",
+            get(upstox_master::master),
+        )
         .route(
             "/v2/feed/portfolio-stream-feed/authorize",
             get(upstox_order_stream::authorize),

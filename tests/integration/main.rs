@@ -11,6 +11,7 @@ mod failover;
 mod hdfcsky_api;
 mod hdfcsky_day;
 mod hdfcsky_login;
+mod instrument_master;
 mod journal;
 mod official_sdk;
 mod order_faults;

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use serde::de::DeserializeOwned;
 
 use super::feed_frame::FeedFrame;
+use super::instrument_master::read_master;
 use super::login::{code_from_redirect, read_token_answer};
 use super::order_update_frame::read_order_update;
 use super::rest_client::{ltp_quotes, read_answer};
@@ -46,16 +47,20 @@ const KEYS: &[&str] = &[
     "exchange_timestamp",
     "exchanges",
     "filled_quantity",
+    "freeze_quantity",
     "holiday_type",
+    "instrument_key",
     "instrument_token",
     "invalidValue",
     "invalid_value",
     "invalid_value_camel",
     "is_active",
     "is_amo",
+    "isin",
     "last_price",
     "last_updated",
     "latency",
+    "lot_size",
     "ltq",
     "market_protection",
     "message",
@@ -77,11 +82,13 @@ const KEYS: &[&str] = &[
     "property_path_camel",
     "quantity",
     "realised",
+    "segment",
     "slice",
     "start_time",
     "status",
     "status_message",
     "tag",
+    "tick_size",
     "trade_id",
     "trading_symbol",
     "transaction_type",
@@ -105,6 +112,7 @@ const SAMPLES: &[&str] = &[
     r#"{"status":"success","data":{"candles":[["2026-11-23T09:16:00+05:30",1016.05,1017.5,1015.0,1017.0,1200,0],["2026-11-23T09:15:00+05:30",1012.0,1016.0,1011.5,1016.05,3400,0]]}}"#,
     r#"{"email":"a@b.c","exchanges":["NSE"],"products":["I"],"broker":"UPSTOX","user_id":"AB1234","user_name":"A B","order_types":["LIMIT"],"user_type":"individual","poa":false,"is_active":true,"access_token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln"}"#,
     r#"{"update_type":"order","user_id":"AB1234","exchange":"NSE","instrument_token":"NSE_EQ|INE002A01018","instrument_key":"NSE_EQ|INE002A01018","trading_symbol":"RELIANCE","product":"I","order_type":"LIMIT","transaction_type":"BUY","average_price":1016.05,"price":1016.1,"trigger_price":0,"quantity":5,"pending_quantity":0,"validity":"DAY","status":"complete","tag":"dalal-261202-RELI-E1","order_id":"261202000001","filled_quantity":5}"#,
+    r#"[{"segment":"NSE_EQ","exchange":"NSE","isin":"INE002A01018","instrument_type":"EQ","instrument_key":"NSE_EQ|INE002A01018","lot_size":1,"freeze_quantity":100000.0,"tick_size":10.0,"trading_symbol":"RELIANCE"}]"#,
 ];
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
@@ -134,10 +142,18 @@ fn read_every_answer(status: u16, body: &[u8]) {
     let _ = rows::<TradeData, _>(status, body, trade_report);
     let _ = rows::<PositionData, _>(status, body, position_report);
     let _ = rows::<HolidayData, _>(status, body, Ok);
-    // The portfolio stream's text frames, read by the same shapes.
+    // The portfolio stream's text frames, read by the same shapes, and the instrument master's JSON.
     let _ = read_order_update(&String::from_utf8_lossy(body));
+    let _ = read_master(&gzipped(body));
     let _ = read_answer::<CandleData>(status, body, "/candles")
         .map(|d| readable_rows(d.candles, "/candles", &RowSkips::default(), candle));
+}
+
+fn gzipped(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(body).unwrap();
+    encoder.finish().unwrap()
 }
 
 fn v3_samples() -> Vec<Vec<u8>> {
@@ -165,6 +181,10 @@ fn the_undamaged_samples_read_so_damage_starts_from_valid_input() {
         .map(|d| readable_rows(d.candles, "/candles", &RowSkips::default(), candle));
     assert_eq!(bars.map(|b| b.len()).ok(), Some(2));
     assert!(matches!(read_order_update(SAMPLES[8]), Ok(Some(_))));
+    assert_eq!(
+        read_master(&gzipped(SAMPLES[9].as_bytes())).map(|(rows, _)| rows.len()),
+        Ok(1)
+    );
 }
 
 proptest! {

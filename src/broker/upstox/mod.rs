@@ -9,6 +9,7 @@ mod feed_request;
 mod feed_socket;
 #[cfg(test)]
 mod fuzz;
+pub mod instrument_master;
 mod login;
 mod order_adapter;
 mod order_rules;
