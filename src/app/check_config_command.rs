@@ -87,6 +87,18 @@ fn summary(config: &Config, secrets: Option<&Secrets>) -> String {
         r.max_orders_per_second,
         r.max_price_age_ms
     );
+    if r.kill_switch_on_daily_loss {
+        let _ = writeln!(
+            out,
+            "  kill switch: once the daily loss limit trips and everything is flat, Upstox's kill switch turns the \
+             universe's segments off for 12 hours{}",
+            if bot.mode == crate::config::Mode::Live {
+                ""
+            } else {
+                " (not called in paper mode)"
+            }
+        );
+    }
     let _ = writeln!(
         out,
         "  session: last entry {} IST, square-off {} IST",

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use super::{BrokerError, OrderReport, OrderUpdateSocket, SkippedRow};
-use crate::domain::{OrderRequest, OrderTag};
+use crate::domain::{Exchange, OrderRequest, OrderTag};
 
 pub trait OrderBroker: Send + Sync + 'static {
     /// Sends an order; the broker may slice it into several, hence several ids.
@@ -31,6 +31,20 @@ pub trait OrderBroker: Send + Sync + 'static {
 
     /// Today's orders.
     fn order_book(&self) -> impl Future<Output = Result<Vec<OrderReport>, BrokerError>> + Send;
+
+    /// Switches trading off for `exchanges`' cash segments until the broker lets it back on (Upstox: 12 hours);
+    /// says what the broker now shows. A broker without a kill switch refuses.
+    fn kill_switch(
+        &self,
+        exchanges: &[Exchange],
+    ) -> impl Future<Output = Result<String, BrokerError>> + Send {
+        let _ = exchanges;
+        std::future::ready(Err(BrokerError::new(
+            super::ErrorClass::Rejected,
+            "kill switch",
+            "this broker has no kill switch dalal can call",
+        )))
+    }
 
     /// Opens the broker's order-update stream; `Ok(None)` when the broker has none, and its fills are polled.
     fn order_stream(

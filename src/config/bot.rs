@@ -114,6 +114,10 @@ pub struct RiskLimits {
     pub max_orders_per_second: u32,
     /// A price older than this blocks entries.
     pub max_price_age_ms: u64,
+    /// Upstox only: once the daily loss limit has tripped and every position is flat, switch the universe's
+    /// segments off with Upstox's kill switch, so nothing (not even a manual order) trades again that day.
+    /// Upstox keeps a switched-off segment off for 12 hours.
+    pub kill_switch_on_daily_loss: bool,
 }
 
 impl Default for RiskLimits {
@@ -124,6 +128,7 @@ impl Default for RiskLimits {
             max_daily_loss: Decimal::from(5_000),
             max_orders_per_second: 8,
             max_price_age_ms: 3_000,
+            kill_switch_on_daily_loss: false,
         }
     }
 }
@@ -269,6 +274,17 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
     let (universe, ticks) = check.universe(&raw.universe, raw.broker, master.as_ref());
     check.feed(&raw.feed);
     check.risk(&raw.risk);
+    if raw.risk.kill_switch_on_daily_loss && raw.broker != BrokerName::Upstox {
+        check.fail(
+            ConfigErrorKind::Inconsistent,
+            "risk.kill_switch_on_daily_loss",
+            format!(
+                "broker `{}` has no kill switch dalal can call",
+                raw.broker.as_str()
+            ),
+            "remove the line, or use it with broker = \"upstox\"".into(),
+        );
+    }
     check.session(&raw.session, &universe);
     check.orders(&raw.orders);
     check.charges(&raw.charges);

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Command, Engine, EngineNote, ExitReason, Pending, risk};
-use crate::domain::InstrumentId;
+use crate::domain::{Exchange, InstrumentId};
 
 impl Engine {
     /// Rests a stop order at the broker for `id`'s open trade, when the strategy asks for one.
@@ -138,6 +138,23 @@ impl Engine {
             ExitReason::TimeExit
         };
         self.wind_down(Some(reason), now, out);
+        self.kill_switch_when_flat(out);
+    }
+
+    /// The kill switch, the last step after the daily loss limit: only once everything is flat, since Upstox
+    /// refuses to switch a segment off while it holds positions (UDAPI1184).
+    fn kill_switch_when_flat(&mut self, out: &mut Vec<Command>) {
+        let flat = self.pending.is_empty() && self.books.values().all(|b| b.trade.is_none());
+        if !(self.daily_loss_tripped && self.limits.kill_switch_on_daily_loss && flat)
+            || self.kill_switch_asked
+        {
+            return;
+        }
+        self.kill_switch_asked = true;
+        let mut exchanges: Vec<Exchange> = self.books.keys().map(|id| id.exchange).collect();
+        exchanges.sort();
+        exchanges.dedup();
+        out.push(Command::KillSwitch { exchanges });
     }
 
     /// Cancels pending entries and, with a reason, closes every open trade that has no order working.

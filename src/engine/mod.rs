@@ -24,7 +24,9 @@ use rust_decimal::Decimal;
 
 use crate::calendar::{DayPlan, EquityClass, MarketCalendar, to_ist};
 use crate::config::{OrderPolicy, RiskLimits, SessionCutoffs, StrategyConfig};
-use crate::domain::{Fill, Instrument, InstrumentId, OrderTag, Position, Tick, TickSource};
+use crate::domain::{
+    Exchange, Fill, Instrument, InstrumentId, OrderTag, Position, Tick, TickSource,
+};
 
 pub use restore::{LeftWorking, Restoration};
 pub use risk::{ApprovedOrder, PRICE_PROTECTION_PCT, Refusal};
@@ -83,6 +85,10 @@ pub enum Command {
     /// Change a working order in place: a resting stop following the trail, or becoming the exit.
     Modify(ApprovedOrder),
     Cancel(OrderTag),
+    /// Switch trading off at the broker for these exchanges' cash segments (`risk.kill_switch_on_daily_loss`).
+    KillSwitch {
+        exchanges: Vec<Exchange>,
+    },
     Note(EngineNote),
 }
 
@@ -217,6 +223,8 @@ pub struct Engine {
     journal_ok: bool,
     trading_enabled: bool,
     daily_loss_tripped: bool,
+    /// The kill switch was asked for (once a day, when the loss limit tripped and everything is flat).
+    kill_switch_asked: bool,
     sequence: u32,
     /// The latest time any event carried: a price processed late is judged by it.
     now: Option<DateTime<Utc>>,
@@ -269,6 +277,7 @@ impl Engine {
             journal_ok: true,
             trading_enabled: false,
             daily_loss_tripped: false,
+            kill_switch_asked: false,
             sequence: 0,
             now: None,
             traded_today: Vec::new(),

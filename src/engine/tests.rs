@@ -245,6 +245,45 @@ fn everything_is_flat_at_the_flat_time() {
     assert!(placed(&engine.on_event(EngineEvent::Timer(at(15, 5, 1)))).is_empty());
 }
 
+/// With `kill_switch_on_daily_loss`, the switch is asked for once, after the loss limit and only once flat.
+#[test]
+fn the_kill_switch_follows_the_daily_loss_limit_once_everything_is_flat() {
+    for switch in [true, false] {
+        let mut engine = engine_with(RiskLimits {
+            max_daily_loss: dec!(300),
+            kill_switch_on_daily_loss: switch,
+            ..RiskLimits::default()
+        });
+        let kill_switches = |commands: &[Command]| {
+            commands
+                .iter()
+                .filter(|c| matches!(c, Command::KillSwitch { .. }))
+                .count()
+        };
+        let entry = enter_long(&mut engine);
+        engine.on_event(fill(&entry, dec!(1016), at(9, 30, 2)));
+        let tripped = engine.on_event(tick("RELI", dec!(1011), at(9, 35, 0)));
+        assert_eq!(kill_switches(&tripped), 0, "not while a position is open");
+        let exit = placed(&tripped)[0].clone();
+        assert_eq!(
+            kill_switches(&engine.on_event(EngineEvent::Timer(at(9, 35, 1)))),
+            0
+        );
+        let mut asked = Vec::new();
+        asked.extend(engine.on_event(fill(&exit, dec!(1011), at(9, 35, 2))));
+        for s in 3..6 {
+            asked.extend(engine.on_event(EngineEvent::Timer(at(9, 35, s))));
+        }
+        let expected = usize::from(switch);
+        assert_eq!(kill_switches(&asked), expected, "switch on: {switch}");
+        if switch {
+            assert!(asked.contains(&Command::KillSwitch {
+                exchanges: vec![Exchange::Nse]
+            }));
+        }
+    }
+}
+
 #[test]
 fn the_daily_loss_limit_cancels_entries_flattens_and_blocks_new_ones() {
     let mut engine = engine_with(RiskLimits {

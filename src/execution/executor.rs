@@ -20,7 +20,7 @@ use crate::broker::{
     BrokerError, ErrorClass, OrderBroker, OrderReport, OrderState, RateBudget, RateLimit,
 };
 use crate::calendar::Clock;
-use crate::domain::{Fill, OrderRequest, OrderTag};
+use crate::domain::{Exchange, Fill, OrderRequest, OrderTag};
 use crate::engine::{ApprovedOrder, EngineEvent};
 
 /// How long an intent whose submit had an unknown outcome is looked for in the order book before it is declared
@@ -304,6 +304,12 @@ impl<B: OrderBroker> Executor<B> {
         }
         self.back_to_working(&request.tag, "changed");
         Ok(())
+    }
+
+    /// Asks the broker to switch trading off for `exchanges` (see `OrderBroker::kill_switch`).
+    pub async fn kill_switch(&self, exchanges: &[Exchange]) -> Result<String, BrokerError> {
+        self.with_fresh_token(|broker| broker.kill_switch(exchanges))
+            .await
     }
 
     /// Takes over an order a previous run left working (a resting stop), so its fills are followed.

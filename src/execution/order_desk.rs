@@ -18,7 +18,7 @@ use super::order_lifecycle::OrderTransition;
 use super::order_stream::{StreamNews, follow_order_stream};
 use crate::broker::{BrokerError, OrderBroker, SkippedRow};
 use crate::calendar::Clock;
-use crate::domain::OrderTag;
+use crate::domain::{Exchange, OrderTag};
 use crate::engine::{ApprovedOrder, EngineEvent};
 
 /// How often the order book is polled for fills while any order of ours works, in session time.
@@ -32,6 +32,7 @@ pub enum DeskRequest {
     Place(ApprovedOrder),
     Modify(ApprovedOrder),
     Cancel(OrderTag),
+    KillSwitch(Vec<Exchange>),
 }
 
 /// What the desk did, in the order it did it.
@@ -52,6 +53,8 @@ pub enum DeskReport {
         tag: OrderTag,
         error: BrokerError,
     },
+    /// The kill switch was asked for: what the broker now shows, or why it refused.
+    KillSwitch(Result<String, BrokerError>),
     /// Orders of ours that moved from one state to another (see `OrderLifecycle`), for the journal.
     Transitions(Vec<OrderTransition>),
     /// The broker's order stream came up (`down` is `None`) or went down, and why.
@@ -197,6 +200,9 @@ async fn carry_out<B: OrderBroker>(
         DeskRequest::Modify(order) => {
             let result = executor.modify(&order).await;
             DeskReport::Modified { order, result }
+        }
+        DeskRequest::KillSwitch(exchanges) => {
+            DeskReport::KillSwitch(executor.kill_switch(&exchanges).await)
         }
         DeskRequest::Cancel(tag) => {
             let error = executor.cancel(&tag).await.err()?;

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use rust_decimal::Decimal;
 
 use crate::broker::{BrokerError, ErrorClass, OrderBroker, OrderReport, OrderState};
-use crate::domain::{InstrumentId, OrderRequest, OrderTag};
+use crate::domain::{Exchange, InstrumentId, OrderRequest, OrderTag};
 
 struct PaperOrder {
     id: String,
@@ -148,6 +148,15 @@ fn working_order<'a>(
 }
 
 impl OrderBroker for PaperBroker {
+    /// Paper trading never touches the account, so the broker's kill switch is not called.
+    async fn kill_switch(&self, exchanges: &[Exchange]) -> Result<String, BrokerError> {
+        let names: Vec<String> = exchanges.iter().map(ToString::to_string).collect();
+        Ok(format!(
+            "paper mode: the broker's kill switch was not called for {}; new entries are off for the day",
+            names.join(", ")
+        ))
+    }
+
     async fn place(&self, request: &OrderRequest) -> Result<Vec<String>, BrokerError> {
         let mut book = self.book();
         let Some(&print) = book.last.get(&request.instrument) else {

@@ -24,6 +24,12 @@ pub enum JournalEntry {
         state: String,
         reason: Option<String>,
     },
+    /// The broker's kill switch, asked for after the daily loss limit: whether trading is now off there, and
+    /// what the broker said.
+    KillSwitch {
+        switched_off: bool,
+        detail: String,
+    },
     /// One instrument's prices over one minute.
     TickSummary {
         instrument: String,
@@ -172,6 +178,7 @@ impl JournalEntry {
         match self {
             JournalEntry::FeedState { .. } => "feed_state",
             JournalEntry::OrderStream { .. } => "order_stream",
+            JournalEntry::KillSwitch { .. } => "kill_switch",
             JournalEntry::TickSummary { .. } => "tick_summary",
             JournalEntry::Signal { .. } => "signal",
             JournalEntry::RiskRefusal { .. } => "risk_refusal",

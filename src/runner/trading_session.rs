@@ -235,6 +235,18 @@ impl TradingSession {
                     });
                 }
             },
+            DeskReport::KillSwitch(result) => {
+                if let Err(e) = &result {
+                    self.record_error(e, now);
+                }
+                self.journal.record(
+                    now,
+                    JournalEntry::KillSwitch {
+                        switched_off: result.is_ok(),
+                        detail: result.unwrap_or_else(|e| e.to_string()),
+                    },
+                );
+            }
             DeskReport::CancelFailed { tag, error } => {
                 self.record_error(&error, now);
                 self.tell_engine(EngineEvent::CancelFailed {
@@ -297,6 +309,13 @@ impl TradingSession {
                 }
                 Command::Modify(order) => self.desk.send(DeskRequest::Modify(order)),
                 Command::Cancel(tag) => self.desk.send(DeskRequest::Cancel(tag)),
+                Command::KillSwitch { exchanges } => {
+                    tracing::warn!(
+                        ?exchanges,
+                        "daily loss limit reached and flat: asking the broker's kill switch"
+                    );
+                    self.desk.send(DeskRequest::KillSwitch(exchanges));
+                }
             }
         }
     }

@@ -17,6 +17,7 @@ mod orders;
 mod scenario;
 mod state;
 mod upstox_feed;
+mod upstox_kill_switch;
 mod upstox_login;
 mod upstox_master;
 mod upstox_order_stream;
@@ -164,6 +165,14 @@ impl SimServer {
         })
     }
 
+    /// The segments the kill switch has turned off.
+    pub fn switched_off(&self) -> Vec<String> {
+        let mut segments: Vec<String> =
+            self.state.at_now().0.switched_off.keys().cloned().collect();
+        segments.sort();
+        segments
+    }
+
     /// When each fill happened at the simulator, to the instant (the trade rows show whole seconds), with its
     /// order id: how long a fill took to reach dalal is measured from it.
     pub fn fill_instants(&self) -> Vec<(String, DateTime<Utc>)> {
@@ -193,6 +202,10 @@ impl Drop for SimServer {
 fn router(state: Arc<state::SimState>) -> Router {
     Router::new()
         .route("/v2/user/profile", get(upstox_rest::profile))
+        .route(
+            "/v2/user/kill-switch",
+            get(upstox_kill_switch::status).post(upstox_kill_switch::update),
+        )
         .route("/v3/market-quote/ltp", get(upstox_rest::ltp))
         .route(
             "/v3/historical-candle/intraday/{key}/{unit}/{interval}",

@@ -96,6 +96,8 @@ pub struct Inner {
     pub upstox_codes: HashMap<String, String>,
     /// Upstox access tokens issued by the login, with when each expires (the next 03:30 IST).
     pub upstox_tokens: HashMap<String, DateTime<Utc>>,
+    /// Segments the kill switch turned off, with when.
+    pub switched_off: HashMap<String, DateTime<Utc>>,
 }
 
 impl SimState {
@@ -131,6 +133,7 @@ impl SimState {
                 logins_issued: 0,
                 upstox_codes: HashMap::new(),
                 upstox_tokens: HashMap::new(),
+                switched_off: HashMap::new(),
             }),
         }
     }

@@ -592,3 +592,50 @@ async fn a_401_on_an_order_is_met_by_re_reading_the_token_and_sending_once_more(
     let tagged = broker.orders_tagged(&order.request().tag).await.unwrap();
     assert_eq!(tagged.len(), 1, "one order for one intent");
 }
+
+/// The kill switch through the executor against the simulator: refused while a position is open (UDAPI1184,
+/// with its meaning in the error), taken once flat, the segment then off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kill_switch_is_refused_while_a_position_is_open_and_taken_once_flat() {
+    use dalal::broker::upstox::rest_types::PlaceOrderBody;
+    use dalal::domain::Exchange;
+    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    let rest = sim.rest(SIM_TOKEN);
+    let ltp = rest.ltp(&[RELIANCE_KEY]).await.unwrap()[0].last_price;
+    let mut executor = Executor::new(
+        upstox_orders(&sim, RestSettings::default()),
+        sim.clock.clone(),
+        8,
+        Duration::from_secs(5),
+    );
+    let entry = entry_at(ltp);
+    executor.submit(&entry).await;
+    assert!(
+        !executor.sync().await.unwrap().is_empty(),
+        "the entry filled"
+    );
+
+    let refused = executor.kill_switch(&[Exchange::Nse]).await.unwrap_err();
+    assert!(refused.to_string().contains("UDAPI1184"), "{refused}");
+    assert!(sim.server.switched_off().is_empty());
+
+    let flatten = PlaceOrderBody {
+        quantity: entry.request().quantity,
+        product: "I".into(),
+        validity: "DAY".into(),
+        price: 0.0,
+        tag: None,
+        instrument_token: RELIANCE_KEY.into(),
+        order_type: "MARKET".into(),
+        transaction_type: "SELL".into(),
+        disclosed_quantity: 0,
+        trigger_price: 0.0,
+        is_amo: false,
+        slice: false,
+        market_protection: Some(-1.0),
+    };
+    rest.place_order(&flatten).await.unwrap();
+    let said = executor.kill_switch(&[Exchange::Nse]).await.unwrap();
+    assert!(said.contains("NSE_EQ off (INACTIVE)"), "{said}");
+    assert_eq!(sim.server.switched_off(), ["NSE_EQ"]);
+}

@@ -11,8 +11,8 @@ use crate::broker::{
 };
 use crate::config::{TokenSource, TokenWatch};
 use crate::domain::{
-    Instrument, InstrumentId, OrderKind, OrderRequest, OrderTag, Product, UpstoxKey, Validity,
-    decimal_to_wire,
+    Exchange, Instrument, InstrumentId, OrderKind, OrderRequest, OrderTag, Product, UpstoxKey,
+    Validity, decimal_to_wire,
 };
 
 pub struct UpstoxOrders {
@@ -125,6 +125,37 @@ impl OrderBroker for UpstoxOrders {
 
     async fn order_book(&self) -> Result<Vec<OrderReport>, BrokerError> {
         self.rest.order_book().await
+    }
+
+    async fn kill_switch(&self, exchanges: &[Exchange]) -> Result<String, BrokerError> {
+        let segments: Vec<String> = exchanges.iter().map(|x| format!("{x}_EQ")).collect();
+        let asked: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let states = self.rest.kill_switch(&asked).await?;
+        let shown: Vec<String> = states
+            .iter()
+            .filter(|s| asked.contains(&s.segment.as_str()))
+            .map(|s| {
+                let off = if s.kill_switch_enabled == Some(true) {
+                    "off"
+                } else {
+                    "not off"
+                };
+                format!(
+                    "{} {off} ({})",
+                    s.segment,
+                    s.segment_status.as_deref().unwrap_or("no status")
+                )
+            })
+            .collect();
+        Ok(format!(
+            "kill switch asked for {}: Upstox shows {}; trading there stays off for 12 hours",
+            segments.join(", "),
+            if shown.is_empty() {
+                "nothing for them".to_string()
+            } else {
+                shown.join(", ")
+            }
+        ))
     }
 
     /// The portfolio stream feed: authorized afresh for every connect (its URL is single-use), with the

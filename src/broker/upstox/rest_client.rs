@@ -17,9 +17,9 @@ use url::Url;
 use super::order_rules::rule_refusal;
 use super::order_update_frame::ORDER_UPDATES_ONLY;
 use super::rest_types::{
-    AuthorizeData, CandleData, Envelope, ErrorEnvelope, HolidayData, LtpData, MarketStatusData,
-    ModifyOrderBody, OrderData, OrderIdData, OrderIdsData, PlaceOrderBody, PositionData,
-    ProfileData, TradeData,
+    AuthorizeData, CandleData, Envelope, ErrorEnvelope, HolidayData, KillSwitchSegment,
+    KillSwitchUpdate, LtpData, MarketStatusData, ModifyOrderBody, OrderData, OrderIdData,
+    OrderIdsData, PlaceOrderBody, PositionData, ProfileData, TradeData,
 };
 use super::wire_convert::{candle, order_report, position_report, price, trade_report};
 use crate::broker::http_policy::{
@@ -251,6 +251,24 @@ impl UpstoxRest {
                 format!("bad feed URL: {e}"),
             )
         })
+    }
+
+    /// Switches `segments` (`NSE_EQ`, …) off with the kill switch; the segments' states as Upstox then reports
+    /// them. Upstox refuses while a segment holds positions (UDAPI1184). Sent once, never retried.
+    pub async fn kill_switch(
+        &self,
+        segments: &[&str],
+    ) -> Result<Vec<KillSwitchSegment>, BrokerError> {
+        const PATH: &str = "/v2/user/kill-switch";
+        let body: Vec<KillSwitchUpdate> = segments
+            .iter()
+            .map(|segment| KillSwitchUpdate {
+                segment: segment.to_string(),
+                action: "DISABLE".into(),
+            })
+            .collect();
+        let request = self.request(Method::POST, Host::Api, PATH, &[]).json(&body);
+        send(request, PATH).await
     }
 
     /// Places an order; Upstox may slice it into several, hence several ids.

@@ -304,3 +304,22 @@ pub struct PositionData {
     #[serde(default)]
     pub day_sell_price: f64,
 }
+
+/// One segment to switch on or off with the kill switch (`POST /v2/user/kill-switch` takes a list of them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KillSwitchUpdate {
+    /// `NSE_EQ`, `BSE_EQ`, …
+    pub segment: String,
+    /// `ENABLE` or `DISABLE`.
+    pub action: String,
+}
+
+/// A segment's state as the kill switch reports it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KillSwitchSegment {
+    pub segment: String,
+    #[serde(default)]
+    pub segment_status: Option<String>,
+    #[serde(default)]
+    pub kill_switch_enabled: Option<bool>,
+}
