@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use url::Url;
 
+use super::hdfcsky_setup;
+use super::upstox_setup::{upstox_data_tokens, upstox_tokens};
 use crate::broker::upstox::UpstoxHosts;
 use crate::config::{Secret, TokenSource, secret_variable};
 use crate::sim::{SimServer, SkyAccount};
@@ -17,6 +19,13 @@ pub enum SimApi {
     #[default]
     Upstox,
     Hdfcsky,
+}
+
+/// A real broker a command may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveBroker {
+    Upstox,
+    HdfcSky,
 }
 
 pub enum BrokerReach {
@@ -35,6 +44,40 @@ pub enum BrokerReach {
 }
 
 impl BrokerReach {
+    /// `broker` at `base_url` (its production hosts without one), with its credentials from `token_file` or the
+    /// environment: how `run`, `feed` and `doctor` all reach a real broker.
+    pub fn live(
+        broker: LiveBroker,
+        base_url: Option<&Url>,
+        token_file: Option<&PathBuf>,
+    ) -> anyhow::Result<BrokerReach> {
+        Ok(match broker {
+            LiveBroker::Upstox => BrokerReach::Upstox {
+                hosts: base_url
+                    .cloned()
+                    .map_or_else(UpstoxHosts::production, UpstoxHosts::single),
+                tokens: upstox_tokens(token_file)?,
+                data_tokens: upstox_data_tokens(token_file)?,
+            },
+            LiveBroker::HdfcSky => {
+                let (api_key, tokens) = hdfcsky_setup::credentials(token_file)?;
+                BrokerReach::HdfcSky {
+                    base: hdfcsky_setup::host(base_url),
+                    api_key,
+                    tokens,
+                }
+            }
+        })
+    }
+
+    /// Which broker at which host, for a report's heading.
+    pub fn describe(&self) -> String {
+        match self {
+            BrokerReach::Upstox { hosts, .. } => format!("Upstox at {}", hosts.api),
+            BrokerReach::HdfcSky { base, .. } => format!("HDFC Sky at {base}"),
+        }
+    }
+
     /// The simulator at `sim` through `api`, with the token it accepts.
     pub fn simulator(sim: &SimServer, api: SimApi, token: &str) -> BrokerReach {
         let tokens = TokenSource::Fixed(Secret::new(token));

@@ -9,13 +9,13 @@ use anyhow::Context;
 use chrono::NaiveDateTime;
 use url::Url;
 
-use super::broker_reach::{BrokerReach, SimApi};
+use super::broker_reach::{BrokerReach, LiveBroker, SimApi};
 use super::hdfcsky_setup;
 use super::sim_clock_args::{parse_ist_datetime, start_or};
-use super::upstox_setup::{rest_client, upstox_data_tokens, upstox_tokens};
+use super::upstox_setup::rest_client;
 use crate::broker::RestSettings;
 use crate::broker::hdfcsky::HdfcSkyRest;
-use crate::broker::upstox::{UpstoxHosts, UpstoxRest};
+use crate::broker::upstox::UpstoxRest;
 use crate::calendar::{Clock, MarketCalendar, SimulatedClock};
 use crate::config::{BrokerName, Config, Secret, TokenSource};
 use crate::doctor::{self, Check, DoctorInputs, DoctorReport, DoctorTarget};
@@ -99,30 +99,14 @@ async fn examine(
             let name = format!("the built-in simulator at {}", sim.base_url());
             (clock, reach, Some(sim), name)
         }
-        DoctorBroker::Upstox => {
-            let hosts = args
-                .base_url
-                .clone()
-                .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
-            let name = format!("Upstox at {}", hosts.api);
-            let tokens = upstox_tokens(args.token_file.as_ref())?;
-            let data_tokens = upstox_data_tokens(args.token_file.as_ref())?;
-            let reach = BrokerReach::Upstox {
-                hosts,
-                tokens,
-                data_tokens,
+        DoctorBroker::Upstox | DoctorBroker::Hdfcsky => {
+            let live = if broker == DoctorBroker::Upstox {
+                LiveBroker::Upstox
+            } else {
+                LiveBroker::HdfcSky
             };
-            (Clock::System, reach, None, name)
-        }
-        DoctorBroker::Hdfcsky => {
-            let base = hdfcsky_setup::host(args.base_url.as_ref());
-            let name = format!("HDFC Sky at {base}");
-            let (api_key, tokens) = hdfcsky_setup::credentials(args.token_file.as_ref())?;
-            let reach = BrokerReach::HdfcSky {
-                base,
-                api_key,
-                tokens,
-            };
+            let reach = BrokerReach::live(live, args.base_url.as_ref(), args.token_file.as_ref())?;
+            let name = reach.describe();
             (Clock::System, reach, None, name)
         }
     };

@@ -13,13 +13,11 @@ use anyhow::{Context, bail};
 use chrono::TimeDelta;
 use tokio::sync::{mpsc, watch};
 
-use super::broker_reach::{BrokerReach, SimApi};
-use super::hdfcsky_setup;
+use super::broker_parts::{AnyBroker, BrokerParts, PartsOptions};
+use super::broker_reach::{BrokerReach, LiveBroker, SimApi};
 use super::sim_clock_args::SimClockArgs;
-use super::upstox_setup::{rest_client, upstox_data_tokens, upstox_keys, upstox_tokens};
-use crate::broker::hdfcsky::{HdfcSkyFeedBroker, SubscriptionType};
-use crate::broker::upstox::{FeedMode, UpstoxFeedBroker, UpstoxHosts};
-use crate::broker::{FeedBroker, RestSettings};
+use crate::broker::FeedBroker;
+use crate::broker::hdfcsky::SubscriptionType;
 use crate::calendar::{Clock, MarketCalendar, ist_instant, to_ist};
 use crate::config::BotConfig;
 use crate::domain::{InstrumentId, TickSource};
@@ -103,29 +101,24 @@ async fn watch_feed(args: FeedArgs, bot: BotConfig) -> anyhow::Result<ExitCode> 
             );
             (clock, reach, Some(sim))
         }
-        FeedBrokerChoice::Upstox => {
-            let hosts = args
-                .base_url
-                .clone()
-                .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
-            let tokens = upstox_tokens(args.token_file.as_ref())?;
-            let data_tokens = upstox_data_tokens(args.token_file.as_ref())?;
-            let reach = BrokerReach::Upstox {
-                hosts,
-                tokens,
-                data_tokens,
-            };
-            (Clock::System, reach, None)
-        }
-        FeedBrokerChoice::Hdfcsky => {
-            let (api_key, tokens) = hdfcsky_setup::credentials(args.token_file.as_ref())?;
-            let reach = BrokerReach::HdfcSky {
-                base: hdfcsky_setup::host(args.base_url.as_ref()),
-                api_key,
-                tokens,
-            };
-            (Clock::System, reach, None)
-        }
+        FeedBrokerChoice::Upstox => (
+            Clock::System,
+            BrokerReach::live(
+                LiveBroker::Upstox,
+                args.base_url.as_ref(),
+                args.token_file.as_ref(),
+            )?,
+            None,
+        ),
+        FeedBrokerChoice::Hdfcsky => (
+            Clock::System,
+            BrokerReach::live(
+                LiveBroker::HdfcSky,
+                args.base_url.as_ref(),
+                args.token_file.as_ref(),
+            )?,
+            None,
+        ),
     };
     let wanted =
         |id: &InstrumentId| args.instruments.is_empty() || args.instruments.contains(&id.symbol);
@@ -141,36 +134,21 @@ async fn watch_feed(args: FeedArgs, bot: BotConfig) -> anyhow::Result<ExitCode> 
         duration: args.duration,
         without_band: bot.derivative_stocks(),
     };
-    match reach {
-        BrokerReach::Upstox {
-            tokens,
-            data_tokens,
-            hosts,
-        } => {
-            // The feed needs market data only: the analytics token when one is set.
-            let tokens = data_tokens.unwrap_or(tokens);
-            let mut keys = upstox_keys(&bot, |_| true)?;
+    let options = PartsOptions {
+        clock: watch.clock.clone(),
+        speed,
+        algo_name: None,
+        hdfcsky_quotes: SubscriptionType::Ltp,
+    };
+    // Only the feed is used: on Upstox it reads market data on the analytics token when one is set.
+    match reach.parts(&bot, options)? {
+        AnyBroker::Upstox(BrokerParts { feed, mut keys, .. }) => {
             keys.retain(|_, id| wanted(id));
-            let settings = RestSettings::default().for_speed(speed).single_attempt();
-            let rest = rest_client(hosts, &tokens, settings)?;
-            let broker = Arc::new(UpstoxFeedBroker::new(rest, tokens, FeedMode::Ltpc));
-            watch.run(broker, keys).await
+            watch.run(feed, keys).await
         }
-        BrokerReach::HdfcSky {
-            base,
-            api_key,
-            tokens,
-        } => {
-            let mut keys = hdfcsky_setup::scrip_keys(&bot)?;
+        AnyBroker::HdfcSky(BrokerParts { feed, mut keys, .. }) => {
             keys.retain(|_, id| wanted(id));
-            let settings = RestSettings::hdfcsky().for_speed(speed).single_attempt();
-            let rest = hdfcsky_setup::rest_client(base, api_key, &tokens, settings)?;
-            let broker = Arc::new(HdfcSkyFeedBroker::new(
-                Arc::new(rest),
-                tokens,
-                SubscriptionType::Ltp,
-            ));
-            watch.run(broker, keys).await
+            watch.run(feed, keys).await
         }
     }
 }

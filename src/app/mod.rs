@@ -2,6 +2,7 @@
 //!
 //! Commands appear here when they work end to end, not before.
 
+mod broker_parts;
 mod broker_reach;
 mod calendar_command;
 mod check_config_command;

@@ -4,7 +4,6 @@
 //! the wall clock until stopped. The status endpoint, the terminal status line and the signal handling live
 //! here; the day itself is `runner::DayRunner`.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,17 +15,14 @@ use chrono::{NaiveDateTime, NaiveTime, TimeDelta};
 use rust_decimal::Decimal;
 use tokio::sync::watch;
 
-use super::broker_reach::{BrokerReach, SimApi};
-use super::hdfcsky_setup;
+use super::broker_parts::{AnyBroker, BrokerParts, PartsOptions};
+use super::broker_reach::{BrokerReach, LiveBroker, SimApi};
 use super::sim_clock_args::{parse_ist_datetime, start_or};
 use super::status_line;
-use super::upstox_setup::{rest_client, upstox_data_tokens, upstox_keys, upstox_tokens};
-use crate::broker::hdfcsky::{HdfcSkyAccount, HdfcSkyFeedBroker, HdfcSkyOrders, SubscriptionType};
-use crate::broker::upstox::{FeedMode, UpstoxAccount, UpstoxFeedBroker, UpstoxHosts, UpstoxOrders};
-use crate::broker::{AccountBroker, FeedBroker, OrderBroker, RestSettings};
+use crate::broker::hdfcsky::SubscriptionType;
+use crate::broker::{AccountBroker, FeedBroker, OrderBroker};
 use crate::calendar::{Clock, DayPlan, MarketCalendar, SimulatedClock, ist_instant, to_ist};
 use crate::config::{BrokerName, Config, Mode};
-use crate::domain::InstrumentId;
 use crate::execution::PaperBroker;
 use crate::journal::{JournalWriter, Store};
 use crate::review;
@@ -114,31 +110,22 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
             sim = Some(server);
             (setup, reach)
         }
-        BrokerName::Upstox => {
-            let hosts = args
-                .base_url
-                .clone()
-                .map_or_else(UpstoxHosts::production, UpstoxHosts::single);
-            let tokens = upstox_tokens(args.token_file.as_ref())?;
-            let data_tokens = upstox_data_tokens(args.token_file.as_ref())?;
-            (
-                live_setup(),
-                BrokerReach::Upstox {
-                    hosts,
-                    tokens,
-                    data_tokens,
-                },
-            )
-        }
-        BrokerName::HdfcSky => {
-            let (api_key, tokens) = hdfcsky_setup::credentials(args.token_file.as_ref())?;
-            let reach = BrokerReach::HdfcSky {
-                base: hdfcsky_setup::host(args.base_url.as_ref()),
-                api_key,
-                tokens,
-            };
-            (live_setup(), reach)
-        }
+        BrokerName::Upstox => (
+            live_setup(),
+            BrokerReach::live(
+                LiveBroker::Upstox,
+                args.base_url.as_ref(),
+                args.token_file.as_ref(),
+            )?,
+        ),
+        BrokerName::HdfcSky => (
+            live_setup(),
+            BrokerReach::live(
+                LiveBroker::HdfcSky,
+                args.base_url.as_ref(),
+                args.token_file.as_ref(),
+            )?,
+        ),
     };
     let ledger_path = args.sim_ledger.clone();
     let config_path = args.config;
@@ -147,68 +134,20 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
         BrokerName::Sim => args.speed,
         _ => 1.0,
     };
-    let code = match reach {
-        BrokerReach::Upstox {
-            hosts,
-            tokens,
-            data_tokens,
-        } => {
-            let keys = upstox_keys(&config.bot, |_| true)?;
-            let settings = RestSettings::default().for_speed(speed);
-            if data_tokens.is_some() {
-                tracing::info!(
-                    "market data (the feed, LTP polling, candles) on the analytics token; orders and the account \
-                     on the daily token"
-                );
-            }
-            let data_tokens = data_tokens.unwrap_or_else(|| tokens.clone());
-            let feed = Arc::new(UpstoxFeedBroker::new(
-                rest_client(
-                    hosts.clone(),
-                    &data_tokens,
-                    settings.clone().single_attempt(),
-                )?,
-                data_tokens,
-                FeedMode::Ltpc,
-            ));
-            // The embedded simulator has no registered algo: the header goes to brokers only.
-            let algo_name = config
-                .bot
-                .algo_name
-                .clone()
-                .filter(|_| config.bot.broker != BrokerName::Sim);
-            let rest = Arc::new(rest_client(hosts, &tokens, settings)?.with_algo_name(algo_name));
-            let account = Arc::new(UpstoxAccount::new(Arc::clone(&rest), tokens.clone()));
-            let orders = UpstoxOrders::for_universe(rest, &config.bot.universe).with_tokens(tokens);
-            launch(config_path, config, setup, feed, account, orders, keys).await
-        }
-        BrokerReach::HdfcSky {
-            base,
-            api_key,
-            tokens,
-        } => {
-            let keys = hdfcsky_setup::scrip_keys(&config.bot)?;
-            let settings = RestSettings::hdfcsky().for_speed(speed);
-            let feed_rest = hdfcsky_setup::rest_client(
-                base.clone(),
-                api_key.clone(),
-                &tokens,
-                settings.clone().single_attempt(),
-            )?;
-            let feed = Arc::new(HdfcSkyFeedBroker::new(
-                Arc::new(feed_rest),
-                tokens.clone(),
-                SubscriptionType::All,
-            ));
-            let rest = Arc::new(hdfcsky_setup::rest_client(
-                base, api_key, &tokens, settings,
-            )?);
-            let account = Arc::new(HdfcSkyAccount::new(Arc::clone(&rest), tokens.clone()));
-            let orders =
-                HdfcSkyOrders::for_universe(rest, &config.bot.universe, setup.clock.clone())
-                    .with_tokens(tokens);
-            launch(config_path, config, setup, feed, account, orders, keys).await
-        }
+    let options = PartsOptions {
+        clock: setup.clock.clone(),
+        speed,
+        // The embedded simulator has no registered algo: the header goes to brokers only.
+        algo_name: config
+            .bot
+            .algo_name
+            .clone()
+            .filter(|_| config.bot.broker != BrokerName::Sim),
+        hdfcsky_quotes: SubscriptionType::All,
+    };
+    let code = match reach.parts(&config.bot, options)? {
+        AnyBroker::Upstox(parts) => launch(config_path, config, setup, parts).await,
+        AnyBroker::HdfcSky(parts) => launch(config_path, config, setup, parts).await,
     }?;
     if let (Some(sim), Some(path)) = (&sim, ledger_path) {
         write_ledger(sim, &path)?;
@@ -229,11 +168,14 @@ async fn launch<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
     config_path: PathBuf,
     config: Config,
     setup: Setup,
-    feed: Arc<F>,
-    account: Arc<A>,
-    live_orders: O,
-    keys: HashMap<String, InstrumentId>,
+    parts: BrokerParts<F, O, A>,
 ) -> anyhow::Result<ExitCode> {
+    let BrokerParts {
+        feed,
+        orders: live_orders,
+        account,
+        keys,
+    } = parts;
     match config.bot.mode {
         Mode::Paper => {
             let paper = Arc::new(
