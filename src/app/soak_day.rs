@@ -38,7 +38,7 @@ const FEED_FAULTS: [&str; 5] = [
     "handshake_401",
     "ltp_429",
 ];
-const ORDER_FAULTS: [&str; 9] = [
+const ORDER_FAULTS: [&str; 12] = [
     "partial_fill",
     "reject_after_ack",
     "modify_fail",
@@ -48,6 +48,9 @@ const ORDER_FAULTS: [&str; 9] = [
     "garbled_ack",
     "order_5xx",
     "ack_delay",
+    "order_stream_403",
+    "order_stream_drop",
+    "order_stream_silence",
 ];
 
 /// A soak day's session: 09:15 to 09:45 IST, entries until 09:30, flat at 09:38.
