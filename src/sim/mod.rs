@@ -6,8 +6,10 @@
 //! `SimServer` owns the listener; the handlers share `SimState`, which advances the market to the clock's "now"
 //! each time it is looked at.
 
+mod day_totals;
 mod faults;
 mod feed_frames;
+mod hdfcsky_books;
 mod hdfcsky_charts;
 mod hdfcsky_feed;
 mod hdfcsky_login;
@@ -251,7 +253,7 @@ fn router(state: Arc<state::SimState>) -> Router {
         .route("/oapi/v1/fetch-ltp", put(hdfcsky_rest::fetch_ltp))
         .route(
             "/oapi/v1/orders",
-            get(hdfcsky_rest::order_book)
+            get(hdfcsky_books::order_book)
                 .post(hdfcsky_rest::place_order)
                 .put(hdfcsky_rest::modify_order),
         )
@@ -259,12 +261,12 @@ fn router(state: Arc<state::SimState>) -> Router {
             "/oapi/v1/orders/{order_id}",
             delete(hdfcsky_rest::cancel_order),
         )
-        .route("/oapi/v1/trades", get(hdfcsky_rest::trades))
+        .route("/oapi/v1/trades", get(hdfcsky_books::trades))
         .route(
             crate::broker::hdfcsky::chart_candles::ENDPOINT,
             get(hdfcsky_charts::fetch_candle),
         )
-        .route("/oapi/v1/positions", get(hdfcsky_rest::positions))
+        .route("/oapi/v1/positions", get(hdfcsky_books::positions))
         .route(
             "/api/v1/contract/Compact",
             get(hdfcsky_rest::security_master),

@@ -25,7 +25,7 @@ fn api_key() -> Secret {
     Secret::new(SkyAccount::default().api_key)
 }
 
-fn reliance() -> Instrument {
+pub(crate) fn reliance() -> Instrument {
     Instrument {
         id: InstrumentId::new(Exchange::Nse, "RELIANCE").unwrap(),
         segment: Segment::Equity,

@@ -9,6 +9,7 @@ mod doctor;
 mod execution;
 mod failover;
 mod hdfcsky_api;
+mod hdfcsky_books;
 mod hdfcsky_day;
 mod hdfcsky_login;
 mod journal;

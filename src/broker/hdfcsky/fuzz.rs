@@ -1,7 +1,8 @@
 //! Fuzz targets for everything dalal reads from HDFC Sky: feed packets (`GenericDTOList` or a bare `GenericDTO`)
 //! through the quote book as the socket applies them, the feed's text frames, every REST answer the client reads
-//! (through the same `read_answer`, row reading and conversions, chart candles included), the login steps' answers and the token's
-//! claims, and the security master's ZIP and CSV. See `crate::fuzz_input` for how inputs are made and counted.
+//! (through the same `read_answer`, row reading and conversions, chart candles included), the login
+//! steps' answers and the token's claims, and the security master's ZIP and CSV. See `crate::fuzz_input` for how
+//! inputs are made and counted.
 
 use proptest::prelude::*;
 use prost::Message;
@@ -37,6 +38,7 @@ const KEYS: &[&str] = &[
     "average_buy_price",
     "average_price",
     "average_sell_price",
+    "buy_amount",
     "buyQuantity",
     "buy_quantity",
     "callbackUrl",
@@ -51,6 +53,7 @@ const KEYS: &[&str] = &[
     "errorCode",
     "error_code",
     "exchange",
+    "exchange_time",
     "exchangesSubscribed",
     "exchanges_subscribed",
     "executionType",
@@ -64,7 +67,9 @@ const KEYS: &[&str] = &[
     "ltp",
     "message",
     "meta",
+    "multiplier",
     "name",
+    "net_amount",
     "netQuantity",
     "net_quantity",
     "omsOrderId",
@@ -79,7 +84,9 @@ const KEYS: &[&str] = &[
     "order_type",
     "prevClose",
     "prev_close",
+    "previous_close",
     "price",
+    "prod_type",
     "product",
     "productsEnabled",
     "products_enabled",
@@ -94,9 +101,12 @@ const KEYS: &[&str] = &[
     "remaining_quantity",
     "requestToken",
     "request_token",
+    "segment",
+    "sell_amount",
     "sellQuantity",
     "sell_quantity",
     "status",
+    "symbol",
     "token",
     "tokenId",
     "token_id",
