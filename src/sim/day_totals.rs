@@ -69,6 +69,11 @@ impl DayTotals {
     pub fn realized(&self) -> Decimal {
         self.net_amount() + Decimal::from(self.net_quantity()) * self.open_average()
     }
+
+    /// The open quantity's P&L at `mark`.
+    pub fn unrealized(&self, mark: Decimal) -> Decimal {
+        (mark - self.open_average()) * Decimal::from(self.net_quantity())
+    }
 }
 
 fn average(amount: Decimal, quantity: i64) -> Decimal {
@@ -118,6 +123,7 @@ mod tests {
                 let by_amounts = totals.net_amount() + net * mark;
                 let by_averages = totals.realized() + (mark - open_average) * net;
                 assert_eq!(by_averages, by_amounts, "{totals:?} at {mark}");
+                assert_eq!(totals.unrealized(mark), (mark - open_average) * net);
             }
         }
     }
@@ -126,6 +132,7 @@ mod tests {
     fn a_closed_round_trip_is_all_realized_and_an_untraded_day_is_all_zero() {
         let closed = day(&[(Side::Buy, 4, dec!(99.9)), (Side::Sell, 4, dec!(101.1))]);
         assert_eq!((closed.net_quantity(), closed.realized()), (0, dec!(4.8)));
+        assert_eq!(closed.unrealized(dec!(500)), dec!(0));
         let none = DayTotals::default();
         assert_eq!(
             (none.average_buy_price(), none.realized()),

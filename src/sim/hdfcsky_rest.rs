@@ -1,5 +1,6 @@
 //! The simulator's HDFC Sky trading API: trading info, `fetch-ltp` and orders, plus the public security master
-//! and the checks every account call shares (the books are in `hdfcsky_books`). Same paths, envelopes and refusals as HDFC Sky: a browser-like User-Agent and the `api_key`
+//! and the checks every account call shares (the books are in `hdfcsky_books`, funds and holdings in
+//! `hdfcsky_funds`). Same paths, envelopes and refusals as HDFC Sky: a browser-like User-Agent and the `api_key`
 //! query parameter on every call, the bare token in `Authorization` (an expired or `Bearer` one gets the bare
 //! 401 `{"error":"invalid credentials"}`), `client_id` on account calls, at most 10 `fetch-ltp` items, and
 //! MARKET / SLM orders refused with 403. Orders go through the same book as the Upstox API.

@@ -12,6 +12,7 @@ mod feed_frames;
 mod hdfcsky_books;
 mod hdfcsky_charts;
 mod hdfcsky_feed;
+mod hdfcsky_funds;
 mod hdfcsky_login;
 mod hdfcsky_rest;
 mod market;
@@ -82,7 +83,8 @@ impl Default for UpstoxApp {
     }
 }
 
-/// The simulated HDFC Sky app (API key and secret) and account (username, OTP, PIN, client id).
+/// The simulated HDFC Sky app (API key and secret) and account (username, OTP, PIN, client id, and the cash it
+/// starts each day with).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkyAccount {
     pub api_key: String,
@@ -91,6 +93,8 @@ pub struct SkyAccount {
     pub otp: String,
     pub pin: String,
     pub client_id: String,
+    /// Rupees: the funds view's "Opening Balance".
+    pub opening_balance: rust_decimal::Decimal,
 }
 
 impl Default for SkyAccount {
@@ -102,6 +106,7 @@ impl Default for SkyAccount {
             otp: "1234".into(),
             pin: "2468".into(),
             client_id: "SIM0001".into(),
+            opening_balance: rust_decimal::Decimal::from(500_000),
         }
     }
 }
@@ -267,6 +272,9 @@ fn router(state: Arc<state::SimState>) -> Router {
             get(hdfcsky_charts::fetch_candle),
         )
         .route("/oapi/v1/positions", get(hdfcsky_books::positions))
+        .route("/oapi/v1/funds/view", get(hdfcsky_funds::funds))
+        .route("/oapi/v2/funds/view", get(hdfcsky_funds::funds_v2))
+        .route("/oapi/v1/holdings", get(hdfcsky_funds::holdings))
         .route(
             "/api/v1/contract/Compact",
             get(hdfcsky_rest::security_master),

@@ -1,6 +1,6 @@
 //! Fuzz targets for everything dalal reads from HDFC Sky: feed packets (`GenericDTOList` or a bare `GenericDTO`)
 //! through the quote book as the socket applies them, the feed's text frames, every REST answer the client reads
-//! (through the same `read_answer`, row reading and conversions, chart candles included), the login
+//! (through the same `read_answer`, row reading and conversions, chart candles and funds included), the login
 //! steps' answers and the token's claims, and the security master's ZIP and CSV. See `crate::fuzz_input` for how
 //! inputs are made and counted.
 
@@ -13,10 +13,11 @@ use super::chart_candles::candle_rows;
 use super::feed_decode::{QuoteBook, decode_packets};
 use super::feed_proto::{GenericDto, GenericDtoList, MbpData, PacketType};
 use super::feed_socket::on_text;
+use super::funds::read_funds;
 use super::login::login_answer;
 use super::rest_client::{RawList, ltp_quotes, read_answer};
 use super::rest_types::{
-    AccessTokenData, LoginProgress, LoginStart, LtpResponse, OrderIdData, PositionRow,
+    AccessTokenData, FundsView, LoginProgress, LoginStart, LtpResponse, OrderIdData, PositionRow,
     RequestTokenData, TradingInfo,
 };
 use super::scrip::ScripId;
@@ -60,6 +61,7 @@ const KEYS: &[&str] = &[
     "execution_type",
     "filledQuantity",
     "filled_quantity",
+    "headers",
     "instrumentToken",
     "instrument_token",
     "loginId",
@@ -125,9 +127,11 @@ const KEYS: &[&str] = &[
     "twoFaEnabled",
     "two_fa_enabled",
     "twofa",
+    "unrealized_mtm",
     "userOrderId",
     "user_order_id",
     "validity",
+    "values",
 ];
 
 const SAMPLES: &[&str] = &[
@@ -139,6 +143,7 @@ const SAMPLES: &[&str] = &[
     r#"{"token_id":"abc","data":{"request_token":"rt","callback_url":"http://x","authorised":true}}"#,
     r#"{"status":"success","data":{"candles":[[1550.5,1552,1549,1551,1200,0,"01-12-2026 09:15",1200],[1540,1560,1530,1555,9000,0,"30-11-2026",9000]]}}"#,
     r#"{"status":"success","data":{"client_id":"C1","name":"A","exchanges_subscribed":["NSE"],"products_enabled":["MIS"],"status":"Activated"}}"#,
+    r#"{"status":"success","data":{"client_id":"C1","headers":["Description","all"],"realized_mtm":"0.00","unrealized_mtm":-1.5,"values":[["Available Margin","1,00,000.00"],["Margin Used",19.34],{"0":"Opening Balance","1":"1781.24"}]}}"#,
 ];
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
@@ -171,6 +176,9 @@ fn read_every_answer(status: u16, body: &[u8]) {
         });
         let trades = readable_rows(list.trades, "/trades", &skips, trade_report);
         let _ = (orders, trades);
+    }
+    if let Ok(view) = answer::<FundsView>(status, body) {
+        let _ = read_funds(view);
     }
     if let Ok(raw) = answer::<Vec<serde_json::Value>>(status, body) {
         let _ = readable_rows::<PositionRow, _>(raw, "/positions", &skips, position_report);

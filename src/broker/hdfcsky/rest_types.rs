@@ -117,6 +117,22 @@ pub struct TradingInfo {
     pub status: String,
 }
 
+/// `data` of `GET /oapi/v1/funds/view?type=all`: a label/value table (`values: [["Available Margin", "8239.85"],
+/// …]`) with the MTM figures also by name. Values and rows are kept as sent; `funds::read_funds` reads them.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct FundsView {
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub headers: Vec<String>,
+    #[serde(default)]
+    pub values: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub realized_mtm: serde_json::Value,
+    #[serde(default)]
+    pub unrealized_mtm: serde_json::Value,
+}
+
 // ---- market data ----
 
 #[derive(Debug, Serialize, Deserialize)]
