@@ -16,6 +16,7 @@ mod hdfcsky_funds;
 mod hdfcsky_login;
 mod hdfcsky_rest;
 mod market;
+mod market_depth;
 mod orders;
 mod scenario;
 mod state;

@@ -11,6 +11,7 @@ mod failover;
 mod hdfcsky_api;
 mod hdfcsky_books;
 mod hdfcsky_day;
+mod hdfcsky_full_quote;
 mod hdfcsky_funds;
 mod hdfcsky_login;
 mod journal;

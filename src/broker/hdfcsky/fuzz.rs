@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use super::access_token::TokenClaims;
 use super::chart_candles::candle_rows;
 use super::feed_decode::{QuoteBook, decode_packets};
-use super::feed_proto::{GenericDto, GenericDtoList, MbpData, PacketType};
+use super::feed_proto::{
+    GenericDto, GenericDtoList, MarketDepthDto, MarketDepthDtoList, MbpData, PacketType,
+};
 use super::feed_socket::on_text;
 use super::funds::read_funds;
 use super::login::login_answer;
@@ -202,10 +204,37 @@ fn packet_samples() -> Vec<Vec<u8>> {
         }),
         ..GenericDto::default()
     };
-    let list = GenericDtoList {
-        generic_dto_list: vec![priced.clone(), priced.clone()],
+    // A cash equity's full quote: the price with its depth and the day's figures in one packet.
+    let level = |price: f64, buy_flag: bool| MarketDepthDto {
+        quantity: 100,
+        price,
+        number_of_orders: 1,
+        buy_flag,
     };
-    vec![list.encode_to_vec(), priced.encode_to_vec()]
+    let full = GenericDto {
+        mbp_data: Some(MbpData {
+            average_trade_price: 1549.8,
+            market_depth_dto_list: Some(MarketDepthDtoList {
+                market_depth_dto: vec![level(1550.4, true), level(1550.6, false)],
+            }),
+            total_buy_quantity: 5000,
+            total_sell_quantity: 3000,
+            lower_circuit_limit: 1234.6,
+            upper_circuit_limit: 1851.8,
+            net_change_indicator: "+".into(),
+            net_price_change_from_closing_price: 730,
+            ..priced.mbp_data.clone().unwrap_or_default()
+        }),
+        ..priced.clone()
+    };
+    let list = GenericDtoList {
+        generic_dto_list: vec![priced.clone(), full.clone()],
+    };
+    vec![
+        list.encode_to_vec(),
+        priced.encode_to_vec(),
+        full.encode_to_vec(),
+    ]
 }
 
 #[test]
