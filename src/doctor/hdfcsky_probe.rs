@@ -1,4 +1,5 @@
-//! The doctor's HDFC Sky checks: the token through trading info, `fetch-ltp` for the universe, and the
+//! The doctor's HDFC Sky checks: the token through trading info (with the account's available margin from the
+//! funds view, as information), `fetch-ltp` for the universe, and the
 //! WebSocket with the auth integrators verified live (`?token=…&api_key=…`), with experiments that tell the
 //! causes of a refusal apart:
 //! - the form most clients try first, `?access_token=…`, is tried too and its 401 shown, so a trader whose own
@@ -12,10 +13,12 @@ use std::time::Instant;
 
 use super::feed_probe::{NAME, first_price, outcome};
 use super::{
-    BrokerFindings, Check, ProbeOutcome, ProbeSettings, lists_check, ltp_check, token_check,
+    BrokerFindings, Check, ProbeOutcome, ProbeSettings, Verdict, lists_check, ltp_check,
+    token_check,
 };
 use crate::broker::hdfcsky::{
-    HdfcSkyRest, HdfcSkyStream, SESSION_PATH, SkyFeedSocket, SubscriptionType, scrips, session_url,
+    Funds, HdfcSkyRest, HdfcSkyStream, SESSION_PATH, SkyFeedSocket, SubscriptionType, scrips,
+    session_url,
 };
 use crate::broker::{BrokerError, FeedStream};
 use crate::calendar::Clock;
@@ -44,6 +47,11 @@ pub(super) async fn findings(
         "HDFC Sky refused the app (40000 Request forbidden): check the app's allowed IPs on the developer \
          portal, and that no proxy strips the User-Agent",
     );
+    let token = if token.verdict == Verdict::Pass {
+        with_funds(token, rest.funds().await)
+    } else {
+        token
+    };
     let quotes = match scrips(keys) {
         Ok(scrips) => rest.fetch_ltp(&scrips).await,
         Err(e) => Err(e),
@@ -69,6 +77,20 @@ pub(super) async fn findings(
         feed,
         lists: lists_check(read, rest.take_skipped_rows()),
     }
+}
+
+/// A passed token check, its evidence also stating the available margin: information, which never changes the
+/// verdict (the session does not need the funds view).
+fn with_funds(mut token: Check, funds: Result<Funds, BrokerError>) -> Check {
+    let note = match funds {
+        Ok(funds) => format!(
+            "available margin ₹{} (funds view V1)",
+            funds.available_margin.round_dp(2)
+        ),
+        Err(e) => format!("the funds view could not be read: {e}"),
+    };
+    token.evidence = format!("{}; {note}", token.evidence);
+    token
 }
 
 async fn feed_check(

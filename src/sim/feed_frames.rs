@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use prost::Message;
-use rust_decimal::Decimal;
 
 use super::faults::StreamReport;
 use super::market::{InstrumentSpec, Market, Quote};
+use super::market_depth::{average_trade_price, depth, total_buy_quantity, total_sell_quantity};
 use crate::broker::upstox::FeedMode;
 use crate::broker::upstox::feed_proto::{
     Feed, FeedResponse, FeedUnion, FrameType, FullFeed, FullFeedUnion, IndexFullFeed, Ltpc,
@@ -137,32 +137,27 @@ fn full_feed(
             })),
         };
     }
-    let tick = spec.tick.value();
-    let depth = (0..5)
-        .map(|level| {
-            let away = tick * Decimal::from(level + 1);
-            DepthQuote {
-                bid_q: 100 * (level + 1),
-                bid_p: wire((quote.ltp - away).max(tick)),
-                ask_q: 120 * (level + 1),
-                ask_p: wire(quote.ltp + away),
-            }
+    let levels = depth(spec, quote)
+        .into_iter()
+        .map(|level| DepthQuote {
+            bid_q: level.bid_quantity,
+            bid_p: wire(level.bid_price),
+            ask_q: level.ask_quantity,
+            ask_p: wire(level.ask_price),
         })
         .collect();
     FullFeed {
         full_feed_union: Some(FullFeedUnion::MarketFf(MarketFullFeed {
             ltpc: Some(ltpc(quote, times)),
             market_level: Some(MarketLevel {
-                bid_ask_quote: depth,
+                bid_ask_quote: levels,
             }),
             option_greeks: Some(OptionGreeks::default()),
             market_ohlc,
-            atp: wire(spec.tick.round_nearest(
-                (quote.open + quote.high + quote.low + quote.ltp) / Decimal::from(4),
-            )),
+            atp: wire(average_trade_price(spec, quote)),
             vtt: quote.volume,
-            tbq: (quote.volume / 2) as f64,
-            tsq: (quote.volume / 3) as f64,
+            tbq: total_buy_quantity(quote) as f64,
+            tsq: total_sell_quantity(quote) as f64,
             ..MarketFullFeed::default()
         })),
     }

@@ -4,10 +4,12 @@
 //! `api_key`, a header alone or no credentials get 401 "Full authentication is required to access this
 //! resource", as integrators found live. Past three open connections, or in a scripted 403 episode, the answer
 //! is 403. After the upgrade, JSON text frames subscribe and `unSubscribe` (at most 300 scrips), and each
-//! simulated second brings a `GenericDTOList` of what changed: for `ALL` a price packet and a separate depth
-//! packet per instrument (as derivatives' depth and OI arrive apart), or a bare `GenericDTO` heartbeat when
-//! nothing did. Drops, silence, undecodable frames, misreported trade times and a handshake 401 with a token the
-//! REST API accepts follow the scenario.
+//! simulated second brings a `GenericDTOList` of what changed, one packet per instrument, or a bare `GenericDTO`
+//! heartbeat when nothing did. A cash equity's `ALL` packet is a full quote: the price with five levels of depth,
+//! the average trade price, total buy and sell quantities, circuit limits and the net change, as the docs
+//! describe a quote (derivatives' depth and OI would come in packets of their own; the simulator has none).
+//! Drops, silence, undecodable frames, misreported trade times and a handshake 401 with a token the REST API
+//! accepts follow the scenario.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +24,9 @@ use rust_decimal::Decimal;
 
 use super::faults::{StreamReport, send_second};
 use super::market::{InstrumentSpec, Market, Quote};
+use super::market_depth::{
+    average_trade_price, circuit_limits, depth, total_buy_quantity, total_sell_quantity,
+};
 use super::scenario::FaultKind;
 use super::state::SimState;
 use crate::broker::hdfcsky::feed_proto::{
@@ -169,7 +174,7 @@ fn packets(
     if instruments.is_empty() {
         return None;
     }
-    let mut list = Vec::with_capacity(instruments.len() * 2);
+    let mut list = Vec::with_capacity(instruments.len());
     for &(i, kind) in instruments {
         let (spec, quote) = market.get(i);
         let Some(token) = spec.hdfcsky_token else {
@@ -189,20 +194,10 @@ fn packets(
             continue;
         }
         list.push(GenericDto {
-            mbp_data: Some(price_data(quote, kind, times)),
+            mbp_data: Some(price_data(spec, quote, kind, times)),
             packet_type: PacketType::NseCmAll as i32,
-            ..base.clone()
+            ..base
         });
-        if kind == SubscriptionType::All {
-            list.push(GenericDto {
-                mbp_data: Some(MbpData {
-                    market_depth_dto_list: Some(depth(spec, quote)),
-                    ..MbpData::default()
-                }),
-                packet_type: PacketType::NseCmAll as i32,
-                ..base
-            });
-        }
     }
     Some(
         GenericDtoList {
@@ -224,7 +219,12 @@ fn index_data(quote: &Quote, now: DateTime<Utc>) -> IndexData {
     }
 }
 
-fn price_data(quote: &Quote, kind: SubscriptionType, times: StreamReport) -> MbpData {
+fn price_data(
+    spec: &InstrumentSpec,
+    quote: &Quote,
+    kind: SubscriptionType,
+    times: StreamReport,
+) -> MbpData {
     let ltp = MbpData {
         last_traded_price: wire(times.price(quote.ltp)),
         // Seconds on the wire here (the unit is unconfirmed); the client decides the unit by magnitude.
@@ -234,36 +234,60 @@ fn price_data(quote: &Quote, kind: SubscriptionType, times: StreamReport) -> Mbp
         ..MbpData::default()
     };
     match kind {
-        SubscriptionType::All => MbpData {
-            open_price: wire(quote.open),
-            high_price: wire(quote.high),
-            low_price: wire(quote.low),
-            volume_traded_today: quote.volume,
-            ..ltp
-        },
+        SubscriptionType::All => {
+            let (lower, upper) = circuit_limits(spec, quote);
+            let (indicator, change_paise) = net_change(quote);
+            MbpData {
+                open_price: wire(quote.open),
+                high_price: wire(quote.high),
+                low_price: wire(quote.low),
+                volume_traded_today: quote.volume,
+                average_trade_price: wire(average_trade_price(spec, quote)),
+                market_depth_dto_list: Some(depth_list(spec, quote)),
+                total_buy_quantity: total_buy_quantity(quote),
+                total_sell_quantity: total_sell_quantity(quote),
+                lower_circuit_limit: wire(lower),
+                upper_circuit_limit: wire(upper),
+                net_change_indicator: indicator.into(),
+                net_price_change_from_closing_price: change_paise,
+                ..ltp
+            }
+        }
         // GREEK entries are never subscribed (see `on_request`).
         SubscriptionType::Ltp | SubscriptionType::Greek => ltp,
     }
 }
 
-fn depth(spec: &InstrumentSpec, quote: &Quote) -> MarketDepthDtoList {
-    let tick = spec.tick.value();
-    let level = |n: i64, buy: bool| {
-        let away = tick * Decimal::from(n);
-        MarketDepthDto {
-            quantity: if buy { 100 * n } else { 120 * n },
-            price: wire(if buy {
-                (quote.ltp - away).max(tick)
-            } else {
-                quote.ltp + away
-            }),
-            number_of_orders: n,
-            buy_flag: buy,
-        }
+/// The book's levels as HDFC Sky lists them: bids and asks in one list, told apart by `buy_flag`.
+fn depth_list(spec: &InstrumentSpec, quote: &Quote) -> MarketDepthDtoList {
+    let side = |price: Decimal, quantity: i64, orders: i64, buy_flag: bool| MarketDepthDto {
+        quantity,
+        price: wire(price),
+        number_of_orders: orders,
+        buy_flag,
     };
     MarketDepthDtoList {
-        market_depth_dto: (1..=5)
-            .flat_map(|n| [level(n, true), level(n, false)])
+        market_depth_dto: depth(spec, quote)
+            .into_iter()
+            .flat_map(|l| {
+                [
+                    side(l.bid_price, l.bid_quantity, l.orders, true),
+                    side(l.ask_price, l.ask_quantity, l.orders, false),
+                ]
+            })
             .collect(),
     }
+}
+
+/// The change from the previous close as NSE's broadcast states it: a sign and a whole number of paise (the unit
+/// is HDFC Sky's proto's `int32` read the exchange's way; unconfirmed). No sign when unchanged.
+fn net_change(quote: &Quote) -> (&'static str, i32) {
+    let change = quote.ltp - quote.cp;
+    let sign = match change.cmp(&Decimal::ZERO) {
+        std::cmp::Ordering::Greater => "+",
+        std::cmp::Ordering::Less => "-",
+        std::cmp::Ordering::Equal => "",
+    };
+    let paise = (change.abs() * Decimal::ONE_HUNDRED).round();
+    (sign, i32::try_from(paise).unwrap_or(i32::MAX))
 }

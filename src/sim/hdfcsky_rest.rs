@@ -1,8 +1,9 @@
-//! The simulator's HDFC Sky trading API: trading info, `fetch-ltp`, orders, books and positions, plus the
-//! public security master. Same paths, envelopes and refusals as HDFC Sky: a browser-like User-Agent and the
-//! `api_key` query parameter on every call, the bare token in `Authorization` (an expired or `Bearer` one gets
-//! the bare 401 `{"error":"invalid credentials"}`), `client_id` on account calls, at most 10 `fetch-ltp` items,
-//! and MARKET / SLM orders refused with 403. Orders go through the same book as the Upstox API.
+//! The simulator's HDFC Sky trading API: trading info, `fetch-ltp` and orders, plus the public security master
+//! and the checks every account call shares (the books are in `hdfcsky_books`, funds and holdings in
+//! `hdfcsky_funds`). Same paths, envelopes and refusals as HDFC Sky: a browser-like User-Agent and the `api_key`
+//! query parameter on every call, the bare token in `Authorization` (an expired or `Bearer` one gets the bare
+//! 401 `{"error":"invalid credentials"}`), `client_id` on account calls, at most 10 `fetch-ltp` items, and
+//! MARKET / SLM orders refused with 403. Orders go through the same book as the Upstox API.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -16,17 +17,17 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::faults::{AckFaults, acknowledge, with_odd_row};
+use super::faults::{AckFaults, acknowledge};
 use super::market::Market;
 use super::orders::Refusal;
 use super::scenario::FaultKind;
 use super::state::{Inner, SimState};
 use crate::broker::hdfcsky::rest_types::{
     Envelope, ErrorEnvelope, LtpRequest, LtpResponse, LtpRow, ModifyBody, OrderBody, OrderIdData,
-    OrderRow, PositionRow, TradeRow, TradingInfo,
+    TradingInfo,
 };
 use crate::broker::hdfcsky::{LTP_ITEMS_PER_CALL, TokenClaims};
-use crate::broker::upstox::rest_types::{ModifyOrderBody, OrderData, PlaceOrderBody};
+use crate::broker::upstox::rest_types::{ModifyOrderBody, PlaceOrderBody};
 use crate::config::Secret;
 use crate::domain::decimal_to_wire as to_f64;
 
@@ -88,11 +89,11 @@ pub fn sky_error(status: StatusCode, code: i64, message: &str) -> SkyRefusal {
     }
 }
 
-fn success<T: Serialize>(data: T) -> Answer {
+pub(super) fn success<T: Serialize>(data: T) -> Answer {
     Ok(Json(Envelope::success(data)).into_response())
 }
 
-fn invalid(field: &str) -> SkyRefusal {
+pub(super) fn invalid(field: &str) -> SkyRefusal {
     sky_error(
         StatusCode::BAD_REQUEST,
         44000,
@@ -363,127 +364,9 @@ pub async fn cancel_order(
             if inner.faults.active(FaultKind::CancelFail, now).is_some() {
                 return Err(refused(super::orders::Refusal::cancel_refused()));
             }
-            inner.book.cancel(&order_id).map_err(refused)
+            inner.book.cancel(&order_id, now).map_err(refused)
         },
     )
-}
-
-fn sky_status(status: &str) -> &'static str {
-    match status {
-        "open" => "CONFIRMED",
-        "trigger pending" => "TRIGGER_PENDING",
-        "complete" => "COMPLETE",
-        "cancelled" => "CANCELLED",
-        _ => "REJECTED",
-    }
-}
-
-/// HDFC Sky's token for an Upstox key of the simulated market.
-fn token_of(market: &Market, key: &str) -> Option<u64> {
-    market.get(market.index_of(key)?).0.hdfcsky_token
-}
-
-fn order_row(o: OrderData, market: &Market) -> Option<OrderRow> {
-    Some(OrderRow {
-        instrument_token: token_of(market, &o.instrument_token)?.to_string(),
-        user_order_id: o.tag.unwrap_or_default(),
-        trading_symbol: format!("{}-EQ", o.trading_symbol),
-        exchange: o.exchange,
-        order_side: o.transaction_type,
-        order_type: o.order_type,
-        product: if o.product == "I" { "MIS" } else { "CNC" }.into(),
-        validity: o.validity,
-        price: o.price,
-        trigger_price: o.trigger_price,
-        quantity: o.quantity,
-        filled_quantity: o.filled_quantity,
-        remaining_quantity: o.pending_quantity,
-        average_price: o.average_price,
-        order_status: sky_status(&o.status).into(),
-        rejection_reason: o.status_message,
-        order_entry_time: None,
-        oms_order_id: o.order_id,
-    })
-}
-
-pub async fn order_book(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
-    caller(&state, &headers, &params, true)?;
-    let pending = match params.get("type").map(String::as_str) {
-        Some("pending") => true,
-        Some("completed") => false,
-        _ => return Err(invalid("type")),
-    };
-    let (inner, now) = state.at_now();
-    let orders = inner
-        .book
-        .order_rows()
-        .into_iter()
-        .filter(|o| matches!(o.status.as_str(), "open" | "trigger pending") == pending)
-        .filter_map(|o| order_row(o, &inner.market))
-        .collect();
-    success(serde_json::json!({ "orders": with_odd_row(&inner.faults, now, orders) }))
-}
-
-pub async fn trades(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
-    caller(&state, &headers, &params, true)?;
-    let (inner, now) = state.at_now();
-    let trades = inner
-        .book
-        .trade_rows()
-        .into_iter()
-        .filter_map(|t| {
-            Some(TradeRow {
-                instrument_token: token_of(&inner.market, &t.instrument_token)?.to_string(),
-                trade_number: t.trade_id,
-                trade_price: t.average_price,
-                trade_quantity: t.quantity,
-                trade_time: None,
-                oms_order_id: t.order_id,
-                trading_symbol: format!("{}-EQ", t.trading_symbol),
-                exchange: t.exchange,
-                order_side: t.transaction_type,
-            })
-        })
-        .collect::<Vec<_>>();
-    success(serde_json::json!({ "trades": with_odd_row(&inner.faults, now, trades) }))
-}
-
-pub async fn positions(State(state): Shared, Query(params): Params, headers: HeaderMap) -> Answer {
-    caller(&state, &headers, &params, true)?;
-    // Day-wise (`live`) or net-wise (`historical`): the same rows for a simulator that holds intraday positions
-    // only. Anything else is refused, as HDFC Sky documents.
-    if !matches!(
-        params.get("type").map(String::as_str),
-        None | Some("live" | "historical")
-    ) {
-        return Err(invalid("type"));
-    }
-    let (inner, now) = state.at_now();
-    let rows: Vec<PositionRow> = inner
-        .book
-        .position_rows(&inner.market)
-        .into_iter()
-        .filter_map(|p| {
-            Some(PositionRow {
-                instrument_token: token_of(&inner.market, &p.instrument_token)?.to_string(),
-                net_quantity: p.quantity,
-                buy_quantity: p.quantity.max(0),
-                sell_quantity: (-p.quantity).max(0),
-                average_buy_price: if p.quantity >= 0 {
-                    p.average_price
-                } else {
-                    0.0
-                },
-                average_sell_price: if p.quantity < 0 { p.average_price } else { 0.0 },
-                realized_mtm: p.realised,
-                ltp: p.last_price,
-                product: if p.product == "I" { "MIS" } else { "CNC" }.into(),
-                exchange: p.exchange,
-                trading_symbol: format!("{}-EQ", p.trading_symbol),
-            })
-        })
-        .collect();
-    success(with_odd_row(&inner.faults, now, rows))
 }
 
 /// `GET /api/v1/contract/Compact?info=download`: the scenario's instruments as HDFC Sky's security master, a
@@ -507,7 +390,7 @@ pub async fn security_master(State(state): Shared) -> Response {
                     "INDICES",
                 )
             } else {
-                (format!("{}-EQ", spec.symbol), "EQ")
+                (super::hdfcsky_books::sky_trading_symbol(&spec.symbol), "EQ")
             };
             csv.push_str(&format!(
                 "{token},{symbol},{},{},01-Jan-0001,-0.01,{},1,EQ,,{segment},NSE,STK,,,{isin}\n",

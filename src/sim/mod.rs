@@ -6,13 +6,17 @@
 //! `SimServer` owns the listener; the handlers share `SimState`, which advances the market to the clock's "now"
 //! each time it is looked at.
 
+mod day_totals;
 mod faults;
 mod feed_frames;
+mod hdfcsky_books;
 mod hdfcsky_charts;
 mod hdfcsky_feed;
+mod hdfcsky_funds;
 mod hdfcsky_login;
 mod hdfcsky_rest;
 mod market;
+mod market_depth;
 mod orders;
 mod scenario;
 mod state;
@@ -82,7 +86,8 @@ impl Default for UpstoxApp {
     }
 }
 
-/// The simulated HDFC Sky app (API key and secret) and account (username, OTP, PIN, client id).
+/// The simulated HDFC Sky app (API key and secret) and account (username, OTP, PIN, client id, and the cash it
+/// starts each day with).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkyAccount {
     pub api_key: String,
@@ -91,6 +96,8 @@ pub struct SkyAccount {
     pub otp: String,
     pub pin: String,
     pub client_id: String,
+    /// Rupees: the funds view's "Opening Balance".
+    pub opening_balance: rust_decimal::Decimal,
 }
 
 impl Default for SkyAccount {
@@ -102,6 +109,7 @@ impl Default for SkyAccount {
             otp: "1234".into(),
             pin: "2468".into(),
             client_id: "SIM0001".into(),
+            opening_balance: rust_decimal::Decimal::from(500_000),
         }
     }
 }
@@ -269,7 +277,7 @@ fn router(state: Arc<state::SimState>) -> Router {
         .route("/oapi/v1/fetch-ltp", put(hdfcsky_rest::fetch_ltp))
         .route(
             "/oapi/v1/orders",
-            get(hdfcsky_rest::order_book)
+            get(hdfcsky_books::order_book)
                 .post(hdfcsky_rest::place_order)
                 .put(hdfcsky_rest::modify_order),
         )
@@ -277,12 +285,15 @@ fn router(state: Arc<state::SimState>) -> Router {
             "/oapi/v1/orders/{order_id}",
             delete(hdfcsky_rest::cancel_order),
         )
-        .route("/oapi/v1/trades", get(hdfcsky_rest::trades))
+        .route("/oapi/v1/trades", get(hdfcsky_books::trades))
         .route(
             crate::broker::hdfcsky::chart_candles::ENDPOINT,
             get(hdfcsky_charts::fetch_candle),
         )
-        .route("/oapi/v1/positions", get(hdfcsky_rest::positions))
+        .route("/oapi/v1/positions", get(hdfcsky_books::positions))
+        .route("/oapi/v1/funds/view", get(hdfcsky_funds::funds))
+        .route("/oapi/v2/funds/view", get(hdfcsky_funds::funds_v2))
+        .route("/oapi/v1/holdings", get(hdfcsky_funds::holdings))
         .route(
             "/api/v1/contract/Compact",
             get(hdfcsky_rest::security_master),

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
+use super::day_totals::DayTotals;
 use super::faults::OrderFaults;
 use super::market::{InstrumentSpec, Market};
 use crate::broker::upstox::rest_types::{
@@ -71,8 +72,18 @@ struct SimOrder {
     average: Decimal,
     message: Option<String>,
     placed_at: DateTime<Utc>,
+    /// When the exchange last acted on it (placed, changed, triggered, filled or cancelled it).
+    exchange_at: DateTime<Utc>,
     /// When it last filled in part, so a partial-fill fault fills it at most once a simulated second.
     last_fill: Option<DateTime<Utc>>,
+}
+
+/// When an order entered the book and when the exchange last acted on it: the epoch times HDFC Sky's rows state,
+/// which Upstox's rows (text times) do not carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderTimes {
+    pub entered: DateTime<Utc>,
+    pub exchange: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -183,6 +194,7 @@ impl OrderBook {
             average: Decimal::ZERO,
             message: (!in_session).then(|| "order placed outside market hours".to_string()),
             placed_at: now,
+            exchange_at: now,
             last_fill: None,
         });
         self.version += 1;
@@ -234,12 +246,13 @@ impl OrderBook {
         }
         order.kind = kind;
         order.validity = body.validity.clone();
+        order.exchange_at = now;
         self.version += 1;
         self.match_order(i, market, now, faults);
         Ok(body.order_id.clone())
     }
 
-    pub fn cancel(&mut self, order_id: &str) -> Result<String, Refusal> {
+    pub fn cancel(&mut self, order_id: &str, now: DateTime<Utc>) -> Result<String, Refusal> {
         let i = self.find(order_id)?;
         if is_final(self.orders[i].status) {
             return Err(refuse(
@@ -248,6 +261,7 @@ impl OrderBook {
             ));
         }
         self.orders[i].status = "cancelled";
+        self.orders[i].exchange_at = now;
         self.version += 1;
         Ok(order_id.to_string())
     }
@@ -276,6 +290,7 @@ impl OrderBook {
                 return;
             }
             order.status = "open";
+            order.exchange_at = now;
             self.version += 1;
         }
         if faults.hold_limits && matches!(order.kind, OrderKind::Limit { .. }) {
@@ -303,6 +318,7 @@ impl OrderBook {
             / Decimal::from(order.filled + quantity);
         order.filled += quantity;
         order.last_fill = Some(now);
+        order.exchange_at = now;
         self.version += 1;
         if order.filled == order.quantity {
             order.status = "complete";
@@ -361,6 +377,20 @@ impl OrderBook {
         self.orders.iter().map(|o| self.order_row(o)).collect()
     }
 
+    /// The order rows with their times to the instant.
+    pub fn timed_order_rows(&self) -> Vec<(OrderData, OrderTimes)> {
+        self.orders
+            .iter()
+            .map(|o| {
+                let times = OrderTimes {
+                    entered: o.placed_at,
+                    exchange: o.exchange_at,
+                };
+                (self.order_row(o), times)
+            })
+            .collect()
+    }
+
     fn order_row(&self, o: &SimOrder) -> OrderData {
         OrderData {
             order_id: o.id.clone(),
@@ -387,18 +417,26 @@ impl OrderBook {
     }
 
     pub fn fill_instants(&self) -> Vec<(String, DateTime<Utc>)> {
-        self.trades
-            .iter()
-            .map(|t| (self.orders[t.order].id.clone(), t.at))
+        self.timed_trade_rows()
+            .into_iter()
+            .map(|(t, at)| (t.order_id, at))
             .collect()
     }
 
     pub fn trade_rows(&self) -> Vec<TradeData> {
+        self.timed_trade_rows()
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
+    }
+
+    /// The trade rows with when each trade happened, to the instant.
+    pub fn timed_trade_rows(&self) -> Vec<(TradeData, DateTime<Utc>)> {
         self.trades
             .iter()
             .map(|t| {
                 let o = &self.orders[t.order];
-                TradeData {
+                let row = TradeData {
                     trade_id: t.id.clone(),
                     order_id: o.id.clone(),
                     exchange: "NSE".into(),
@@ -411,9 +449,24 @@ impl OrderBook {
                     average_price: to_f64(t.price),
                     exchange_timestamp: Some(timestamp(t.at)),
                     order_timestamp: Some(timestamp(o.placed_at)),
-                }
+                };
+                (row, t.at)
             })
             .collect()
+    }
+
+    /// Each instrument and product's day in shares and rupees, from the trades: what day-wise position rows
+    /// state. Keyed like the positions, (instrument key, product code).
+    pub fn day_totals(&self) -> BTreeMap<(String, String), DayTotals> {
+        let mut totals: BTreeMap<(String, String), DayTotals> = BTreeMap::new();
+        for t in &self.trades {
+            let o = &self.orders[t.order];
+            totals
+                .entry((o.key.clone(), o.product.clone()))
+                .or_default()
+                .add(o.side, t.quantity, t.price);
+        }
+        totals
     }
 
     pub fn position_rows(&self, market: &Market) -> Vec<PositionData> {

@@ -392,7 +392,7 @@ pub async fn cancel_order(
     answer(
         inner
             .book
-            .cancel(order_id)
+            .cancel(order_id, now)
             .map(|order_id| OrderIdData { order_id }),
     )
 }

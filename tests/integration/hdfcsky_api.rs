@@ -25,7 +25,7 @@ fn api_key() -> Secret {
     Secret::new(SkyAccount::default().api_key)
 }
 
-fn reliance() -> Instrument {
+pub(crate) fn reliance() -> Instrument {
     Instrument {
         id: InstrumentId::new(Exchange::Nse, "RELIANCE").unwrap(),
         segment: Segment::Equity,
@@ -85,8 +85,7 @@ async fn the_feed_accepts_token_and_api_key_in_the_query_and_refuses_every_other
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn frames_decode_into_prices_with_depth_merged_from_separate_packets_and_heartbeats_count_as_alive()
- {
+async fn frames_decode_into_prices_with_depth_and_heartbeats_count_as_alive() {
     let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 9, 14, 50), 2.0).await;
     let url = session_url(&sim.server.base_url(), &Secret::new(SIM_TOKEN), &api_key()).unwrap();
     let mut socket = SkyFeedSocket::connect(&url, None).await.unwrap();
@@ -126,11 +125,11 @@ async fn frames_decode_into_prices_with_depth_merged_from_separate_packets_and_h
     assert_eq!(
         (reliance.bids.len(), reliance.asks.len()),
         (5, 5),
-        "depth merged in"
+        "depth read with the price"
     );
     assert!(
         reliance.ltp > 0.0 && reliance.previous_close > 0.0,
-        "depth packets left the price alone"
+        "the price stayed with its depth"
     );
     assert!(reliance.bids[0].price < reliance.ltp && reliance.asks[0].price > reliance.ltp);
     socket.close().await;

@@ -305,6 +305,11 @@ fn the_doctor_passes_a_healthy_hdfcsky_simulator_and_shows_the_wrong_auth_form()
         ]
     );
     assert_eq!(code, healthy_exit_code(&report), "{report:#}");
+    let token = check(&report, "token")["evidence"].as_str().unwrap();
+    assert!(
+        token.contains("available margin ₹500000.00 (funds view V1)"),
+        "{token}"
+    );
     let websocket = check(&report, "websocket")["evidence"].as_str().unwrap();
     assert!(
         websocket.contains("?access_token=…, is refused with 401"),

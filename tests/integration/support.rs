@@ -186,6 +186,40 @@ impl SimHarness {
         .unwrap()
     }
 
+    /// A raw GET of HDFC Sky's `path` as its own samples send it (browser User-Agent, bare token, the simulated
+    /// app's `api_key` before `query`): the status and the body, `Null` when the body is not JSON.
+    pub async fn sky_get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        token: &str,
+    ) -> (u16, serde_json::Value) {
+        let mut url = self.server.base_url().join(path).unwrap();
+        url.query_pairs_mut()
+            .append_pair("api_key", &dalal::sim::SkyAccount::default().api_key)
+            .extend_pairs(query);
+        let answer = reqwest::Client::new()
+            .get(url)
+            .header("User-Agent", dalal::broker::hdfcsky::USER_AGENT)
+            .header("Authorization", token)
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        let body = answer.bytes().await.unwrap();
+        (
+            status,
+            serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// The `data` of a successful `sky_get` with `SIM_TOKEN`.
+    pub async fn sky_data(&self, path: &str, query: &[(&str, &str)]) -> serde_json::Value {
+        let (status, body) = self.sky_get(path, query, SIM_TOKEN).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        body["data"].clone()
+    }
+
     pub fn rest(&self, token: &str) -> dalal::broker::upstox::UpstoxRest {
         self.rest_with(token, dalal::broker::upstox::RestSettings::default())
     }

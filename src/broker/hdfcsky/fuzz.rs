@@ -1,7 +1,8 @@
 //! Fuzz targets for everything dalal reads from HDFC Sky: feed packets (`GenericDTOList` or a bare `GenericDTO`)
 //! through the quote book as the socket applies them, the feed's text frames, every REST answer the client reads
-//! (through the same `read_answer`, row reading and conversions, chart candles included), the login steps' answers and the token's
-//! claims, and the security master's ZIP and CSV. See `crate::fuzz_input` for how inputs are made and counted.
+//! (through the same `read_answer`, row reading and conversions, chart candles and funds included), the login
+//! steps' answers and the token's claims, and the security master's ZIP and CSV. See `crate::fuzz_input` for how
+//! inputs are made and counted.
 
 use proptest::prelude::*;
 use prost::Message;
@@ -10,12 +11,15 @@ use serde::de::DeserializeOwned;
 use super::access_token::TokenClaims;
 use super::chart_candles::candle_rows;
 use super::feed_decode::{QuoteBook, decode_packets};
-use super::feed_proto::{GenericDto, GenericDtoList, MbpData, PacketType};
+use super::feed_proto::{
+    GenericDto, GenericDtoList, MarketDepthDto, MarketDepthDtoList, MbpData, PacketType,
+};
 use super::feed_socket::on_text;
+use super::funds::read_funds;
 use super::login::login_answer;
 use super::rest_client::{RawList, ltp_quotes, read_answer};
 use super::rest_types::{
-    AccessTokenData, LoginProgress, LoginStart, LtpResponse, OrderIdData, PositionRow,
+    AccessTokenData, FundsView, LoginProgress, LoginStart, LtpResponse, OrderIdData, PositionRow,
     RequestTokenData, TradingInfo,
 };
 use super::scrip::ScripId;
@@ -37,6 +41,7 @@ const KEYS: &[&str] = &[
     "average_buy_price",
     "average_price",
     "average_sell_price",
+    "buy_amount",
     "buyQuantity",
     "buy_quantity",
     "callbackUrl",
@@ -51,12 +56,14 @@ const KEYS: &[&str] = &[
     "errorCode",
     "error_code",
     "exchange",
+    "exchange_time",
     "exchangesSubscribed",
     "exchanges_subscribed",
     "executionType",
     "execution_type",
     "filledQuantity",
     "filled_quantity",
+    "headers",
     "instrumentToken",
     "instrument_token",
     "loginId",
@@ -64,7 +71,9 @@ const KEYS: &[&str] = &[
     "ltp",
     "message",
     "meta",
+    "multiplier",
     "name",
+    "net_amount",
     "netQuantity",
     "net_quantity",
     "omsOrderId",
@@ -79,7 +88,9 @@ const KEYS: &[&str] = &[
     "order_type",
     "prevClose",
     "prev_close",
+    "previous_close",
     "price",
+    "prod_type",
     "product",
     "productsEnabled",
     "products_enabled",
@@ -94,9 +105,12 @@ const KEYS: &[&str] = &[
     "remaining_quantity",
     "requestToken",
     "request_token",
+    "segment",
+    "sell_amount",
     "sellQuantity",
     "sell_quantity",
     "status",
+    "symbol",
     "token",
     "tokenId",
     "token_id",
@@ -115,9 +129,11 @@ const KEYS: &[&str] = &[
     "twoFaEnabled",
     "two_fa_enabled",
     "twofa",
+    "unrealized_mtm",
     "userOrderId",
     "user_order_id",
     "validity",
+    "values",
 ];
 
 const SAMPLES: &[&str] = &[
@@ -129,6 +145,7 @@ const SAMPLES: &[&str] = &[
     r#"{"token_id":"abc","data":{"request_token":"rt","callback_url":"http://x","authorised":true}}"#,
     r#"{"status":"success","data":{"candles":[[1550.5,1552,1549,1551,1200,0,"01-12-2026 09:15",1200],[1540,1560,1530,1555,9000,0,"30-11-2026",9000]]}}"#,
     r#"{"status":"success","data":{"client_id":"C1","name":"A","exchanges_subscribed":["NSE"],"products_enabled":["MIS"],"status":"Activated"}}"#,
+    r#"{"status":"success","data":{"client_id":"C1","headers":["Description","all"],"realized_mtm":"0.00","unrealized_mtm":-1.5,"values":[["Available Margin","1,00,000.00"],["Margin Used",19.34],{"0":"Opening Balance","1":"1781.24"}]}}"#,
 ];
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
@@ -162,6 +179,9 @@ fn read_every_answer(status: u16, body: &[u8]) {
         let trades = readable_rows(list.trades, "/trades", &skips, trade_report);
         let _ = (orders, trades);
     }
+    if let Ok(view) = answer::<FundsView>(status, body) {
+        let _ = read_funds(view);
+    }
     if let Ok(raw) = answer::<Vec<serde_json::Value>>(status, body) {
         let _ = readable_rows::<PositionRow, _>(raw, "/positions", &skips, position_report);
     }
@@ -184,10 +204,37 @@ fn packet_samples() -> Vec<Vec<u8>> {
         }),
         ..GenericDto::default()
     };
-    let list = GenericDtoList {
-        generic_dto_list: vec![priced.clone(), priced.clone()],
+    // A cash equity's full quote: the price with its depth and the day's figures in one packet.
+    let level = |price: f64, buy_flag: bool| MarketDepthDto {
+        quantity: 100,
+        price,
+        number_of_orders: 1,
+        buy_flag,
     };
-    vec![list.encode_to_vec(), priced.encode_to_vec()]
+    let full = GenericDto {
+        mbp_data: Some(MbpData {
+            average_trade_price: 1549.8,
+            market_depth_dto_list: Some(MarketDepthDtoList {
+                market_depth_dto: vec![level(1550.4, true), level(1550.6, false)],
+            }),
+            total_buy_quantity: 5000,
+            total_sell_quantity: 3000,
+            lower_circuit_limit: 1234.6,
+            upper_circuit_limit: 1851.8,
+            net_change_indicator: "+".into(),
+            net_price_change_from_closing_price: 730,
+            ..priced.mbp_data.clone().unwrap_or_default()
+        }),
+        ..priced.clone()
+    };
+    let list = GenericDtoList {
+        generic_dto_list: vec![priced.clone(), full.clone()],
+    };
+    vec![
+        list.encode_to_vec(),
+        priced.encode_to_vec(),
+        full.encode_to_vec(),
+    ]
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! HDFC Sky: login, the REST client, the protobuf market-data WebSocket, orders and the security master, each
-//! classified and converted to the bot's own types before anything leaves this module.
+//! HDFC Sky: login, the REST client, the protobuf market-data WebSocket, orders, funds and the security master,
+//! each classified and converted to the bot's own types before anything leaves this module.
 //!
 //! dalal names an HDFC Sky instrument by its scrip id (`NSE_2885`) wherever a broker key is wanted.
 
@@ -10,6 +10,7 @@ mod feed_adapter;
 mod feed_decode;
 pub mod feed_proto;
 mod feed_socket;
+pub mod funds;
 #[cfg(test)]
 mod fuzz;
 mod login;
@@ -30,6 +31,7 @@ pub use feed_socket::{
     FeedRequest, SCRIPS_PER_CONNECTION, SESSION_PATH, ScripRequest, SkyFeedSocket,
     SubscriptionType, session_url,
 };
+pub use funds::Funds;
 pub use login::{LoginError, LoginPrompt, SkyLogin};
 pub use order_adapter::{HdfcSkyOrders, protected_limit};
 pub use rest_client::{HdfcSkyRest, LTP_ITEMS_PER_CALL, PRODUCTION, USER_AGENT};

@@ -1,5 +1,5 @@
 //! The HDFC Sky REST client: trading info, `fetch-ltp`, chart candles, orders, the order and trade books,
-//! positions.
+//! positions, funds.
 //!
 //! Every call follows HDFC Sky's conventions: the bare token in `Authorization` (no `Bearer`), `api_key` in the
 //! query string, a browser-like `User-Agent` (calls without one are refused), and `client_id` (the token's
@@ -17,10 +17,11 @@ use url::Url;
 
 use super::access_token::TokenClaims;
 use super::chart_candles;
+use super::funds::{self, Funds};
 use super::rest_errors::classify;
 use super::rest_types::{
-    Envelope, LtpItem, LtpRequest, LtpResponse, ModifyBody, OrderBody, OrderIdData, OrderRow,
-    PositionRow, TradingInfo,
+    Envelope, FundsView, LtpItem, LtpRequest, LtpResponse, ModifyBody, OrderBody, OrderIdData,
+    OrderRow, PositionRow, TradingInfo,
 };
 use super::scrip::ScripId;
 use super::wire_convert::{position_report, trade_report};
@@ -246,6 +247,12 @@ impl HdfcSkyRest {
             &self.skipped,
             position_report,
         ))
+    }
+
+    /// The account's available margin and MTM, from the V1 funds view (the documented V2 path answers 404).
+    pub async fn funds(&self) -> Result<Funds, BrokerError> {
+        let view: FundsView = self.read(funds::QUERY, true).await?;
+        funds::read_funds(view)
     }
 
     /// `instrument`'s one-minute candles of `day` so far, oldest first, from the chart API.

@@ -117,6 +117,22 @@ pub struct TradingInfo {
     pub status: String,
 }
 
+/// `data` of `GET /oapi/v1/funds/view?type=all`: a label/value table (`values: [["Available Margin", "8239.85"],
+/// …]`) with the MTM figures also by name. Values and rows are kept as sent; `funds::read_funds` reads them.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct FundsView {
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub headers: Vec<String>,
+    #[serde(default)]
+    pub values: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub realized_mtm: serde_json::Value,
+    #[serde(default)]
+    pub unrealized_mtm: serde_json::Value,
+}
+
 // ---- market data ----
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -275,8 +291,12 @@ pub struct OrderRow {
     pub order_status: String,
     #[serde(default)]
     pub rejection_reason: Option<String>,
+    /// When the order entered HDFC Sky's book, in epoch seconds.
     #[serde(default)]
     pub order_entry_time: Option<i64>,
+    /// When the exchange last acted on the order, in epoch seconds.
+    #[serde(default)]
+    pub exchange_time: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -285,6 +305,7 @@ pub struct TradeRow {
     pub trade_number: String,
     pub trade_price: f64,
     pub trade_quantity: u32,
+    /// Epoch seconds.
     #[serde(default)]
     pub trade_time: Option<i64>,
     #[serde(deserialize_with = "text_or_number")]
@@ -296,9 +317,12 @@ pub struct TradeRow {
     #[serde(default)]
     pub exchange: String,
     pub order_side: String,
+    #[serde(default)]
+    pub product: String,
 }
 
-/// One row of `GET /oapi/v1/positions` (its `data` is a flat list).
+/// One row of `GET /oapi/v1/positions` (its `data` is a flat list). Day-wise (`type=live`), the quantities,
+/// amounts and averages cover the day's trades; `cf_*` are what was carried forward from earlier days.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PositionRow {
     pub net_quantity: i64,
@@ -311,14 +335,52 @@ pub struct PositionRow {
     #[serde(default)]
     pub average_sell_price: f64,
     #[serde(default)]
+    pub buy_amount: f64,
+    #[serde(default)]
+    pub sell_amount: f64,
+    /// `sell_amount - buy_amount`.
+    #[serde(default)]
+    pub net_amount: f64,
+    /// Rupees per point of price per unit of quantity: 1 for cash equities, whose P&L is
+    /// `(sell_amount - buy_amount) + net_quantity × ltp × multiplier`.
+    #[serde(default = "one")]
+    pub multiplier: f64,
+    #[serde(default)]
     pub realized_mtm: f64,
     #[serde(default)]
     pub ltp: f64,
     #[serde(default)]
+    pub previous_close: f64,
+    #[serde(default)]
     pub product: String,
+    /// The product as its code: NRML 0, CNC 1, MIS 2.
+    #[serde(default)]
+    pub prod_type: i64,
     pub exchange: String,
     #[serde(deserialize_with = "text_or_number")]
     pub instrument_token: String,
+    /// The same exchange token as `instrument_token`.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub token: String,
+    /// With its series, as the security master names it (`RELIANCE-EQ`).
     #[serde(default)]
     pub trading_symbol: String,
+    /// Without its series (`RELIANCE`).
+    #[serde(default)]
+    pub symbol: String,
+    /// `Capital` for cash, `FutOpt` for derivatives.
+    #[serde(default)]
+    pub segment: String,
+    #[serde(default)]
+    pub cf_buy_quantity: i64,
+    #[serde(default)]
+    pub cf_buy_amount: f64,
+    #[serde(default)]
+    pub cf_sell_quantity: i64,
+    #[serde(default)]
+    pub cf_sell_amount: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
