@@ -41,69 +41,97 @@ pub struct PartsOptions {
     pub hdfcsky_quotes: SubscriptionType,
 }
 
+/// A broker's feed alone, with the universe's keys: all that watching prices needs (and no trading token).
+pub enum AnyFeed {
+    Upstox(Arc<UpstoxFeedBroker>, HashMap<String, InstrumentId>),
+    HdfcSky(Arc<HdfcSkyFeedBroker>, HashMap<String, InstrumentId>),
+}
+
 impl BrokerReach {
-    pub fn parts(self, bot: &BotConfig, options: PartsOptions) -> anyhow::Result<AnyBroker> {
+    /// The feed, on the token that carries market data.
+    pub fn feed(&self, bot: &BotConfig, options: &PartsOptions) -> anyhow::Result<AnyFeed> {
         Ok(match self {
             BrokerReach::Upstox {
                 hosts,
                 tokens,
                 data_tokens,
             } => {
-                let settings = RestSettings::default().for_speed(options.speed);
                 if data_tokens.is_some() {
                     tracing::info!(
                         "market data (the feed, LTP polling, candles) on the analytics token; orders and the \
                          account on the daily token"
                     );
                 }
-                let data_tokens = data_tokens.unwrap_or_else(|| tokens.clone());
-                let feed_rest = upstox_setup::rest_client(
-                    hosts.clone(),
-                    &data_tokens,
-                    settings.clone().single_attempt(),
-                )?;
-                let rest = Arc::new(
-                    upstox_setup::rest_client(hosts, &tokens, settings)?
-                        .with_algo_name(options.algo_name),
-                );
-                AnyBroker::Upstox(BrokerParts {
-                    feed: Arc::new(UpstoxFeedBroker::new(
-                        feed_rest,
-                        data_tokens,
-                        FeedMode::Ltpc,
-                    )),
-                    account: Arc::new(UpstoxAccount::new(Arc::clone(&rest), tokens.clone())),
-                    orders: UpstoxOrders::for_universe(rest, &bot.universe).with_tokens(tokens),
-                    keys: upstox_setup::upstox_keys(bot, |_| true)?,
-                })
+                let data_tokens = data_tokens.clone().unwrap_or_else(|| tokens.clone());
+                let settings = RestSettings::default()
+                    .for_speed(options.speed)
+                    .single_attempt();
+                let rest = upstox_setup::rest_client(hosts.clone(), &data_tokens, settings)?;
+                AnyFeed::Upstox(
+                    Arc::new(UpstoxFeedBroker::new(rest, data_tokens, FeedMode::Ltpc)),
+                    upstox_setup::upstox_keys(bot, |_| true)?,
+                )
             }
             BrokerReach::HdfcSky {
                 base,
                 api_key,
                 tokens,
             } => {
+                let settings = RestSettings::hdfcsky()
+                    .for_speed(options.speed)
+                    .single_attempt();
+                let rest =
+                    hdfcsky_setup::rest_client(base.clone(), api_key.clone(), tokens, settings)?;
+                AnyFeed::HdfcSky(
+                    Arc::new(HdfcSkyFeedBroker::new(
+                        Arc::new(rest),
+                        tokens.clone(),
+                        options.hdfcsky_quotes,
+                    )),
+                    hdfcsky_setup::scrip_keys(bot)?,
+                )
+            }
+        })
+    }
+
+    /// The feed, and the order and account clients on the trading token.
+    pub fn parts(self, bot: &BotConfig, options: PartsOptions) -> anyhow::Result<AnyBroker> {
+        let feed = self.feed(bot, &options)?;
+        Ok(match (self, feed) {
+            (BrokerReach::Upstox { hosts, tokens, .. }, AnyFeed::Upstox(feed, keys)) => {
+                let settings = RestSettings::default().for_speed(options.speed);
+                let rest = Arc::new(
+                    upstox_setup::rest_client(hosts, &tokens, settings)?
+                        .with_algo_name(options.algo_name),
+                );
+                AnyBroker::Upstox(BrokerParts {
+                    feed,
+                    account: Arc::new(UpstoxAccount::new(Arc::clone(&rest), tokens.clone())),
+                    orders: UpstoxOrders::for_universe(rest, &bot.universe).with_tokens(tokens),
+                    keys,
+                })
+            }
+            (
+                BrokerReach::HdfcSky {
+                    base,
+                    api_key,
+                    tokens,
+                },
+                AnyFeed::HdfcSky(feed, keys),
+            ) => {
                 let settings = RestSettings::hdfcsky().for_speed(options.speed);
-                let feed_rest = hdfcsky_setup::rest_client(
-                    base.clone(),
-                    api_key.clone(),
-                    &tokens,
-                    settings.clone().single_attempt(),
-                )?;
                 let rest = Arc::new(hdfcsky_setup::rest_client(
                     base, api_key, &tokens, settings,
                 )?);
                 AnyBroker::HdfcSky(BrokerParts {
-                    feed: Arc::new(HdfcSkyFeedBroker::new(
-                        Arc::new(feed_rest),
-                        tokens.clone(),
-                        options.hdfcsky_quotes,
-                    )),
+                    feed,
                     account: Arc::new(HdfcSkyAccount::new(Arc::clone(&rest), tokens.clone())),
                     orders: HdfcSkyOrders::for_universe(rest, &bot.universe, options.clock)
                         .with_tokens(tokens),
-                    keys: hdfcsky_setup::scrip_keys(bot)?,
+                    keys,
                 })
             }
+            _ => unreachable!("`feed` answers with the reach's own broker"),
         })
     }
 }

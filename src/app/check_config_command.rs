@@ -8,6 +8,9 @@ use std::process::ExitCode;
 use crate::calendar::{CALENDAR_LOOKAHEAD_DAYS, Clock, MarketCalendar, to_ist};
 use crate::config::{BrokerName, Config, ConfigErrors, Direction, Secrets};
 
+/// A stored instrument master older than this is named in a warning: Upstox publishes one every morning.
+const MASTER_STALE_DAYS: i64 = 7;
+
 /// The `.env` file dalal reads credentials from, in the working directory.
 pub const DOTENV_PATH: &str = ".env";
 
@@ -66,6 +69,16 @@ fn summary(config: &Config, secrets: Option<&Secrets>) -> String {
         "  tick sizes: {} from the instrument master, {} from dalal.toml, {} from NSE's price-band table; {master}",
         t.from_master, t.from_config, t.from_price_band
     );
+    if let Some((_, at)) = &t.master {
+        let days = (Clock::System.now() - *at).num_days();
+        if days > MASTER_STALE_DAYS {
+            let _ = writeln!(
+                out,
+                "  WARNING instrument master: read {days} days ago, and exchanges revise tick sizes; run `dalal \
+                 instruments upstox` again"
+            );
+        }
+    }
     let f = &bot.feed;
     let _ = writeln!(
         out,

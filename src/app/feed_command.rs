@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use chrono::TimeDelta;
 use tokio::sync::{mpsc, watch};
 
-use super::broker_parts::{AnyBroker, BrokerParts, PartsOptions};
+use super::broker_parts::{AnyFeed, PartsOptions};
 use super::broker_reach::{BrokerReach, LiveBroker, SimApi};
 use super::sim_clock_args::SimClockArgs;
 use crate::broker::FeedBroker;
@@ -140,13 +140,13 @@ async fn watch_feed(args: FeedArgs, bot: BotConfig) -> anyhow::Result<ExitCode> 
         algo_name: None,
         hdfcsky_quotes: SubscriptionType::Ltp,
     };
-    // Only the feed is used: on Upstox it reads market data on the analytics token when one is set.
-    match reach.parts(&bot, options)? {
-        AnyBroker::Upstox(BrokerParts { feed, mut keys, .. }) => {
+    // Only the feed: on Upstox it reads market data on the analytics token when one is set.
+    match reach.feed(&bot, &options)? {
+        AnyFeed::Upstox(feed, mut keys) => {
             keys.retain(|_, id| wanted(id));
             watch.run(feed, keys).await
         }
-        AnyBroker::HdfcSky(BrokerParts { feed, mut keys, .. }) => {
+        AnyFeed::HdfcSky(feed, mut keys) => {
             keys.retain(|_, id| wanted(id));
             watch.run(feed, keys).await
         }

@@ -25,4 +25,6 @@ pub use order_sink::OrderBroker;
 pub use order_updates::{OrderUpdate, OrderUpdateSocket, ReadOrderUpdate};
 pub use rate_limit::{RateBudget, RateLimit};
 pub use readable_rows::{RowSkips, SkippedRow, readable_rows};
-pub use reports::{LtpQuote, OrderReport, OrderState, PositionReport, Profile, TradeReport};
+pub use reports::{
+    KillSwitchOutcome, LtpQuote, OrderReport, OrderState, PositionReport, Profile, TradeReport,
+};

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use super::{BrokerError, OrderReport, OrderUpdateSocket, SkippedRow};
+use super::{BrokerError, KillSwitchOutcome, OrderReport, OrderUpdateSocket, SkippedRow};
 use crate::domain::{Exchange, OrderRequest, OrderTag};
 
 pub trait OrderBroker: Send + Sync + 'static {
@@ -32,12 +32,12 @@ pub trait OrderBroker: Send + Sync + 'static {
     /// Today's orders.
     fn order_book(&self) -> impl Future<Output = Result<Vec<OrderReport>, BrokerError>> + Send;
 
-    /// Switches trading off for `exchanges`' cash segments until the broker lets it back on (Upstox: 12 hours);
-    /// says what the broker now shows. A broker without a kill switch refuses.
+    /// Switches trading off for `exchanges`' cash segments until the broker lets it back on (Upstox: 12 hours),
+    /// and says what the broker now shows. A broker without a kill switch refuses.
     fn kill_switch(
         &self,
         exchanges: &[Exchange],
-    ) -> impl Future<Output = Result<String, BrokerError>> + Send {
+    ) -> impl Future<Output = Result<KillSwitchOutcome, BrokerError>> + Send {
         let _ = exchanges;
         std::future::ready(Err(BrokerError::new(
             super::ErrorClass::Rejected,

@@ -90,3 +90,10 @@ pub struct PositionReport {
     pub realized_pnl: Decimal,
     pub unrealized_pnl: Decimal,
 }
+
+/// What a broker's kill switch did: whether every segment asked for is now off, and what the broker showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KillSwitchOutcome {
+    pub switched_off: bool,
+    pub detail: String,
+}

@@ -44,6 +44,9 @@ fn one() -> u32 {
     1
 }
 
+/// No cash-equity tick is above ₹100; a larger one is a misread.
+const MAX_TICK: Decimal = Decimal::ONE_HUNDRED;
+
 /// Where the universe's tick sizes came from, for the check-config summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickSources {
@@ -176,9 +179,7 @@ impl Checker<'_> {
             );
         }
         let tick_size = e.tick_size.and_then(|step| {
-            let tick = TickSize::new(step)
-                .ok()
-                .filter(|t| t.value() <= Decimal::from(100));
+            let tick = TickSize::new(step).ok().filter(|t| t.value() <= MAX_TICK);
             if tick.is_none() {
                 self.fail(
                     ConfigErrorKind::OutOfRange,
@@ -202,7 +203,12 @@ impl Checker<'_> {
             return None;
         }
         // The master names what the entry does not (an entry's own values win): by symbol alone, the ISIN and
-        // key; for every listed instrument, the tick.
+        // key; for every listed instrument, the tick. A row whose ISIN is not the entry's is another security
+        // (a symbol reused after a listing change) and lends nothing.
+        let row = row.filter(|r| {
+            isin.as_ref()
+                .is_none_or(|mine| r.isin.as_deref() == Some(mine.as_str()))
+        });
         let (isin, upstox_key) = match row {
             Some(row) if isin.is_none() && upstox_key.is_none() => (
                 row.isin.as_deref().and_then(|v| v.parse::<Isin>().ok()),
@@ -213,6 +219,7 @@ impl Checker<'_> {
         let tick_size = tick_size.or_else(|| {
             row.and_then(|r| r.tick_size)
                 .and_then(|t| TickSize::new(t).ok())
+                .filter(|t| t.value() <= MAX_TICK)
         });
         Some(Instrument {
             id: id?,

@@ -17,7 +17,8 @@ use rust_decimal::Decimal;
 
 use super::order_lifecycle::{OrderLifecycle, OrderStatus, OrderTransition};
 use crate::broker::{
-    BrokerError, ErrorClass, OrderBroker, OrderReport, OrderState, RateBudget, RateLimit,
+    BrokerError, ErrorClass, KillSwitchOutcome, OrderBroker, OrderReport, OrderState, RateBudget,
+    RateLimit,
 };
 use crate::calendar::Clock;
 use crate::domain::{Exchange, Fill, OrderRequest, OrderTag};
@@ -30,6 +31,9 @@ pub const RESOLVE_WITHIN: Duration = Duration::from_secs(30);
 const RETRY_WAIT: Duration = Duration::from_secs(1);
 /// How many times a submit refused with 429 is sent again.
 const RATE_LIMIT_RETRIES: u32 = 3;
+/// How often the kill switch is asked while the broker still shows positions, and how far apart.
+const KILL_SWITCH_ATTEMPTS: u32 = 3;
+const KILL_SWITCH_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitOutcome {
@@ -212,7 +216,7 @@ impl<B: OrderBroker> Executor<B> {
             .map(|t| t.order_ids.clone())
             .unwrap_or_default();
         if ids.is_empty() {
-            // Pending a cancel with no ids is the owed cancel that `sync` sends once the book shows the order.
+            // Pending a cancel with no ids is the owed cancel sent once the book or the stream shows the order.
             self.advance(
                 tag,
                 OrderStatus::PendingCancel,
@@ -306,10 +310,29 @@ impl<B: OrderBroker> Executor<B> {
         Ok(())
     }
 
-    /// Asks the broker to switch trading off for `exchanges` (see `OrderBroker::kill_switch`).
-    pub async fn kill_switch(&self, exchanges: &[Exchange]) -> Result<String, BrokerError> {
-        self.with_fresh_token(|broker| broker.kill_switch(exchanges))
-            .await
+    /// Asks the broker to switch trading off for `exchanges` (see `OrderBroker::kill_switch`). Refused because
+    /// positions are open (UDAPI1184: the broker's positions can trail the fills that made dalal flat), it is
+    /// asked again `KILL_SWITCH_WAIT` later, up to `KILL_SWITCH_ATTEMPTS` times; switching off twice is harmless.
+    pub async fn kill_switch(
+        &self,
+        exchanges: &[Exchange],
+    ) -> Result<KillSwitchOutcome, BrokerError> {
+        let mut attempt = 1;
+        loop {
+            self.rate.acquire().await;
+            match self
+                .with_fresh_token(|broker| broker.kill_switch(exchanges))
+                .await
+            {
+                Err(e)
+                    if e.code.as_deref() == Some("UDAPI1184") && attempt < KILL_SWITCH_ATTEMPTS =>
+                {
+                    attempt += 1;
+                    self.clock.sleep(KILL_SWITCH_WAIT).await;
+                }
+                result => return result,
+            }
+        }
     }
 
     /// Takes over an order a previous run left working (a resting stop), so its fills are followed.
@@ -375,15 +398,16 @@ impl<B: OrderBroker> Executor<B> {
             let mut advance = |lifecycle: &mut OrderLifecycle, next, why: &str| {
                 lifecycle.advance(tag, next, now, why, &mut self.transitions)
             };
+            // By tag, or by an id already known (a pushed update may come without its tag).
             let mine: Vec<&OrderReport> = reports
                 .iter()
-                .filter(|r| r.tag.as_deref() == Some(tag.as_str()))
+                .filter(|r| {
+                    r.tag.as_deref() == Some(tag.as_str())
+                        || tracked.order_ids.contains(&r.order_id)
+                })
                 .collect();
             if mine.is_empty() {
-                if seen == Seen::WholeBook
-                    && tracked.seen.is_empty()
-                    && tracked.lost_at.is_some_and(|at| at <= now)
-                {
+                if seen == Seen::WholeBook && tracked.lost_at.is_some_and(|at| at <= now) {
                     let reason = format!(
                         "not in the broker's order book {} s after a submit whose outcome was unknown",
                         RESOLVE_WITHIN.as_secs()
@@ -419,15 +443,15 @@ impl<B: OrderBroker> Executor<B> {
             }
             let cancel_owed = tracked.order_ids.is_empty()
                 && tracked.lifecycle.status() == OrderStatus::PendingCancel;
-            if tracked.order_ids.is_empty() {
-                tracked.order_ids = distinct_ids(tracked.seen.values());
-            }
+            // The acknowledged ids and every one seen since, so a cancel or a change reaches each slice.
+            tracked.order_ids.extend(tracked.seen.keys().cloned());
+            tracked.order_ids.sort();
+            tracked.order_ids.dedup();
             // Every broker order of the intent must have been seen ended, not only the one just reported.
             let all_final = tracked
                 .order_ids
                 .iter()
-                .all(|id| tracked.seen.get(id).is_some_and(|r| r.state.is_final()))
-                && tracked.seen.values().all(|r| r.state.is_final());
+                .all(|id| tracked.seen.get(id).is_some_and(ended));
             if cancel_owed && !all_final {
                 owed.push((tag.clone(), tracked.order_ids.clone()));
             }
@@ -519,12 +543,75 @@ impl Seen {
 /// Whether `new` may replace `old` for the same broker order: fills only grow and an ended order stays ended, so
 /// a report that says less is the older one.
 fn fresher_than(new: &OrderReport, old: &OrderReport) -> bool {
-    new.filled_quantity >= old.filled_quantity && (new.state.is_final() || !old.state.is_final())
+    new.filled_quantity >= old.filled_quantity && (ended(new) || !ended(old))
 }
 
-fn distinct_ids<'a>(reports: impl IntoIterator<Item = &'a OrderReport>) -> Vec<String> {
-    let mut ids: Vec<String> = reports.into_iter().map(|r| r.order_id.clone()).collect();
+/// Whether a report says the order is over. A `complete` that shows less filled than ordered is a report that
+/// has not caught up (a pushed update ahead of its fill count): believed, it would end the order and lose the
+/// rest of its fills, so the order is followed until a report agrees.
+fn ended(report: &OrderReport) -> bool {
+    match report.state {
+        OrderState::Complete => report.filled_quantity >= report.quantity,
+        ref state => state.is_final(),
+    }
+}
+
+fn distinct_ids(reports: &[OrderReport]) -> Vec<String> {
+    let mut ids: Vec<String> = reports.iter().map(|r| r.order_id.clone()).collect();
     ids.sort();
     ids.dedup();
     ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Side;
+
+    fn report(state: OrderState, filled: u32) -> OrderReport {
+        OrderReport {
+            order_id: "1".into(),
+            tag: Some("t".into()),
+            instrument_key: "NSE_EQ|INE002A01018".into(),
+            side: Side::Buy,
+            order_type: "LIMIT".into(),
+            quantity: 10,
+            filled_quantity: filled,
+            price: Decimal::ONE_HUNDRED,
+            trigger_price: Decimal::ZERO,
+            average_price: (filled > 0).then_some(Decimal::ONE_HUNDRED),
+            state,
+            status_text: String::new(),
+            message: None,
+        }
+    }
+
+    #[test]
+    fn a_report_that_says_less_never_replaces_one_that_said_more() {
+        let done = report(OrderState::Complete, 10);
+        let part = report(OrderState::Open, 4);
+        assert!(fresher_than(&done, &part));
+        assert!(!fresher_than(&part, &done), "an older poll after a push");
+        assert!(
+            !fresher_than(&report(OrderState::Open, 10), &done),
+            "ended stays ended"
+        );
+        assert!(
+            fresher_than(&report(OrderState::Open, 4), &part),
+            "the same again"
+        );
+    }
+
+    #[test]
+    fn a_complete_short_of_its_quantity_has_not_ended() {
+        assert!(!ended(&report(OrderState::Complete, 6)));
+        assert!(ended(&report(OrderState::Complete, 10)));
+        assert!(ended(&report(OrderState::Cancelled, 6)));
+        assert!(!ended(&report(OrderState::Open, 6)));
+        // So a full report still replaces it.
+        assert!(fresher_than(
+            &report(OrderState::Complete, 10),
+            &report(OrderState::Complete, 6)
+        ));
+    }
 }

@@ -5,8 +5,8 @@
 //! its timeout and its lookups here, not in the loop), polls the order book on its own cadence, and sends back
 //! what happened as `DeskReport`s. Where the broker pushes order updates (`order_stream`), a fill reaches the
 //! engine as it happens and the book poll slows to a cross-check every `CROSS_CHECK_EVERY`; while the stream is
-//! refused, dropped or silent the book is polled every `SYNC_EVERY` again. Neither channel is bounded: an order command is never dropped or delayed by a
-//! full queue, and the engine's risk limits bound how many there are.
+//! refused, dropped or silent the book is polled every `SYNC_EVERY` again. No channel is bounded: an order
+//! command is never dropped or delayed by a full queue, and the engine's risk limits bound how many there are.
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use super::executor::{Executor, SubmitOutcome};
 use super::order_lifecycle::OrderTransition;
 use super::order_stream::{StreamNews, follow_order_stream};
-use crate::broker::{BrokerError, OrderBroker, SkippedRow};
+use crate::broker::{BrokerError, KillSwitchOutcome, OrderBroker, SkippedRow};
 use crate::calendar::Clock;
 use crate::domain::{Exchange, OrderTag};
 use crate::engine::{ApprovedOrder, EngineEvent};
@@ -54,7 +54,7 @@ pub enum DeskReport {
         error: BrokerError,
     },
     /// The kill switch was asked for: what the broker now shows, or why it refused.
-    KillSwitch(Result<String, BrokerError>),
+    KillSwitch(Result<KillSwitchOutcome, BrokerError>),
     /// Orders of ours that moved from one state to another (see `OrderLifecycle`), for the journal.
     Transitions(Vec<OrderTransition>),
     /// The broker's order stream came up (`down` is `None`) or went down, and why.
@@ -122,19 +122,25 @@ async fn serve<B: OrderBroker>(
                     let events = executor.on_streamed(report).await;
                     Some(synced(&executor, Ok(events)))
                 }
-                Some(change) => {
-                    let down = match change {
-                        StreamNews::Down(why) => Some(why),
-                        _ => None,
-                    };
-                    // Up or down, the book is read now: what moved while the stream was away is caught.
-                    streaming = down.is_none();
+                Some(StreamNews::Missed) => {
                     next_sync = clock.now();
-                    Some(DeskReport::OrderStream { down })
+                    None
                 }
-                // No stream at this broker: polling it is.
+                // Up or down, the book is read now: what moved while the stream was away is caught.
+                Some(StreamNews::Up) => {
+                    streaming = true;
+                    next_sync = clock.now();
+                    Some(DeskReport::OrderStream { down: None })
+                }
+                Some(StreamNews::Down(why)) => {
+                    streaming = false;
+                    next_sync = clock.now();
+                    Some(DeskReport::OrderStream { down: Some(why) })
+                }
+                // No stream at this broker, or its task ended: polling it is.
                 None => {
                     stream = None;
+                    streaming = false;
                     None
                 }
             },

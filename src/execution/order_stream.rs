@@ -29,6 +29,8 @@ pub enum StreamNews {
     /// Connected: order updates flow from now on.
     Up,
     Report(OrderReport),
+    /// An update came that could not be read: what it said is in the order book, so the desk reads it now.
+    Missed,
     /// Refused, dropped or silent, and why; the desk polls until the next `Up`.
     Down(String),
 }
@@ -128,14 +130,18 @@ async fn follow(
                     }
                     OrderUpdate::Alive => {}
                     OrderUpdate::Unreadable(why) => {
-                        tracing::warn!(%why, "order stream message skipped; the order book poll covers it");
+                        tracing::warn!(%why, "order stream message skipped; reading the order book instead");
+                        if news.send(StreamNews::Missed).is_err() {
+                            break;
+                        }
                     }
                     OrderUpdate::Closed(why) => return Some((why, up)),
                 }
             }
             () = clock.sleep_until(next_ping.min(heard + silent_after)) => {
                 if clock.now() >= heard + silent_after {
-                    socket.close().await;
+                    // Dropped, not closed: a close handshake on a dead connection would only delay the polling.
+                    drop(socket);
                     return Some((format!("silent for {} s", SILENT_AFTER.as_secs()), up));
                 }
                 next_ping = clock.now() + ping_every;

@@ -12,7 +12,9 @@ use std::sync::Mutex;
 
 use rust_decimal::Decimal;
 
-use crate::broker::{BrokerError, ErrorClass, OrderBroker, OrderReport, OrderState};
+use crate::broker::{
+    BrokerError, ErrorClass, KillSwitchOutcome, OrderBroker, OrderReport, OrderState,
+};
 use crate::domain::{Exchange, InstrumentId, OrderRequest, OrderTag};
 
 struct PaperOrder {
@@ -149,12 +151,15 @@ fn working_order<'a>(
 
 impl OrderBroker for PaperBroker {
     /// Paper trading never touches the account, so the broker's kill switch is not called.
-    async fn kill_switch(&self, exchanges: &[Exchange]) -> Result<String, BrokerError> {
+    async fn kill_switch(&self, exchanges: &[Exchange]) -> Result<KillSwitchOutcome, BrokerError> {
         let names: Vec<String> = exchanges.iter().map(ToString::to_string).collect();
-        Ok(format!(
-            "paper mode: the broker's kill switch was not called for {}; new entries are off for the day",
-            names.join(", ")
-        ))
+        Ok(KillSwitchOutcome {
+            switched_off: false,
+            detail: format!(
+                "paper mode: the broker's kill switch was not called for {}; new entries are off for the day",
+                names.join(", ")
+            ),
+        })
     }
 
     async fn place(&self, request: &OrderRequest) -> Result<Vec<String>, BrokerError> {

@@ -236,16 +236,20 @@ impl TradingSession {
                 }
             },
             DeskReport::KillSwitch(result) => {
-                if let Err(e) = &result {
-                    self.record_error(e, now);
-                }
-                self.journal.record(
-                    now,
-                    JournalEntry::KillSwitch {
-                        switched_off: result.is_ok(),
-                        detail: result.unwrap_or_else(|e| e.to_string()),
+                let entry = match result {
+                    Ok(outcome) => JournalEntry::KillSwitch {
+                        switched_off: outcome.switched_off,
+                        detail: outcome.detail,
                     },
-                );
+                    Err(e) => {
+                        self.record_error(&e, now);
+                        JournalEntry::KillSwitch {
+                            switched_off: false,
+                            detail: e.to_string(),
+                        }
+                    }
+                };
+                self.journal.record(now, entry);
             }
             DeskReport::CancelFailed { tag, error } => {
                 self.record_error(&error, now);

@@ -594,12 +594,13 @@ async fn a_401_on_an_order_is_met_by_re_reading_the_token_and_sending_once_more(
 }
 
 /// The kill switch through the executor against the simulator: refused while a position is open (UDAPI1184,
-/// with its meaning in the error), taken once flat, the segment then off.
+/// asked three times), taken once flat, the segment then off.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kill_switch_is_refused_while_a_position_is_open_and_taken_once_flat() {
     use dalal::broker::upstox::rest_types::PlaceOrderBody;
     use dalal::domain::Exchange;
-    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 1.0).await;
+    // Ten times real time: a refusal is asked again twice, 5 s of market time apart.
+    let sim = SimHarness::start(quiet_scenario(), ist(2026, 11, 23, 10, 0, 0), 10.0).await;
     let rest = sim.rest(SIM_TOKEN);
     let ltp = rest.ltp(&[RELIANCE_KEY]).await.unwrap()[0].last_price;
     let mut executor = Executor::new(
@@ -636,6 +637,7 @@ async fn the_kill_switch_is_refused_while_a_position_is_open_and_taken_once_flat
     };
     rest.place_order(&flatten).await.unwrap();
     let said = executor.kill_switch(&[Exchange::Nse]).await.unwrap();
-    assert!(said.contains("NSE_EQ off (INACTIVE)"), "{said}");
+    assert!(said.switched_off, "{said:?}");
+    assert!(said.detail.contains("NSE_EQ off (INACTIVE)"), "{said:?}");
     assert_eq!(sim.server.switched_off(), ["NSE_EQ"]);
 }

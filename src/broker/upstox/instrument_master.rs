@@ -3,8 +3,8 @@
 //! `BSE_EQ`), each read on its own so one odd row never loses the others.
 //!
 //! The JSON's `tick_size` is in paise (a ₹0.05 tick is written `5.0`), while the CSV master gives rupees; that
-//! reading is third-party and unconfirmed, so a value under 1 (which cannot be paise: the smallest tick is one
-//! paisa) is taken as rupees.
+//! reading is third-party and unconfirmed, so the unit is decided once per file: a fractional tick anywhere
+//! among its equities (which cannot be paise: the smallest tick is one paisa) makes the whole file rupees.
 
 use std::io::Read;
 
@@ -61,43 +61,58 @@ pub fn read_master(gzipped: &[u8]) -> Result<(Vec<MasterRow>, usize), String> {
     let rows: Vec<serde_json::Value> =
         serde_json::from_slice(&text).map_err(|e| format!("not a JSON list: {e}"))?;
     let skips = RowSkips::default();
-    let equities = readable_rows(rows, "instrument master", &skips, |row: RawRow| {
-        Ok(equity_row(row))
-    });
-    Ok((equities.into_iter().flatten().collect(), skips.take().len()))
+    let equities: Vec<(&'static str, RawRow)> =
+        readable_rows(rows, "instrument master", &skips, |row: RawRow| {
+            Ok(equity_exchange(&row.segment).map(|exchange| (exchange, row)))
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+    let in_rupees = equities
+        .iter()
+        .filter_map(|(_, row)| row.tick_size)
+        .any(|tick| tick.fract() != 0.0);
+    let rows = equities
+        .into_iter()
+        .map(|(exchange, row)| master_row(exchange, row, in_rupees))
+        .collect();
+    Ok((rows, skips.take().len()))
 }
 
-/// A cash-equity row in dalal's terms; `None` for any other segment.
-fn equity_row(row: RawRow) -> Option<MasterRow> {
-    let exchange = match row.segment.as_str() {
-        "NSE_EQ" => "NSE",
-        "BSE_EQ" => "BSE",
-        _ => return None,
-    };
+/// The exchange of a cash-equity segment; `None` for any other segment.
+fn equity_exchange(segment: &str) -> Option<&'static str> {
+    match segment {
+        "NSE_EQ" => Some("NSE"),
+        "BSE_EQ" => Some("BSE"),
+        _ => None,
+    }
+}
+
+fn master_row(exchange: &str, row: RawRow, ticks_in_rupees: bool) -> MasterRow {
     let whole = |v: Option<f64>| {
         v.filter(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0 && *v <= f64::from(u32::MAX))
             .map(|v| v as u32)
     };
-    Some(MasterRow {
+    let tick = row
+        .tick_size
+        .and_then(|t| decimal_from_wire(t).ok())
+        .filter(|t| *t > Decimal::ZERO)
+        .map(|t| {
+            if ticks_in_rupees {
+                t
+            } else {
+                (t / Decimal::ONE_HUNDRED).normalize()
+            }
+        });
+    MasterRow {
         exchange: exchange.into(),
         symbol: row.trading_symbol,
         isin: row.isin.filter(|i| !i.is_empty()),
         upstox_key: row.instrument_key,
-        tick_size: row.tick_size.and_then(tick_in_rupees),
+        tick_size: tick,
         lot_size: whole(row.lot_size).filter(|l| *l > 0).unwrap_or(1),
         freeze_quantity: whole(row.freeze_quantity).filter(|q| *q > 0),
-    })
-}
-
-fn tick_in_rupees(value: f64) -> Option<Decimal> {
-    let tick = decimal_from_wire(value)
-        .ok()
-        .filter(|t| *t > Decimal::ZERO)?;
-    Some(if tick >= Decimal::ONE {
-        (tick / Decimal::ONE_HUNDRED).normalize()
-    } else {
-        tick
-    })
+    }
 }
 
 #[cfg(test)]
@@ -121,7 +136,7 @@ mod tests {
             {"segment":"NSE_EQ","name":"RELIANCE INDUSTRIES LTD","exchange":"NSE","isin":"INE002A01018","instrument_type":"EQ","instrument_key":"NSE_EQ|INE002A01018","lot_size":1,"freeze_quantity":100000.0,"exchange_token":"2885","tick_size":10.0,"trading_symbol":"RELIANCE","short_name":"Reliance","security_type":"NORMAL"},
             {"segment":"NSE_FO","instrument_key":"NSE_FO|43919","trading_symbol":"RELIANCE26DECFUT","tick_size":10.0,"lot_size":500},
             {"segment":"NSE_INDEX","instrument_key":"NSE_INDEX|Nifty 50","trading_symbol":"NIFTY","tick_size":null},
-            {"segment":"BSE_EQ","instrument_key":"BSE_EQ|INE002A01018","trading_symbol":"RELIANCE","isin":"INE002A01018","tick_size":0.05,"lot_size":1},
+            {"segment":"BSE_EQ","instrument_key":"BSE_EQ|INE002A01018","trading_symbol":"RELIANCE","isin":"INE002A01018","tick_size":5.0,"lot_size":1},
             {"segment":"NSE_EQ","trading_symbol":"NOKEY"},
             "garbage"
         ]"#,
@@ -134,7 +149,20 @@ mod tests {
         assert_eq!(rows[0].tick_size, Some(dec!(0.1)), "10 paise");
         assert_eq!(rows[0].freeze_quantity, Some(100_000));
         assert_eq!(rows[1].exchange, "BSE");
-        assert_eq!(rows[1].tick_size, Some(dec!(0.05)), "already rupees");
+        assert_eq!(rows[1].tick_size, Some(dec!(0.05)));
+    }
+
+    #[test]
+    fn a_file_with_a_fractional_tick_is_read_in_rupees_throughout() {
+        let master = gzip(
+            r#"[
+            {"segment":"NSE_EQ","instrument_key":"NSE_EQ|INE002A01018","trading_symbol":"RELIANCE","tick_size":0.05},
+            {"segment":"NSE_EQ","instrument_key":"NSE_EQ|INE176A01028","trading_symbol":"MRF","tick_size":5.0}
+        ]"#,
+        );
+        let (rows, _) = read_master(&master).unwrap();
+        let ticks: Vec<_> = rows.iter().map(|r| r.tick_size).collect();
+        assert_eq!(ticks, [Some(dec!(0.05)), Some(dec!(5))]);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use super::order_update_frame::read_order_update;
 use super::rest_client::{USER_AGENT, UpstoxRest};
 use super::rest_types::{ModifyOrderBody, PlaceOrderBody};
 use crate::broker::{
-    BrokerError, ErrorClass, OrderBroker, OrderReport, OrderUpdateSocket, ws_handshake,
+    BrokerError, ErrorClass, KillSwitchOutcome, OrderBroker, OrderReport, OrderUpdateSocket,
+    ws_handshake,
 };
 use crate::config::{TokenSource, TokenWatch};
 use crate::domain::{
@@ -127,35 +128,41 @@ impl OrderBroker for UpstoxOrders {
         self.rest.order_book().await
     }
 
-    async fn kill_switch(&self, exchanges: &[Exchange]) -> Result<String, BrokerError> {
+    async fn kill_switch(&self, exchanges: &[Exchange]) -> Result<KillSwitchOutcome, BrokerError> {
         let segments: Vec<String> = exchanges.iter().map(|x| format!("{x}_EQ")).collect();
         let asked: Vec<&str> = segments.iter().map(String::as_str).collect();
         let states = self.rest.kill_switch(&asked).await?;
-        let shown: Vec<String> = states
+        let off = |segment: &str| {
+            states
+                .iter()
+                .any(|s| s.segment == segment && s.kill_switch_enabled == Some(true))
+        };
+        let shown: Vec<String> = asked
             .iter()
-            .filter(|s| asked.contains(&s.segment.as_str()))
-            .map(|s| {
-                let off = if s.kill_switch_enabled == Some(true) {
-                    "off"
-                } else {
-                    "not off"
-                };
-                format!(
-                    "{} {off} ({})",
-                    s.segment,
-                    s.segment_status.as_deref().unwrap_or("no status")
-                )
+            .map(|segment| {
+                let status = states
+                    .iter()
+                    .find(|s| s.segment == *segment)
+                    .and_then(|s| s.segment_status.as_deref())
+                    .unwrap_or("not shown");
+                let state = if off(segment) { "off" } else { "not off" };
+                format!("{segment} {state} ({status})")
             })
             .collect();
-        Ok(format!(
-            "kill switch asked for {}: Upstox shows {}; trading there stays off for 12 hours",
-            segments.join(", "),
-            if shown.is_empty() {
-                "nothing for them".to_string()
-            } else {
-                shown.join(", ")
-            }
-        ))
+        let switched_off = asked.iter().all(|segment| off(segment));
+        Ok(KillSwitchOutcome {
+            switched_off,
+            detail: format!(
+                "kill switch asked for {}: Upstox shows {}{}",
+                segments.join(", "),
+                shown.join(", "),
+                if switched_off {
+                    "; trading there stays off for 12 hours"
+                } else {
+                    ""
+                }
+            ),
+        })
     }
 
     /// The portfolio stream feed: authorized afresh for every connect (its URL is single-use), with the
