@@ -27,7 +27,11 @@ pub async fn authorize(State(state): Shared, headers: HeaderMap) -> Response {
     if let Some(refusal) = data_token_refused(&state, &headers) {
         return refusal;
     }
-    let url = state.issue_feed_url();
+    authorized(state.issue_feed_url())
+}
+
+/// An authorize call's answer: the one-time URL under both of its names.
+pub(super) fn authorized(url: String) -> Response {
     axum::Json(Envelope::success(AuthorizeData {
         authorized_redirect_uri: Some(url.clone()),
         authorized_redirect_uri_camel: Some(url),

@@ -16,9 +16,9 @@ use chrono::{DateTime, Utc};
 use super::orders::OrderBook;
 use super::scenario::FaultKind;
 use super::state::SimState;
+use super::upstox_feed::authorized;
 use super::upstox_rest::{error, sim_profile, token_refused};
 use crate::broker::upstox::OrderUpdateMessage;
-use crate::broker::upstox::rest_types::{AuthorizeData, Envelope};
 
 type Shared = State<Arc<SimState>>;
 
@@ -41,12 +41,7 @@ pub async fn authorize(
     if !types.split(',').all(|t| UPDATE_TYPES.contains(&t)) {
         return error(StatusCode::BAD_REQUEST, "UDAPI1087", "Invalid update_types");
     }
-    let url = state.issue_one_time_url(ORDER_STREAM_PATH);
-    axum::Json(Envelope::success(AuthorizeData {
-        authorized_redirect_uri: Some(url.clone()),
-        authorized_redirect_uri_camel: Some(url),
-    }))
-    .into_response()
+    authorized(state.issue_one_time_url(ORDER_STREAM_PATH))
 }
 
 pub async fn connect(
