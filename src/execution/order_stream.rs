@@ -20,6 +20,8 @@ use crate::feed::Backoff;
 const PING_EVERY: Duration = Duration::from_secs(1);
 /// A stream that answers nothing for this long is silent: the same three seconds as the market feed.
 pub const SILENT_AFTER: Duration = Duration::from_secs(3);
+/// A connect (authorize and handshake) that has not finished by then is given up and tried again later.
+const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 const RECONNECT_MIN: Duration = Duration::from_millis(500);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
 
@@ -57,6 +59,10 @@ async fn keep_open<B: OrderBroker>(
     loop {
         let connected = tokio::select! {
             connected = connect(broker.as_ref()) => connected,
+            () = clock.sleep(CONNECT_WITHIN) => Err(format!(
+                "no answer to the connect within {} s",
+                CONNECT_WITHIN.as_secs()
+            )),
             () = news.closed() => return,
         };
         let (why, was_up) = match connected {
@@ -154,4 +160,56 @@ async fn follow(
     }
     socket.close().await;
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::{BrokerError, OrderBroker, OrderReport};
+    use crate::calendar::SimulatedClock;
+    use crate::domain::{OrderRequest, OrderTag};
+
+    /// A broker whose stream connect never answers, as a handshake to a host that accepted the TCP connection
+    /// and then went quiet.
+    struct HangingStream;
+
+    fn unused<T>() -> Result<T, BrokerError> {
+        Err(BrokerError::new(ErrorClass::Rejected, "test", "not used"))
+    }
+
+    impl OrderBroker for HangingStream {
+        async fn place(&self, _: &OrderRequest) -> Result<Vec<String>, BrokerError> {
+            unused()
+        }
+        async fn cancel(&self, _: &str) -> Result<(), BrokerError> {
+            unused()
+        }
+        async fn modify(&self, _: &str, _: &OrderRequest) -> Result<(), BrokerError> {
+            unused()
+        }
+        async fn orders_tagged(&self, _: &OrderTag) -> Result<Vec<OrderReport>, BrokerError> {
+            unused()
+        }
+        async fn order_book(&self) -> Result<Vec<OrderReport>, BrokerError> {
+            unused()
+        }
+        async fn order_stream(&self) -> Result<Option<OrderUpdateSocket>, BrokerError> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connect_that_never_answers_is_given_up_and_said_down() {
+        let start = chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap();
+        let clock: Clock = SimulatedClock::new(start, 1000.0).unwrap().into();
+        let mut news = follow_order_stream(Arc::new(HangingStream), clock.clone());
+        let said = tokio::time::timeout(Duration::from_secs(5), news.recv())
+            .await
+            .expect("said within 10 s of market time");
+        match said {
+            Some(StreamNews::Down(why)) => assert!(why.contains("no answer"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(clock.now() - start >= TimeDelta::from_std(CONNECT_WITHIN).unwrap());
+    }
 }
