@@ -101,24 +101,16 @@ async fn watch_feed(args: FeedArgs, bot: BotConfig) -> anyhow::Result<ExitCode> 
             );
             (clock, reach, Some(sim))
         }
-        FeedBrokerChoice::Upstox => (
-            Clock::System,
-            BrokerReach::live(
-                LiveBroker::Upstox,
-                args.base_url.as_ref(),
-                args.token_file.as_ref(),
-            )?,
-            None,
-        ),
-        FeedBrokerChoice::Hdfcsky => (
-            Clock::System,
-            BrokerReach::live(
-                LiveBroker::HdfcSky,
-                args.base_url.as_ref(),
-                args.token_file.as_ref(),
-            )?,
-            None,
-        ),
+        live => {
+            let broker = if live == FeedBrokerChoice::Upstox {
+                LiveBroker::Upstox
+            } else {
+                LiveBroker::HdfcSky
+            };
+            let reach =
+                BrokerReach::live(broker, args.base_url.as_ref(), args.token_file.as_ref())?;
+            (Clock::System, reach, None)
+        }
     };
     let wanted =
         |id: &InstrumentId| args.instruments.is_empty() || args.instruments.contains(&id.symbol);

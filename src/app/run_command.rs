@@ -110,22 +110,16 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
             sim = Some(server);
             (setup, reach)
         }
-        BrokerName::Upstox => (
-            live_setup(),
-            BrokerReach::live(
-                LiveBroker::Upstox,
-                args.base_url.as_ref(),
-                args.token_file.as_ref(),
-            )?,
-        ),
-        BrokerName::HdfcSky => (
-            live_setup(),
-            BrokerReach::live(
-                LiveBroker::HdfcSky,
-                args.base_url.as_ref(),
-                args.token_file.as_ref(),
-            )?,
-        ),
+        live => {
+            let broker = if live == BrokerName::Upstox {
+                LiveBroker::Upstox
+            } else {
+                LiveBroker::HdfcSky
+            };
+            let reach =
+                BrokerReach::live(broker, args.base_url.as_ref(), args.token_file.as_ref())?;
+            (live_setup(), reach)
+        }
     };
     let ledger_path = args.sim_ledger.clone();
     let config_path = args.config;

@@ -11,6 +11,7 @@ mod order_desk;
 mod order_lifecycle;
 mod order_stream;
 mod paper;
+mod report_merge;
 
 pub use executor::{Executor, SubmitOutcome};
 pub use order_desk::{CROSS_CHECK_EVERY, DeskReport, DeskRequest, OrderDesk, SYNC_EVERY};
