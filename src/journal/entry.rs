@@ -123,6 +123,19 @@ pub enum JournalEntry {
         class: String,
         message: String,
     },
+    /// An operator's control (`POST /control/...` or `dalal ctl`): what was asked, whether it was carried out,
+    /// and what was done or why it was refused. Refusals (no key, a wrong key, no key configured) are kept too.
+    Control {
+        action: String,
+        accepted: bool,
+        detail: String,
+    },
+    /// An alert that could not be delivered after its retries (or was dropped by the rate limit).
+    AlertFailed {
+        channel: String,
+        event: String,
+        error: String,
+    },
     /// A pre-open check, passed or failed, with what to do about a failure.
     Check {
         name: String,
@@ -191,6 +204,8 @@ impl JournalEntry {
             JournalEntry::Reconciliation { .. } => "reconciliation",
             JournalEntry::StopMoved { .. } => "stop_moved",
             JournalEntry::Error { .. } => "error",
+            JournalEntry::Control { .. } => "control",
+            JournalEntry::AlertFailed { .. } => "alert_failed",
             JournalEntry::Check { .. } => "check",
             JournalEntry::Calendar { .. } => "calendar",
             JournalEntry::DaySummary { .. } => "day_summary",

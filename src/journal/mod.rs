@@ -9,4 +9,4 @@ mod writer;
 
 pub use entry::{JournalEntry, Recorded};
 pub use store::{JournalError, Store};
-pub use writer::{Journal, JournalWriter, QUEUE_LIMIT};
+pub use writer::{Journal, JournalEvent, JournalWriter, QUEUE_LIMIT};

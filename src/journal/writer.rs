@@ -8,7 +8,11 @@
 //! The queue is bounded for what may be lost: orders, fills, trades, checks, reconciliations and the other
 //! records of what was done are always queued and kept; observations (tick summaries, signals, refusals, feed
 //! states, errors) are dropped and counted once `QUEUE_LIMIT` wait, or while a failing journal holds
-//! `QUEUE_LIMIT` unwritten. A journal that cannot write says why (`Journal::trouble`): the session stops new
+//! `QUEUE_LIMIT` unwritten.
+//!
+//! Whoever wants to follow the day as it happens (the live page, the alerts) `watch`es the journal: every entry
+//! recorded is also offered on a broadcast channel, without blocking and without cloning when nobody watches; a
+//! watcher that falls behind loses the oldest, never slows the recorder. A journal that cannot write says why (`Journal::trouble`): the session stops new
 //! entries and `/health` answers 503 until it writes again.
 
 use std::path::Path;
@@ -19,6 +23,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use tokio::sync::broadcast;
 
 use super::entry::JournalEntry;
 use super::store::{JournalError, Store};
@@ -35,14 +40,35 @@ enum Message {
     Stop(mpsc::SyncSender<Result<(), String>>),
 }
 
+/// Entries a watcher may fall behind by before it loses the oldest.
+const WATCH_CAPACITY: usize = 1024;
+
+/// One entry as recorded, for watchers.
+#[derive(Debug, Clone)]
+pub struct JournalEvent {
+    pub at: DateTime<Utc>,
+    pub entry: JournalEntry,
+}
+
 /// What the writer and every handle share.
-#[derive(Default)]
 struct Shared {
     /// Entries sent and not yet committed.
     unwritten: AtomicUsize,
     dropped: AtomicU64,
     /// Why the last commit failed, until one succeeds.
     trouble: Mutex<Option<String>>,
+    watchers: broadcast::Sender<Arc<JournalEvent>>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            unwritten: AtomicUsize::default(),
+            dropped: AtomicU64::default(),
+            trouble: Mutex::default(),
+            watchers: broadcast::channel(WATCH_CAPACITY).0,
+        }
+    }
 }
 
 /// A handle for recording; cheap to clone.
@@ -115,6 +141,13 @@ impl Journal {
             }
             return;
         }
+        if self.shared.watchers.receiver_count() > 0 {
+            let event = JournalEvent {
+                at,
+                entry: entry.clone(),
+            };
+            let _ = self.shared.watchers.send(Arc::new(event));
+        }
         self.shared.unwritten.fetch_add(1, Ordering::Relaxed);
         if self
             .sender
@@ -141,6 +174,11 @@ impl Journal {
             .send(Message::Flush(done))
             .map_err(|_| JournalError::WriterGone)?;
         answer(wait.await.ok())
+    }
+
+    /// Every entry recorded from now on, as it is recorded (see the module's note on falling behind).
+    pub fn watch(&self) -> broadcast::Receiver<Arc<JournalEvent>> {
+        self.shared.watchers.subscribe()
     }
 
     /// Why the journal cannot write, while it cannot.
