@@ -14,11 +14,16 @@ pub struct HealthArgs {
     pub status_listen: SocketAddr,
 }
 
-pub fn run(args: HealthArgs) -> anyhow::Result<ExitCode> {
-    let mut addr = args.status_listen;
+/// Where to reach an endpoint listening on `addr`: one on every interface is asked on loopback.
+pub fn reachable(mut addr: SocketAddr) -> SocketAddr {
     if addr.ip().is_unspecified() {
         addr.set_ip([127, 0, 0, 1].into());
     }
+    addr
+}
+
+pub fn run(args: HealthArgs) -> anyhow::Result<ExitCode> {
+    let addr = reachable(args.status_listen);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let client = reqwest::Client::builder()

@@ -6,6 +6,7 @@ mod broker_parts;
 mod broker_reach;
 mod calendar_command;
 mod check_config_command;
+mod ctl_command;
 mod decode_command;
 mod doctor_command;
 mod feed_command;
@@ -82,6 +83,9 @@ pub enum Command {
     /// Ask a running bot's status endpoint whether it is healthy (exit 0) or not (exit 1): the container's
     /// health check.
     Health(health_command::HealthArgs),
+    /// The operator's controls on a running bot: pause, resume, flatten [SYMBOL], kill (key from
+    /// DALAL_CONTROL_TOKEN).
+    Ctl(ctl_command::CtlArgs),
     /// Review the trade journal: summary, trades, export --csv, report --html.
     Journal(journal_command::JournalArgs),
     /// Watch the failover feed: live prices with source and age, and every feed state change with its reason.
@@ -126,6 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Decode { format, files } => Ok(decode_command::run(format, &files)),
         Command::Run(args) => run_command::run(args),
         Command::Health(args) => health_command::run(args),
+        Command::Ctl(args) => ctl_command::run(args),
         Command::Doctor(args) => doctor_command::run(args),
         Command::Journal(args) => journal_command::run(args),
         Command::Sim(args) => sim_command::run(args),

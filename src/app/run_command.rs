@@ -28,7 +28,7 @@ use crate::journal::{JournalWriter, Store};
 use crate::review;
 use crate::runner::{DayReport, DayRunner, RunnerBrokers, RunnerOptions, next_session_day};
 use crate::sim::{Scenario, SimServer};
-use crate::status::{StatusBoard, StatusServer};
+use crate::status::{CONTROL_TOKEN_ENV, OperatorControls, StatusBoard, StatusServer};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -279,17 +279,35 @@ async fn drive<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
 ) -> anyhow::Result<ExitCode> {
     let paper = brokers.paper.is_some();
     let board = StatusBoard::new(Duration::from_millis(config.bot.risk.max_price_age_ms));
-    let _server = match StatusServer::start(
+    let writer = JournalWriter::open(&setup.journal_path, paper)
+        .with_context(|| format!("cannot open the journal {}", setup.journal_path.display()))?;
+    let (stop, stopped) = watch::channel(false);
+    let (controls, control_inbox) = OperatorControls::new(
+        std::env::var(CONTROL_TOKEN_ENV).ok(),
+        writer.journal(),
+        setup.clock.clone(),
+        Arc::clone(&board),
+        stop.clone(),
+    );
+    let controls_on = controls.enabled();
+    let _server = match StatusServer::start_console(
         config.bot.status.listen,
         Arc::clone(&board),
         setup.clock.clone(),
+        Some(&writer.journal()),
+        Some(Arc::new(controls)),
     )
     .await
     {
         Ok(server) => {
             tracing::info!(
-                "status endpoint: http://{}/health, /status, /metrics",
-                server.addr()
+                "live page: http://{}/ (also /health, /status, /metrics); controls {}",
+                server.addr(),
+                if controls_on {
+                    "on (key from DALAL_CONTROL_TOKEN)"
+                } else {
+                    "off (set DALAL_CONTROL_TOKEN to use them)"
+                }
             );
             Some(server)
         }
@@ -302,9 +320,6 @@ async fn drive<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
             None
         }
     };
-    let writer = JournalWriter::open(&setup.journal_path, paper)
-        .with_context(|| format!("cannot open the journal {}", setup.journal_path.display()))?;
-    let (stop, stopped) = watch::channel(false);
     let signals = tokio::spawn(handle_signals(stop));
     let status_line = status_line::spawn(Arc::clone(&board), setup.clock.clone());
     let options = RunnerOptions {
@@ -320,7 +335,8 @@ async fn drive<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
         board,
         options,
         stopped,
-    );
+    )
+    .with_controls(control_inbox);
     let reports = runner.run().await;
     status_line.abort();
     signals.abort();
@@ -431,6 +447,6 @@ fn print_report(report: &DayReport, journal: &Path, paper: bool) {
         Err(e) => println!("(cannot read the journal: {e})"),
     }
     if report.stopped_early {
-        println!("stopped before the close by a signal");
+        println!("stopped before the close (a signal, or the operator's kill)");
     }
 }

@@ -137,7 +137,7 @@ impl Engine {
         } else {
             ExitReason::TimeExit
         };
-        self.wind_down(Some(reason), now, out);
+        self.wind_down(Some(reason), None, now, out);
         self.kill_switch_when_flat(out);
     }
 
@@ -157,17 +157,24 @@ impl Engine {
         out.push(Command::KillSwitch { exchanges });
     }
 
-    /// Cancels pending entries and, with a reason, closes every open trade that has no order working.
+    /// Cancels pending entries and, with `close`, exits open trades: of `only` when given, else of every
+    /// instrument.
     pub(super) fn wind_down(
         &mut self,
         close: Option<ExitReason>,
+        only: Option<&InstrumentId>,
         now: DateTime<Utc>,
         out: &mut Vec<Command>,
     ) {
+        let chosen = |id: &InstrumentId| only.is_none_or(|only| only == id);
         for (tag, pending) in self.pending.iter_mut() {
             // A cancel the broker refused is asked again when due (see `follow_up`), not on every price.
             let due = pending.cancel_again_at.is_none_or(|at| at <= now);
-            if pending.entry.is_some() && !pending.cancel_requested && due {
+            if pending.entry.is_some()
+                && !pending.cancel_requested
+                && due
+                && chosen(&pending.instrument)
+            {
                 pending.cancel_requested = true;
                 out.push(Command::Cancel(tag.clone()));
             }
@@ -176,7 +183,9 @@ impl Engine {
         let open: Vec<InstrumentId> = self
             .books
             .iter()
-            .filter(|(id, b)| b.trade.is_some() && !self.exit_working(id) && !b.exit_due_again())
+            .filter(|(id, b)| {
+                chosen(id) && b.trade.is_some() && !self.exit_working(id) && !b.exit_due_again()
+            })
             .map(|(id, _)| id.clone())
             .collect();
         for id in open {

@@ -9,6 +9,8 @@
 //! `order_followup`; taking back a day after a restart in `restore`.
 
 mod exits;
+#[cfg(test)]
+mod operator_tests;
 mod order_followup;
 mod restore;
 mod risk;
@@ -68,6 +70,14 @@ pub enum EngineEvent {
     CancelFailed {
         tag: OrderTag,
         reason: String,
+    },
+    /// The operator paused new entries (`true`) or resumed them; open trades stay guarded either way.
+    EntriesPaused(bool),
+    /// The operator asked to close `instrument`'s position (every position without one) through the normal
+    /// exit escalation; its pending entries are cancelled.
+    Flatten {
+        at: DateTime<Utc>,
+        instrument: Option<InstrumentId>,
     },
     /// Time passes: re-check time rules and confirmations without a new price.
     Timer(DateTime<Utc>),
@@ -222,6 +232,8 @@ pub struct Engine {
     feed_ok: bool,
     journal_ok: bool,
     trading_enabled: bool,
+    /// New entries paused by the operator.
+    paused: bool,
     daily_loss_tripped: bool,
     /// The kill switch was asked for (once a day, when the loss limit tripped and everything is flat).
     kill_switch_asked: bool,
@@ -276,6 +288,7 @@ impl Engine {
             feed_ok: true,
             journal_ok: true,
             trading_enabled: false,
+            paused: false,
             daily_loss_tripped: false,
             kill_switch_asked: false,
             sequence: 0,
@@ -309,6 +322,16 @@ impl Engine {
             EngineEvent::FeedHealth(ok) => self.feed_ok = ok,
             EngineEvent::JournalWrites(ok) => self.journal_ok = ok,
             EngineEvent::TradingEnabled(enabled) => self.trading_enabled = enabled,
+            EngineEvent::EntriesPaused(paused) => self.paused = paused,
+            EngineEvent::Flatten { at, instrument } => {
+                let now = self.advance(at);
+                self.wind_down(
+                    Some(ExitReason::Operator),
+                    instrument.as_ref(),
+                    now,
+                    &mut out,
+                );
+            }
             EngineEvent::Fill(fill) => self.on_fill(&fill, &mut out),
             EngineEvent::OrderEnded { tag, .. } => self.on_order_ended(&tag),
             EngineEvent::OrderLost { tag, .. } => self.on_order_lost(&tag, &mut out),
@@ -326,10 +349,43 @@ impl Engine {
                 for pending in self.pending.values_mut() {
                     pending.cancel_again_at = None;
                 }
-                self.wind_down(flatten.then_some(ExitReason::Shutdown), now, &mut out);
+                self.wind_down(flatten.then_some(ExitReason::Shutdown), None, now, &mut out);
             }
         }
         out
+    }
+
+    /// The traded instrument `name` names: `NSE:SYMBOL`, or a symbol traded on one exchange only.
+    pub fn instrument_named(&self, name: &str) -> Result<InstrumentId, String> {
+        let matches: Vec<&InstrumentId> = self
+            .books
+            .keys()
+            .filter(|id| {
+                id.to_string().eq_ignore_ascii_case(name) || id.symbol.eq_ignore_ascii_case(name)
+            })
+            .collect();
+        match matches.as_slice() {
+            [id] => Ok((*id).clone()),
+            [] => Err(format!("{name} is not an instrument this bot trades")),
+            _ => Err(format!(
+                "{name} trades on more than one exchange: name it as NSE:{name} or BSE:{name}"
+            )),
+        }
+    }
+
+    /// Orders of ours still working: tag, instrument, what it is for (`entry`, or the exit's reason) and the
+    /// shares it has left.
+    pub fn working_orders(
+        &self,
+    ) -> impl Iterator<Item = (&OrderTag, &InstrumentId, String, u32)> + '_ {
+        self.pending.iter().map(|(tag, p)| {
+            let purpose = match (&p.entry, p.exit) {
+                (Some(_), _) => "entry".to_string(),
+                (None, Some(reason)) => reason.to_string(),
+                (None, None) => "order".to_string(),
+            };
+            (tag, &p.instrument, purpose, p.remaining)
+        })
     }
 
     pub fn position(&self, instrument: &InstrumentId) -> Option<&Position> {
@@ -508,6 +564,7 @@ impl Engine {
             in_continuous: self.calendar.is_continuous(now, EquityClass::CashOnly),
             before_last_entry: Self::local_time(now) < last_entry,
             trading_enabled: self.trading_enabled,
+            paused: self.paused,
             feed_ok: self.feed_ok,
             journal_ok: self.journal_ok,
             daily_loss_tripped: self.daily_loss_tripped,

@@ -26,6 +26,8 @@ pub const MAX_EXIT_REACH_PCT: Decimal = Decimal::from_parts(2, 0, 0, false, 0);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     TradingDisabled,
+    /// The operator paused new entries (`dalal ctl pause`).
+    Paused,
     FeedAuthFailed,
     OutsideContinuousTrading,
     AfterLastEntryTime,
@@ -48,6 +50,7 @@ impl fmt::Display for Refusal {
             Refusal::TradingDisabled => {
                 f.write_str("trading is disabled until pre-open checks pass")
             }
+            Refusal::Paused => f.write_str("new entries are paused by the operator"),
             Refusal::FeedAuthFailed => {
                 f.write_str("the feed is refused by the broker (401): no fresh prices")
             }
@@ -108,6 +111,7 @@ pub struct EntryContext<'a> {
     pub in_continuous: bool,
     pub before_last_entry: bool,
     pub trading_enabled: bool,
+    pub paused: bool,
     pub feed_ok: bool,
     pub journal_ok: bool,
     pub daily_loss_tripped: bool,
@@ -139,6 +143,9 @@ pub fn approve_entry(
 ) -> Result<ApprovedOrder, Refusal> {
     if !ctx.trading_enabled {
         return Err(Refusal::TradingDisabled);
+    }
+    if ctx.paused {
+        return Err(Refusal::Paused);
     }
     if !ctx.feed_ok {
         return Err(Refusal::FeedAuthFailed);

@@ -19,6 +19,8 @@ pub enum ExitReason {
     DailyLoss,
     /// The bot was stopped with `flatten` configured.
     Shutdown,
+    /// The operator asked to flatten (`dalal ctl flatten`, or `kill`).
+    Operator,
     /// An exit the previous run left working, whose cancel the broker refused at the restart.
     LeftWorking,
 }
@@ -32,6 +34,7 @@ impl fmt::Display for ExitReason {
             ExitReason::TimeExit => "time exit",
             ExitReason::DailyLoss => "daily loss limit",
             ExitReason::Shutdown => "shutdown",
+            ExitReason::Operator => "operator flatten",
             ExitReason::LeftWorking => "exit left working by the previous run",
         })
     }

@@ -14,14 +14,14 @@ use crate::domain::{
 
 const STRATEGY: &str = include_str!("../../strategies/continuation.toml");
 
-fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+pub(super) fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
     ist_instant(
         NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         NaiveTime::from_hms_opt(h, m, s).unwrap(),
     )
 }
 
-fn id(symbol: &str) -> InstrumentId {
+pub(super) fn id(symbol: &str) -> InstrumentId {
     InstrumentId::new(Exchange::Nse, symbol).unwrap()
 }
 
@@ -51,7 +51,7 @@ fn engine_with(limits: RiskLimits) -> Engine {
     engine
 }
 
-fn engine() -> Engine {
+pub(super) fn engine() -> Engine {
     engine_with(RiskLimits::default())
 }
 
@@ -72,11 +72,11 @@ fn tick_from(
     })
 }
 
-fn tick(symbol: &str, price: Decimal, at: DateTime<Utc>) -> EngineEvent {
+pub(super) fn tick(symbol: &str, price: Decimal, at: DateTime<Utc>) -> EngineEvent {
     tick_from(symbol, price, at, TickSource::Stream)
 }
 
-fn placed(commands: &[Command]) -> Vec<&ApprovedOrder> {
+pub(super) fn placed(commands: &[Command]) -> Vec<&ApprovedOrder> {
     commands
         .iter()
         .filter_map(|c| match c {
@@ -86,7 +86,7 @@ fn placed(commands: &[Command]) -> Vec<&ApprovedOrder> {
         .collect()
 }
 
-fn refusals(commands: &[Command]) -> Vec<&Refusal> {
+pub(super) fn refusals(commands: &[Command]) -> Vec<&Refusal> {
     commands
         .iter()
         .filter_map(|c| match c {
@@ -96,7 +96,7 @@ fn refusals(commands: &[Command]) -> Vec<&Refusal> {
         .collect()
 }
 
-fn fill(order: &ApprovedOrder, price: Decimal, time: DateTime<Utc>) -> EngineEvent {
+pub(super) fn fill(order: &ApprovedOrder, price: Decimal, time: DateTime<Utc>) -> EngineEvent {
     let request = order.request();
     EngineEvent::Fill(Fill {
         order_id: "1".into(),
@@ -110,7 +110,7 @@ fn fill(order: &ApprovedOrder, price: Decimal, time: DateTime<Utc>) -> EngineEve
 }
 
 /// RELI gaps up 1.2 % off 1000, builds a 1008–1015 opening range, and breaks it at 09:30:01 at 1016.
-fn enter_long(engine: &mut Engine) -> ApprovedOrder {
+pub(super) fn enter_long(engine: &mut Engine) -> ApprovedOrder {
     engine.on_event(tick("RELI", dec!(1012), at(9, 15, 0)));
     for (minute, price) in [(1, dec!(1015)), (5, dec!(1008)), (10, dec!(1013))] {
         assert!(placed(&engine.on_event(tick("RELI", price, at(9, 15 + minute, 0)))).is_empty());

@@ -28,7 +28,7 @@ use crate::engine::{Engine, EngineEvent};
 use crate::execution::{Executor, PaperBroker};
 use crate::feed::{FailoverFeed, FeedTimings};
 use crate::journal::{Journal, JournalEntry};
-use crate::status::StatusBoard;
+use crate::status::{ControlInbox, StatusBoard};
 
 mod restart;
 
@@ -86,6 +86,8 @@ pub struct DayRunner<F, O, A> {
     status: Arc<StatusBoard>,
     options: RunnerOptions,
     stop: watch::Receiver<bool>,
+    /// The operator's pause, kill and flatten (`status::controls`).
+    controls: ControlInbox,
 }
 
 /// The day a runner started at `now` trades next: today while its session has not closed, else the next one.
@@ -116,7 +118,14 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             status,
             options,
             stop,
+            controls: ControlInbox::none(),
         }
+    }
+
+    /// Takes the operator's controls from `inbox`.
+    pub fn with_controls(mut self, inbox: ControlInbox) -> Self {
+        self.controls = inbox;
+        self
     }
 
     fn calendar(&self) -> MarketCalendar {
@@ -419,6 +428,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             }
         }
         engine.on_event(EngineEvent::TradingEnabled(entries_allowed));
+        engine.on_event(EngineEvent::EntriesPaused(self.controls.is_paused()));
         self.status.set_trading_enabled(entries_allowed);
         let mut executor = Executor::new(
             Arc::clone(&self.brokers.orders),
@@ -452,17 +462,25 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             session.open_entries_on(gate);
             tokio::spawn(self.price_recheck(until.clone(), open_entries))
         });
-        let config_flatten = config.bot.session.flatten_on_stop;
+        let flatten_on_stop = config.bot.session.flatten_on_stop;
         session.resume(&reconciled.restoration.fills);
         session.begin(protect);
-        report.session = session.run_until(&mut rx, close, &mut self.stop).await;
+        report.session = session
+            .run_until(&mut rx, close, &mut self.stop, &mut self.controls)
+            .await;
         if let Some(recheck) = recheck {
             recheck.abort();
         }
         if self.stopping() {
-            self.status
-                .set_phase("stopping", "cancelling pending entries");
-            report.session = session.wind_down(config_flatten).await;
+            // The operator's kill closes what is open whatever the config says.
+            let flatten = flatten_on_stop || self.controls.is_killed();
+            let doing = if flatten {
+                "cancelling pending entries, closing open positions"
+            } else {
+                "cancelling pending entries"
+            };
+            self.status.set_phase("stopping", doing);
+            report.session = session.wind_down(flatten).await;
             report.stopped_early = true;
         }
         self.status.set_trading_enabled(false);

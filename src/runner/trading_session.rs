@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use rust_decimal::Decimal;
 use tokio::sync::{mpsc, watch};
 
 use super::day_book::{DayBook, FallbackEpisode, SessionSummary};
@@ -20,10 +21,12 @@ use crate::engine::{Command, Engine, EngineEvent};
 use crate::execution::{DeskReport, DeskRequest, Executor, OrderDesk, PaperBroker, SYNC_EVERY};
 use crate::feed::{FeedOutput, FeedState};
 use crate::journal::{Journal, JournalEntry};
-use crate::status::{PositionLine, StatusBoard};
+use crate::status::{ControlInbox, FlattenRequest, OrderLine, PositionLine, StatusBoard};
 
-/// How long `wind_down` waits for cancels and exits to settle, in session time.
+/// How long `wind_down` waits for cancels to settle, in session time.
 const WIND_DOWN_WAIT: Duration = Duration::from_secs(10);
+/// How long it waits when it closes positions too: long enough for the exit escalation's re-pricings.
+const FLATTEN_WAIT: Duration = Duration::from_secs(60);
 
 pub struct TradingSession {
     clock: Clock,
@@ -77,15 +80,18 @@ impl TradingSession {
         &self.engine
     }
 
-    /// Runs until the clock reaches `until`, the feed ends, or `stop` turns true.
+    /// Runs until the clock reaches `until`, the feed ends, or `stop` turns true; the operator's pause and
+    /// flatten reach the engine from `controls` meanwhile.
     pub async fn run_until(
         &mut self,
         feed: &mut mpsc::Receiver<FeedOutput>,
         until: DateTime<Utc>,
         stop: &mut watch::Receiver<bool>,
+        controls: &mut ControlInbox,
     ) -> SessionSummary {
         let every = TimeDelta::from_std(SYNC_EVERY).expect("a small duration");
         let mut next_timer = self.clock.now();
+        controls.paused.mark_unchanged();
         loop {
             let now = self.clock.now();
             if now >= until || *stop.borrow() {
@@ -96,7 +102,7 @@ impl TradingSession {
                 output = feed.recv() => match output {
                     Some(FeedOutput::Tick(tick)) => {
                         self.book.price(&tick, self.clock.now());
-                        self.status.price(&tick.instrument, tick.received_at);
+                        self.status.price(&tick);
                         if let Some(paper) = &self.paper {
                             paper.on_price(&tick.instrument, tick.last_price, tick.last_quantity);
                         }
@@ -106,6 +112,11 @@ impl TradingSession {
                     None => break,
                 },
                 Some(report) = self.desk.next_report() => self.on_report(report),
+                Ok(()) = controls.paused.changed() => {
+                    let paused = *controls.paused.borrow_and_update();
+                    self.tell_engine(EngineEvent::EntriesPaused(paused));
+                }
+                Some(request) = controls.flatten.recv() => self.flatten(request),
                 true = gate_opens(&mut self.entries_gate) => {
                     self.entries_gate = None;
                     self.tell_engine(EngineEvent::TradingEnabled(true));
@@ -141,7 +152,12 @@ impl TradingSession {
     pub async fn wind_down(&mut self, flatten: bool) -> SessionSummary {
         let now = self.clock.now();
         self.tell_engine(EngineEvent::Shutdown { at: now, flatten });
-        let deadline = now + TimeDelta::from_std(WIND_DOWN_WAIT).expect("a small duration");
+        let wait = if flatten {
+            FLATTEN_WAIT
+        } else {
+            WIND_DOWN_WAIT
+        };
+        let deadline = now + TimeDelta::from_std(wait).expect("a small duration");
         // The desk reports after every poll; one report at least, so `orders_working` is not a stale answer.
         let mut heard = false;
         while !heard || self.orders_working {
@@ -172,6 +188,45 @@ impl TradingSession {
         self.execute(commands);
     }
 
+    /// The operator's flatten: the named instrument's position (or every one) closed through the exit
+    /// escalation, its pending entries cancelled; the answer says what is being closed.
+    fn flatten(&mut self, request: FlattenRequest) {
+        if request.reply.is_closed() {
+            return; // asked while no session ran; the operator was told so then
+        }
+        let instrument = match &request.symbol {
+            None => None,
+            Some(name) => match self.engine.instrument_named(name) {
+                Ok(id) => Some(id),
+                Err(why) => {
+                    let _ = request.reply.send(Err(why));
+                    return;
+                }
+            },
+        };
+        let closing: Vec<String> = self
+            .engine
+            .open_positions()
+            .filter(|(p, _)| instrument.as_ref().is_none_or(|id| *id == p.instrument))
+            .map(|(p, _)| format!("{} {:+}", p.instrument, p.net_quantity))
+            .collect();
+        let now = self.clock.now();
+        self.tell_engine(EngineEvent::Flatten {
+            at: now,
+            instrument: instrument.clone(),
+        });
+        let which = instrument.map_or("every instrument".to_string(), |id| id.to_string());
+        let answer = if closing.is_empty() {
+            format!("nothing open in {which}; its pending entries, if any, are cancelled")
+        } else {
+            format!(
+                "closing {} through the exit escalation; pending entries in {which} cancelled",
+                closing.join(", ")
+            )
+        };
+        let _ = request.reply.send(Ok(answer));
+    }
+
     fn on_feed_state(&mut self, state: FeedState, at: DateTime<Utc>) {
         let reason = match &state {
             FeedState::Polling { reason } | FeedState::Reconnecting { reason } => {
@@ -185,7 +240,7 @@ impl TradingSession {
                 reason: reason.clone(),
             });
         }
-        self.status.set_feed_state(state.name(), reason.clone());
+        self.status.set_feed_state(at, state.name(), reason.clone());
         self.journal.record(
             at,
             JournalEntry::FeedState {
@@ -328,14 +383,32 @@ impl TradingSession {
         let positions = self
             .engine
             .open_positions()
-            .map(|(p, last)| PositionLine {
-                instrument: p.instrument.to_string(),
-                quantity: p.net_quantity,
-                average_price: p.average_price,
-                last_price: last,
+            .map(|(p, last)| {
+                let trade = self.engine.open_trade(&p.instrument);
+                PositionLine {
+                    instrument: p.instrument.to_string(),
+                    quantity: p.net_quantity,
+                    average_price: p.average_price,
+                    last_price: last,
+                    stop: trade.map(|t| t.stop),
+                    target: trade.map(|t| t.target),
+                    unrealized_pnl: last
+                        .map(|last| (last - p.average_price) * Decimal::from(p.net_quantity)),
+                }
             })
             .collect();
-        self.status.set_book(positions, self.engine.day_pnl());
+        let orders = self
+            .engine
+            .working_orders()
+            .map(|(tag, instrument, purpose, remaining)| OrderLine {
+                tag: tag.to_string(),
+                instrument: instrument.to_string(),
+                purpose,
+                remaining,
+            })
+            .collect();
+        self.status
+            .set_book(self.clock.now(), positions, orders, self.engine.day_pnl());
     }
 
     fn record_error(&self, e: &BrokerError, now: DateTime<Utc>) {

@@ -10,8 +10,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::domain::InstrumentId;
+use super::day_view::{DayView, OrderLine};
+use crate::domain::{InstrumentId, Tick};
 use crate::feed::FeedStats;
+use crate::journal::JournalEntry;
 
 /// Upper bounds of the order round-trip histogram, in seconds.
 pub const LATENCY_BUCKETS: [f64; 8] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -58,6 +60,11 @@ pub struct PositionLine {
     pub quantity: i64,
     pub average_price: Decimal,
     pub last_price: Option<Decimal>,
+    /// The stop that guards it now (after any trail) and the target, when the engine follows the trade.
+    pub stop: Option<Decimal>,
+    pub target: Option<Decimal>,
+    /// At the last price, gross of charges.
+    pub unrealized_pnl: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -87,6 +94,8 @@ pub struct StatusSnapshot {
     pub phase: String,
     pub phase_detail: String,
     pub trading_enabled: bool,
+    /// New entries paused by the operator (`dalal ctl pause`).
+    pub entries_paused: bool,
     /// When the broker token in use says it expires (checked before each open), if it says.
     pub token_expires: Option<DateTime<Utc>>,
     pub feed_state: String,
@@ -106,6 +115,8 @@ pub struct StatusSnapshot {
     /// Whether `/health` answers 200, and why it does or does not.
     pub healthy: bool,
     pub health_reason: String,
+    /// The day as the live page draws it.
+    pub day: DayView,
 }
 
 #[derive(Debug, Default)]
@@ -113,6 +124,7 @@ struct BoardState {
     phase: String,
     phase_detail: String,
     trading_enabled: bool,
+    entries_paused: bool,
     token_expires: Option<DateTime<Utc>>,
     /// From when prices must flow: the open (or a mid-session start) plus `stale_after`. The feed runs from
     /// the pre-open, but prices only move in continuous trading.
@@ -134,6 +146,7 @@ struct BoardState {
     /// Ticks counted in the current rate window, and when it started.
     rate_window: (u64, Option<DateTime<Utc>>),
     ticks_per_second: f64,
+    day: DayView,
 }
 
 /// Shared by handle: clone the `Arc`.
@@ -170,6 +183,10 @@ impl StatusBoard {
         self.state().trading_enabled = enabled;
     }
 
+    pub fn set_entries_paused(&self, paused: bool) {
+        self.state().entries_paused = paused;
+    }
+
     pub fn set_token_expiry(&self, expires: Option<DateTime<Utc>>) {
         self.state().token_expires = expires;
     }
@@ -178,8 +195,9 @@ impl StatusBoard {
         self.state().journal_trouble = trouble;
     }
 
-    pub fn set_feed_state(&self, state: &str, reason: Option<String>) {
+    pub fn set_feed_state(&self, at: DateTime<Utc>, state: &str, reason: Option<String>) {
         let mut board = self.state();
+        board.day.feed_state(at, state, reason.clone());
         board.feed_state = state.to_string();
         board.feed_reason = reason;
     }
@@ -202,6 +220,10 @@ impl StatusBoard {
             .map(|grace| prices_due + grace);
         state.last_price_at.clear();
         state.orders_today = 0;
+        state.day = DayView {
+            events: std::mem::take(&mut state.day.events),
+            ..DayView::default()
+        };
     }
 
     pub fn detach_feed(&self) {
@@ -214,13 +236,15 @@ impl StatusBoard {
         state.feed_reason = None;
     }
 
-    pub fn price(&self, instrument: &InstrumentId, at: DateTime<Utc>) {
+    pub fn price(&self, tick: &Tick) {
         let mut state = self.state();
+        let at = tick.received_at;
+        state.day.price(tick);
         // Called on every tick: the instrument is cloned only the first time it is seen.
-        match state.last_price_at.get_mut(instrument) {
+        match state.last_price_at.get_mut(&tick.instrument) {
             Some(last) => *last = at,
             None => {
-                state.last_price_at.insert(instrument.clone(), at);
+                state.last_price_at.insert(tick.instrument.clone(), at);
             }
         }
         let (count, since) = &mut state.rate_window;
@@ -233,10 +257,24 @@ impl StatusBoard {
         }
     }
 
-    pub fn set_book(&self, positions: Vec<PositionLine>, day_pnl: Decimal) {
+    /// The engine's book at `at`: open positions, working orders and the day's P&L.
+    pub fn set_book(
+        &self,
+        at: DateTime<Utc>,
+        positions: Vec<PositionLine>,
+        orders: Vec<OrderLine>,
+        day_pnl: Decimal,
+    ) {
         let mut state = self.state();
         state.positions = positions;
         state.day_pnl = day_pnl;
+        state.day.working_orders = orders;
+        state.day.pnl(at, day_pnl);
+    }
+
+    /// Something the journal recorded, for the live page's list of events.
+    pub fn journaled(&self, at: DateTime<Utc>, entry: &JournalEntry) {
+        self.state().day.journaled(at, entry);
     }
 
     pub fn order_sent(&self, round_trip: Duration) {
@@ -266,6 +304,7 @@ impl StatusBoard {
             phase: state.phase.clone(),
             phase_detail: state.phase_detail.clone(),
             trading_enabled: state.trading_enabled,
+            entries_paused: state.entries_paused,
             token_expires: state.token_expires,
             feed_state: state.feed_state.clone(),
             feed_reason: state.feed_reason.clone(),
@@ -281,6 +320,7 @@ impl StatusBoard {
             errors: state.errors.clone(),
             healthy,
             health_reason,
+            day: state.day.clone(),
         }
     }
 

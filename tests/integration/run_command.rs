@@ -114,7 +114,7 @@ fn sigterm_mid_session_cancels_entries_flushes_the_journal_and_exits_0() {
     let (code, stdout, stderr) = wait_with_limit(child, Duration::from_secs(30));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stdout.contains("stopped before the close by a signal"),
+        stdout.contains("stopped before the close (a signal"),
         "{stdout}"
     );
     assert!(

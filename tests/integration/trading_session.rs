@@ -110,7 +110,9 @@ pub(crate) async fn run_session_until<O: OrderBroker>(
         config.bot.charges,
     );
     let (_keep_running, mut running) = watch::channel(false);
-    let summary = session.run_until(&mut rx, until, &mut running).await;
+    let summary = session
+        .run_until(&mut rx, until, &mut running, &mut ControlInbox::none())
+        .await;
     // Nobody reads the feed any more: closing the channel ends it even if it is blocked on a full channel.
     drop(rx);
     let _ = stop.send(true);
