@@ -16,7 +16,12 @@ pub struct CtlArgs {
     #[command(subcommand)]
     pub action: CtlAction,
     /// The status endpoint's address; 0.0.0.0 is asked on 127.0.0.1.
-    #[arg(long, default_value = "127.0.0.1:8686", env = "DALAL_STATUS_LISTEN")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "127.0.0.1:8686",
+        env = "DALAL_STATUS_LISTEN"
+    )]
     pub status_listen: SocketAddr,
 }
 

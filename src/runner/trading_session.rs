@@ -390,8 +390,8 @@ impl TradingSession {
                     quantity: p.net_quantity,
                     average_price: p.average_price,
                     last_price: last,
-                    stop: trade.map(|t| t.stop),
-                    target: trade.map(|t| t.target),
+                    stop: trade.map(|t| t.stop.normalize()),
+                    target: trade.map(|t| t.target.normalize()),
                     unrealized_pnl: last
                         .map(|last| (last - p.average_price) * Decimal::from(p.net_quantity)),
                 }

@@ -1,9 +1,11 @@
 //! One integration test binary (ripgrep's layout): shared helpers in `support`, one module per capability.
 
+mod browser;
 mod calendar;
 mod calendar_sources;
 mod cli;
 mod config;
+mod console;
 mod day_runner;
 mod doctor;
 mod execution;
@@ -16,6 +18,7 @@ mod hdfcsky_funds;
 mod hdfcsky_login;
 mod instrument_master;
 mod journal;
+mod live_page;
 mod official_sdk;
 mod order_faults;
 mod order_stream;

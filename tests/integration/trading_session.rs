@@ -15,7 +15,7 @@ use dalal::execution::{Executor, PaperBroker};
 use dalal::feed::{FailoverFeed, FeedTimings};
 use dalal::journal::{JournalEntry, JournalWriter, Store};
 use dalal::runner::{SessionSummary, TradingSession};
-use dalal::status::StatusBoard;
+use dalal::status::{ControlInbox, StatusBoard};
 use rust_decimal::dec;
 use tokio::sync::{mpsc, watch};
 
