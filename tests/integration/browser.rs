@@ -1,6 +1,7 @@
 //! A real headless browser for the page tests: Debian's Chromium driven through ChromeDriver's WebDriver
-//! protocol (JSON over HTTP, spoken here with reqwest), on loopback only. `.ci/run` installs both packages; on a
-//! machine without them these tests fail and say what to install.
+//! protocol (JSON over HTTP, spoken here with reqwest), on loopback only. `.ci/run` installs both packages. Where
+//! they are missing a browser test says so and passes, except in CI (`CI=true`), where that is a failure (the
+//! same rule as the official-SDK check).
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -20,11 +21,16 @@ pub(crate) struct Browser {
 }
 
 impl Browser {
-    pub(crate) async fn start() -> Browser {
-        assert!(
-            Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists(),
-            "the browser tests need Debian's Chromium and ChromeDriver: apt-get install chromium chromium-driver"
-        );
+    /// A browser, or `None` (said on stderr) where Chromium or ChromeDriver is missing outside CI.
+    pub(crate) async fn start() -> Option<Browser> {
+        if !(Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists()) {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must install chromium and chromium-driver (see .ci/run)"
+            );
+            eprintln!("SKIPPED: apt-get install chromium chromium-driver to run the browser tests");
+            return None;
+        }
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -80,11 +86,11 @@ impl Browser {
         let id = session["value"]["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no browser session: {session}"));
-        Browser {
+        Some(Browser {
             base: format!("{driver_url}/session/{id}"),
             driver,
             client,
-        }
+        })
     }
 
     async fn command(&self, method: reqwest::Method, path: &str, body: Value) -> Value {

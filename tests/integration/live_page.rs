@@ -41,13 +41,15 @@ fn prices_match(page: &Value, status: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_page_follows_the_bot_and_its_controls_need_the_key() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
     let tree = ConfigTree::shipped();
     let bot = RunningBot::start(
         &tree,
         &["--start", "2026-11-23T09:29:50", "--speed", "2"],
         &[("DALAL_CONTROL_TOKEN", "page-key")],
     );
-    let browser = Browser::start().await;
     browser.open(&bot.url("/")).await;
 
     // Updates arrive without a reload, and the page draws the session.
@@ -131,6 +133,7 @@ async fn the_live_page_follows_the_bot_and_its_controls_need_the_key() {
             p["trading"] == "entries paused by the operator" && p["events"].as_u64() >= Some(1)
         })
         .await;
+    browser.screenshot("live-page-paused.png").await;
     browser.close().await;
 
     crate::run_command::sigterm(&bot.child);
