@@ -17,6 +17,7 @@ mod journal_command;
 mod logging;
 mod login_command;
 mod loopback_redirect;
+mod replay_command;
 mod run_command;
 mod sim_clock_args;
 mod sim_command;
@@ -88,6 +89,9 @@ pub enum Command {
     Ctl(ctl_command::CtlArgs),
     /// Review the trade journal: summary, trades, export --csv, report --html.
     Journal(journal_command::JournalArgs),
+    /// Replay a recorded day through the engine: the day's own strategy reproduces its decisions, an edited one
+    /// (--strategy FILE) lists what would have differed.
+    Replay(replay_command::ReplayArgs),
     /// Watch the failover feed: live prices with source and age, and every feed state change with its reason.
     Feed(feed_command::FeedArgs),
     /// Run the market simulator: Upstox's and HDFC Sky's REST APIs and feeds on loopback, with a seeded scenario.
@@ -133,6 +137,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ctl(args) => ctl_command::run(args),
         Command::Doctor(args) => doctor_command::run(args),
         Command::Journal(args) => journal_command::run(args),
+        Command::Replay(args) => replay_command::run(args),
         Command::Sim(args) => sim_command::run(args),
         Command::Soak(args) => soak_command::run(args),
         Command::Login(args) => login_command::run(args),

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{NaiveDateTime, NaiveTime, TimeDelta};
-use rust_decimal::Decimal;
 use tokio::sync::watch;
 
 use super::broker_parts::{AnyBroker, BrokerParts, PartsOptions};
@@ -67,9 +66,6 @@ pub struct RunArgs {
     #[arg(long)]
     pub sim_ledger: Option<PathBuf>,
 }
-
-/// Paper slippage on market-type orders, in basis points.
-const PAPER_SLIPPAGE_BPS: u32 = 5;
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = match Config::load(&args.config) {
@@ -172,10 +168,9 @@ async fn launch<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
     } = parts;
     match config.bot.mode {
         Mode::Paper => {
-            let paper = Arc::new(
-                PaperBroker::new(Decimal::from(PAPER_SLIPPAGE_BPS))
-                    .with_fills_by_trade_size(config.bot.orders.paper_fills_by_trade_size),
-            );
+            let paper = Arc::new(PaperBroker::standard(
+                config.bot.orders.paper_fills_by_trade_size,
+            ));
             let brokers = RunnerBrokers {
                 feed,
                 orders: Arc::clone(&paper),

@@ -57,20 +57,39 @@ impl Config {
         let mut errors = Vec::new();
         // The strategy is checked against dalal.toml, so it waits until dalal.toml parses.
         let bot = load_bot(path, &mut errors);
-        let strategy = bot.as_ref().and_then(|bot| {
-            let file = TomlFile::read(&bot.strategy_path)
-                .map_err(|e| errors.push(e))
-                .ok()?;
-            if reject_secrets(&file, &mut errors) {
-                return None;
-            }
-            strategy::load(&file, Some(bot), &mut errors)
-        });
+        let strategy = bot
+            .as_ref()
+            .and_then(|bot| load_strategy(&bot.strategy_path, bot, &mut errors));
         match (bot, strategy) {
             (Some(bot), Some(strategy)) if errors.is_empty() => Ok(Config { bot, strategy }),
             _ => Err(ConfigErrors(errors)),
         }
     }
+
+    /// The same config trading the strategy in `path` instead (a replay or backtest of an edit).
+    pub fn with_strategy_file(mut self, path: &Path) -> Result<Config, ConfigErrors> {
+        let mut errors = Vec::new();
+        match load_strategy(path, &self.bot, &mut errors) {
+            Some(strategy) if errors.is_empty() => {
+                self.strategy = strategy;
+                Ok(self)
+            }
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+}
+
+/// The strategy file at `path`, validated against dalal.toml.
+fn load_strategy(
+    path: &Path,
+    bot: &BotConfig,
+    errors: &mut Vec<ConfigError>,
+) -> Option<StrategyConfig> {
+    let file = TomlFile::read(path).map_err(|e| errors.push(e)).ok()?;
+    if reject_secrets(&file, errors) {
+        return None;
+    }
+    strategy::load(&file, Some(bot), errors)
 }
 
 impl BotConfig {

@@ -297,6 +297,19 @@ impl Engine {
         }
     }
 
+    /// The engine `config` trades: its strategy, risk limits, session cutoffs, universe and order policy.
+    pub fn for_config(config: &crate::config::Config, calendar: MarketCalendar) -> Self {
+        Engine::new(
+            calendar,
+            config.strategy.clone(),
+            config.bot.risk.clone(),
+            config.bot.session.clone(),
+            config.bot.universe.clone(),
+        )
+        .with_order_policy(config.bot.orders)
+        .with_poll_cadence(config.bot.feed.poll_interval())
+    }
+
     /// How often the feed polls while the stream is down (`feed.poll_interval_ms`): no polled price is fresher
     /// than that for risk's price-age limit.
     pub fn with_poll_cadence(mut self, cadence: std::time::Duration) -> Self {

@@ -7,6 +7,7 @@
 //! in the broker's order stream where there is one (`order_stream`), polling the book while it is down.
 
 mod executor;
+mod offline_fills;
 mod order_desk;
 mod order_lifecycle;
 mod order_stream;
@@ -14,6 +15,7 @@ mod paper;
 mod report_merge;
 
 pub use executor::{Executor, SubmitOutcome};
+pub use offline_fills::OfflineFills;
 pub use order_desk::{CROSS_CHECK_EVERY, DeskReport, DeskRequest, OrderDesk, SYNC_EVERY};
 pub use order_lifecycle::{OrderLifecycle, OrderStatus, OrderTransition};
 pub use order_stream::SILENT_AFTER;

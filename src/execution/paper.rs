@@ -38,6 +38,9 @@ struct PaperBook {
     orders: Vec<PaperOrder>,
 }
 
+/// What paper fills pay over the last price on a MARKET-type order, in basis points.
+pub const PAPER_SLIPPAGE_BPS: u32 = 5;
+
 pub struct PaperBroker {
     book: Mutex<PaperBook>,
     slippage_bps: Decimal,
@@ -51,6 +54,12 @@ impl PaperBroker {
             slippage_bps,
             by_trade_size: false,
         }
+    }
+
+    /// The paper broker `dalal run` trades in paper mode: `PAPER_SLIPPAGE_BPS`, fills by trade size when asked.
+    pub fn standard(fills_by_trade_size: bool) -> Self {
+        PaperBroker::new(Decimal::from(PAPER_SLIPPAGE_BPS))
+            .with_fills_by_trade_size(fills_by_trade_size)
     }
 
     /// Each print fills at most the quantity traded in it (see the module's note).

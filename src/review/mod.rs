@@ -5,9 +5,11 @@
 mod csv_export;
 mod figures;
 mod html_report;
+mod replay_diff;
 mod tables;
 
 pub use csv_export::write_csv;
 pub use figures::{FeedSpan, Figures, TradeRow, figures};
 pub use html_report::html_report;
+pub use replay_diff::{Decision, ReplayDiff, compare};
 pub use tables::{summary, trades};

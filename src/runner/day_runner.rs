@@ -27,7 +27,7 @@ use crate::domain::{InstrumentId, Product};
 use crate::engine::{Engine, EngineEvent};
 use crate::execution::{Executor, PaperBroker};
 use crate::feed::{FailoverFeed, FeedTimings};
-use crate::journal::{Journal, JournalEntry};
+use crate::journal::{Journal, JournalEntry, Recorder, recording_path};
 use crate::status::{ControlInbox, StatusBoard};
 
 mod restart;
@@ -369,6 +369,15 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         (checks, reconciled.filter(|r| prices_ok || guard_only(r)))
     }
 
+    /// The day's recording beside the journal, for `dalal replay`; none (said once) when it cannot be opened.
+    fn recorder(&self, date: NaiveDate) -> Recorder {
+        let path = recording_path(&self.options.journal_path, date);
+        Recorder::append_to(&path).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, file = %path.display(), "the day is not recorded for replay");
+            Recorder::off()
+        })
+    }
+
     fn record_check(&self, check: &CheckResult) {
         record_check(&self.journal, self.clock.now(), check);
     }
@@ -399,15 +408,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         let (feed_stop, feed_stopped) = watch::channel(false);
         let feed_task = tokio::spawn(feed.run(feed_stopped));
 
-        let mut engine = Engine::new(
-            calendar,
-            config.strategy.clone(),
-            config.bot.risk.clone(),
-            config.bot.session.clone(),
-            config.bot.universe.clone(),
-        )
-        .with_order_policy(config.bot.orders)
-        .with_poll_cadence(config.bot.feed.poll_interval());
+        let mut engine = Engine::for_config(config, calendar);
         let mut protect = engine.restore(&reconciled.restoration, self.clock.now());
         let entries_allowed = report.trading_enabled;
         // Only worth it when entries may follow (now, or once the price check passes); bounded, since a
@@ -427,8 +428,14 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                 ),
             }
         }
-        engine.on_event(EngineEvent::TradingEnabled(entries_allowed));
-        engine.on_event(EngineEvent::EntriesPaused(self.controls.is_paused()));
+        let recorder = self.recorder(report.date);
+        for event in [
+            EngineEvent::TradingEnabled(entries_allowed),
+            EngineEvent::EntriesPaused(self.controls.is_paused()),
+        ] {
+            recorder.record(&event);
+            engine.on_event(event);
+        }
         self.status.set_trading_enabled(entries_allowed);
         let mut executor = Executor::new(
             Arc::clone(&self.brokers.orders),
@@ -463,6 +470,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
             tokio::spawn(self.price_recheck(until.clone(), open_entries))
         });
         let flatten_on_stop = config.bot.session.flatten_on_stop;
+        session.record_into(recorder);
         session.resume(&reconciled.restoration.fills);
         session.begin(protect);
         report.session = session

@@ -20,7 +20,7 @@ use crate::config::ChargeRates;
 use crate::engine::{Command, Engine, EngineEvent};
 use crate::execution::{DeskReport, DeskRequest, Executor, OrderDesk, PaperBroker, SYNC_EVERY};
 use crate::feed::{FeedOutput, FeedState};
-use crate::journal::{Journal, JournalEntry};
+use crate::journal::{Journal, JournalEntry, Recorder};
 use crate::status::{ControlInbox, FlattenRequest, OrderLine, PositionLine, StatusBoard};
 
 /// How long `wind_down` waits for cancels to settle, in session time.
@@ -43,6 +43,8 @@ pub struct TradingSession {
     journal_failing: bool,
     /// Turns true when a pre-open check that failed passes later in the session: entries go on then.
     entries_gate: Option<watch::Receiver<bool>>,
+    /// Every event the engine is given, for `dalal replay`.
+    recorder: Recorder,
 }
 
 impl TradingSession {
@@ -68,7 +70,13 @@ impl TradingSession {
             orders_working,
             journal_failing: false,
             entries_gate: None,
+            recorder: Recorder::off(),
         }
+    }
+
+    /// Records every event the engine is given from now on into `recorder`.
+    pub fn record_into(&mut self, recorder: Recorder) {
+        self.recorder = recorder;
     }
 
     /// New entries go on when `gate` turns true (the session began with them off).
@@ -353,6 +361,7 @@ impl TradingSession {
     }
 
     fn tell_engine(&mut self, event: EngineEvent) {
+        self.recorder.record(&event);
         let commands = self.engine.on_event(event);
         self.execute(commands);
     }

@@ -1,0 +1,148 @@
+//! `dalal replay --date D [--strategy FILE]`: the recorded day (every event its engine was given, kept beside
+//! the journal) given to the same engine again. With the day's own strategy the recorded fills are replayed too,
+//! and every decision must come out as journaled (exit 1 if not); with an edited strategy its orders fill on
+//! paper as paper trading fills them, and the differences are listed. The replay writes a journal of its own, so
+//! `dalal journal summary --journal FILE` reviews it like any day.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{NaiveDate, NaiveTime, TimeDelta};
+
+use super::journal_command::journal_path;
+use crate::calendar::{MarketCalendar, ist_instant};
+use crate::config::{Config, DEFAULT_CONFIG_PATH};
+use crate::engine::{Engine, EngineEvent};
+use crate::execution::{OfflineFills, PaperBroker};
+use crate::journal::{JournalWriter, Store, read_recording, recording_path};
+use crate::review::compare;
+use crate::runner::{FillSource, OfflineSession};
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The trading day to replay (YYYY-MM-DD).
+    #[arg(long)]
+    pub date: NaiveDate,
+    /// An edited strategy to replay the day with, instead of the one dalal.toml names.
+    #[arg(long)]
+    pub strategy: Option<PathBuf>,
+    #[arg(long, env = "DALAL_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+    /// The journal the day was recorded beside; the one `dalal run` writes with this config by default.
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+    /// Where the replay's own journal goes; `replay-DATE.sqlite` beside the day's journal by default.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let config = match Config::load(&args.config) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprint!("{errors}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let day_strategy = config.strategy.clone();
+    let config = match &args.strategy {
+        Some(path) => match config.with_strategy_file(path) {
+            Ok(config) => config,
+            Err(errors) => {
+                eprint!("{errors}");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        None => config,
+    };
+    let edited = config.strategy != day_strategy;
+    let journal = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| journal_path(&config.bot));
+    let recording = recording_path(&journal, args.date);
+    let events = read_recording(&recording)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| {
+            format!(
+                "no replay for {}: the day was not recorded (dalal records every session it runs)",
+                args.date
+            )
+        })?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| journal.with_file_name(format!("replay-{}.sqlite", args.date)));
+    for stale in [
+        out.clone(),
+        out.with_extension("sqlite-wal"),
+        out.with_extension("sqlite-shm"),
+    ] {
+        let _ = std::fs::remove_file(stale);
+    }
+    let prices = events
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::Tick(_)))
+        .count();
+    println!(
+        "replay of {}: {} events ({prices} prices) from {}",
+        args.date,
+        events.len(),
+        recording.display()
+    );
+    println!(
+        "strategy: {}; fills: {}",
+        match &args.strategy {
+            Some(path) if edited => format!("edited ({})", path.display()),
+            _ => "the day's own".to_string(),
+        },
+        if edited {
+            "paper, as paper trading fills"
+        } else {
+            "as recorded"
+        }
+    );
+
+    let writer = JournalWriter::open(&out, true)
+        .with_context(|| format!("cannot open the replay journal {}", out.display()))?;
+    let engine = Engine::for_config(&config, MarketCalendar::new(config.bot.calendar.clone()));
+    let fills = if edited {
+        FillSource::Paper(OfflineFills::new(PaperBroker::standard(
+            config.bot.orders.paper_fills_by_trade_size,
+        )))
+    } else {
+        FillSource::Recorded
+    };
+    let mut session = OfflineSession::new(engine, writer.journal(), config.bot.charges, fills);
+    for event in events {
+        session.feed(event);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(session.finish());
+    writer.close().context("cannot close the replay journal")?;
+
+    let from = ist_instant(args.date, NaiveTime::MIN);
+    let to = from + TimeDelta::days(1);
+    let read = |path: &PathBuf| -> anyhow::Result<_> {
+        Store::open(path)
+            .and_then(|store| store.between(from, to))
+            .with_context(|| format!("cannot read {}", path.display()))
+    };
+    let diff = compare(&read(&journal)?, &read(&out)?);
+    print!("{diff}");
+    println!(
+        "replay journal: {} (dalal journal summary --journal {})",
+        out.display(),
+        out.display()
+    );
+    if !edited && !diff.identical() {
+        println!(
+            "the replay with the day's own strategy did not reproduce the journal: please report this"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
