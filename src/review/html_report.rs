@@ -56,12 +56,17 @@ pub fn html_report(figures: &Figures) -> Result<String, String> {
         "<h2 id=\"summary\">Summary</h2>\n{}",
         summary_table(figures)
     );
-    let _ = writeln!(
-        html,
-        "<figure id=\"equity-curve\">{}</figure>\n<figure id=\"pnl-per-trade\">{}</figure>",
-        equity_curve(figures),
-        pnl_per_trade(figures)
-    );
+    // Empty axes would only say the same as this line, less plainly.
+    if figures.trades.is_empty() {
+        let _ = writeln!(html, "<p class=\"note\">No round trips in this period.</p>");
+    } else {
+        let _ = writeln!(
+            html,
+            "<figure id=\"equity-curve\">{}</figure>\n<figure id=\"pnl-per-trade\">{}</figure>",
+            equity_curve(figures),
+            pnl_per_trade(figures)
+        );
+    }
     let _ = writeln!(
         html,
         "<h2 id=\"trades\">Trades</h2>\n{}",

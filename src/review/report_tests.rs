@@ -263,3 +263,32 @@ fn the_report_is_one_offline_page_of_tables_and_charts() {
         );
     }
 }
+
+#[test]
+fn a_sell_is_marked_by_a_downward_triangle_with_its_label_above() {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let mut figures = figures(&journal(), day, day);
+    figures.trades[0].side = "SELL".into();
+    let svg = trade_chart(1, &figures.trades[0], &figures.trade_paths[0]);
+    let entry = &with_class(&svg, "path", "entry")[0];
+    let (_, y) = marker_point(entry);
+    assert!(
+        entry["d"].contains("l-7,-11 h14"),
+        "points down: {}",
+        entry["d"]
+    );
+    let label = with_class(&svg, "text", "entry")
+        .into_iter()
+        .find(|t| has_class(t, "mark-label"))
+        .unwrap();
+    assert!(number(&label, "y") < y, "the label sits above the mark");
+}
+
+#[test]
+fn a_period_without_trades_says_so_instead_of_drawing_empty_axes() {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let html = html_report(&figures(&journal(), day, day)).unwrap();
+    assert!(html.contains("No round trips in this period."));
+    assert!(!html.contains("<svg"), "nothing to draw");
+    assert!(html.contains("The journal kept no feed states for this period."));
+}
