@@ -36,7 +36,8 @@ pub enum JournalView {
         #[command(flatten)]
         period: Period,
     },
-    /// One self-contained HTML file: the summary, an equity curve, P&L per trade and the feed's state timeline.
+    /// One self-contained HTML file: the summary and trades as tables, an equity curve, P&L per trade, a price chart
+    /// of each trade (entry, exit, target and the trailed stop) and the feed's state timeline.
     Report {
         #[arg(long)]
         html: PathBuf,

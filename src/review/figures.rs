@@ -1,12 +1,14 @@
 //! The figures of a journaled period, computed once from the journal's entries so that the summary, the trade
 //! table, the CSV and the HTML report all show the same numbers: round trips with net P&L, win rate, maximum
-//! drawdown, slippage, orders and rejections, and the feed's time per state with its fallback episodes.
+//! drawdown, slippage, orders and rejections, the feed's time per state with its fallback episodes, and the
+//! prices around each trade (`trade_path`).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use super::trade_path::{TradePath, trade_paths};
 use crate::calendar::to_ist;
 use crate::journal::{JournalEntry, Recorded};
 
@@ -61,6 +63,8 @@ pub struct Figures {
     pub rejections: u32,
     /// The feed's states over each session, in time order.
     pub feed: Vec<FeedSpan>,
+    /// The prices around each trade and its stops and target: `trade_paths[i]` is `trades[i]`'s.
+    pub trade_paths: Vec<TradePath>,
 }
 
 impl Figures {
@@ -141,6 +145,7 @@ pub fn figures(entries: &[Recorded], from: NaiveDate, to: NaiveDate) -> Figures 
         orders,
         rejections,
         feed: feed_spans(&in_period),
+        trade_paths: trade_paths(&in_period, &trades),
         trades,
     }
 }

@@ -1,5 +1,6 @@
 //! `dalal journal` on a journal made by a simulated day: the summary's figures against figures computed here,
-//! independently, from the journaled round trips; the CSV against the trades; the HTML report's three charts.
+//! independently, from the journaled round trips; the CSV against the trades; the HTML report's tables and
+//! charts, with a price chart of every trade.
 
 use std::process::Command;
 
@@ -132,5 +133,28 @@ async fn the_journal_of_a_simulated_day_reads_back_as_the_same_figures_everywher
     assert!(
         !html.contains("<script"),
         "the report is plain HTML and SVG"
+    );
+    assert!(
+        html.contains("<table class=\"summary\">"),
+        "the summary is a table"
+    );
+    assert!(!html.contains("<pre"), "no preformatted text");
+    // Each round trip has its chart: its minutes as candles, an entry, an exit, and (the shipped exits) a stop.
+    for number in 1..=trades.len() {
+        let start = html
+            .find(&format!("<figure id=\"trade-{number}\"><svg"))
+            .unwrap_or_else(|| panic!("trade {number} has no chart"));
+        let chart = &html[start..start + html[start..].find("</svg>").unwrap()];
+        for mark in [
+            "class=\"candle",
+            "class=\"mark entry\"",
+            "class=\"mark exit\"",
+            "class=\"stop\"",
+        ] {
+            assert!(chart.contains(mark), "trade {number} lacks {mark}");
+        }
+    }
+    assert!(
+        !html.contains("trade-0") && !html.contains(&format!("id=\"trade-{}\"", trades.len() + 1))
     );
 }
