@@ -15,7 +15,7 @@ use crate::calendar::{MarketCalendar, ist_instant};
 use crate::config::{Config, DEFAULT_CONFIG_PATH};
 use crate::engine::{Engine, EngineEvent};
 use crate::execution::{OfflineFills, PaperBroker};
-use crate::journal::{JournalWriter, Store, read_recording, recording_path};
+use crate::journal::{EngineInput, JournalWriter, Store, read_recording, recording_path};
 use crate::review::compare;
 use crate::runner::{FillSource, OfflineSession};
 
@@ -83,7 +83,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     let prices = events
         .iter()
-        .filter(|e| matches!(e, EngineEvent::Tick(_)))
+        .filter(|e| matches!(e, EngineInput::Event(EngineEvent::Tick(_))))
         .count();
     println!(
         "replay of {}: {} events ({prices} prices) from {}",
@@ -115,9 +115,10 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         FillSource::Recorded
     };
     let mut session = OfflineSession::new(engine, writer.journal(), config.bot.charges, fills);
-    for event in events {
-        session.feed(event);
+    for input in events {
+        session.take(input);
     }
+    let restored = session.restored_fills();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .context("cannot start the async runtime")?;
@@ -133,12 +134,18 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let diff = compare(&read(&journal)?, &read(&out)?);
     print!("{diff}");
+    if restored > 0 {
+        println!(
+            "note: a restart took back {restored} of the day's fills; the replay started without them, so \
+             what followed them may differ"
+        );
+    }
     println!(
         "replay journal: {} (dalal journal summary --journal {})",
         out.display(),
         out.display()
     );
-    if !edited && !diff.identical() {
+    if !edited && !diff.identical() && restored == 0 {
         println!(
             "the replay with the day's own strategy did not reproduce the journal: please report this"
         );

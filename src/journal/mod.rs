@@ -12,5 +12,6 @@ mod writer;
 
 pub use entry::{JournalEntry, Recorded};
 pub use recording::{Recorder, read_recording, recording_path};
+pub use recording_format::EngineInput;
 pub use store::{JournalError, Store};
 pub use writer::{Journal, JournalEvent, JournalWriter, QUEUE_LIMIT};

@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 
 use chrono::NaiveDate;
 
-use super::recording_format::{self, MAGIC, RecordingError};
+use super::recording_format::{self, EngineInput, MAGIC, RecordingError};
 use crate::engine::EngineEvent;
 
 /// Where the recording of `date` lives for the journal at `journal`.
@@ -23,8 +23,8 @@ pub fn recording_path(journal: &Path, date: NaiveDate) -> PathBuf {
     PathBuf::from(folder).join(format!("{date}.rec"))
 }
 
-/// Every event the recording at `path` holds, in order.
-pub fn read_recording(path: &Path) -> Result<Vec<EngineEvent>, String> {
+/// Every input the recording at `path` holds, in order.
+pub fn read_recording(path: &Path) -> Result<Vec<EngineInput>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     recording_format::decode(&bytes).map_err(|e: RecordingError| format!("{}: {e}", path.display()))
 }
@@ -67,7 +67,16 @@ impl Recorder {
     pub fn record(&self, event: &EngineEvent) {
         if let Some(sender) = &self.sender {
             let mut record = Vec::with_capacity(80);
-            recording_format::encode(event, &mut record);
+            recording_format::encode_event(event, &mut record);
+            let _ = sender.send(record);
+        }
+    }
+
+    /// Queues the record of an input that is not an event (a late start's candles, a restart's fills).
+    pub fn record_input(&self, input: &EngineInput) {
+        if let Some(sender) = &self.sender {
+            let mut record = Vec::with_capacity(80);
+            recording_format::encode(input, &mut record);
             let _ = sender.send(record);
         }
     }

@@ -12,8 +12,25 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Exchange, Fill, InstrumentId, OrderTag, Side, Tick, TickSource};
+use crate::domain::{Candle, Exchange, Fill, InstrumentId, OrderTag, Side, Tick, TickSource};
 use crate::engine::EngineEvent;
+
+/// One input the engine took: an event, or the setup a start mid-session gives it before the first event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineInput {
+    Event(EngineEvent),
+    /// A late start's opening range, rebuilt from the day's one-minute candles (`Engine::replay_minutes`).
+    Minutes {
+        instrument: InstrumentId,
+        candles: Vec<Candle>,
+        previous_close: Decimal,
+        now: DateTime<Utc>,
+    },
+    /// A restart took back this many of the day's fills: a replay starts without them.
+    Restored {
+        fills: usize,
+    },
+}
 
 pub const MAGIC: &[u8] = b"dalal recording 1\n";
 const TICK: u8 = 1;
@@ -78,22 +95,57 @@ enum Rare {
         at: DateTime<Utc>,
         instrument: Option<String>,
     },
+    Minutes {
+        instrument: String,
+        candles: Vec<MinuteCandle>,
+        previous_close: Decimal,
+        now: DateTime<Utc>,
+    },
+    Restored {
+        fills: usize,
+    },
 }
 
-/// Appends `event`'s record to `out`.
-pub fn encode(event: &EngineEvent, out: &mut Vec<u8>) {
+#[derive(Debug, Serialize, Deserialize)]
+struct MinuteCandle {
+    start: DateTime<Utc>,
+    open: Decimal,
+    high: Decimal,
+    low: Decimal,
+    close: Decimal,
+    volume: u64,
+}
+
+/// Appends `input`'s record to `out`.
+pub fn encode(input: &EngineInput, out: &mut Vec<u8>) {
+    match input {
+        EngineInput::Event(event) => encode_event(event, out),
+        other => push(
+            OTHER,
+            serde_json::to_vec(&rare_setup(other)).unwrap_or_default(),
+            out,
+        ),
+    }
+}
+
+/// Appends `event`'s record to `out` (an event needs no copy to be recorded).
+pub fn encode_event(event: &EngineEvent, out: &mut Vec<u8>) {
     let (kind, payload) = match event {
         EngineEvent::Tick(tick) => (TICK, tick_bytes(tick)),
         EngineEvent::Timer(at) => (TIMER, nanos(*at).to_le_bytes().to_vec()),
         other => (OTHER, serde_json::to_vec(&rare(other)).unwrap_or_default()),
     };
+    push(kind, payload, out);
+}
+
+fn push(kind: u8, payload: Vec<u8>, out: &mut Vec<u8>) {
     out.push(kind);
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&payload);
 }
 
-/// Every event of a recording, in order; an unknown kind skipped, a cut-off last record ignored.
-pub fn decode(bytes: &[u8]) -> Result<Vec<EngineEvent>, RecordingError> {
+/// Every input of a recording, in order; an unknown kind skipped, a cut-off last record ignored.
+pub fn decode(bytes: &[u8]) -> Result<Vec<EngineInput>, RecordingError> {
     let mut rest = bytes
         .strip_prefix(MAGIC)
         .ok_or(RecordingError::NotARecording)?;
@@ -107,16 +159,18 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<EngineEvent>, RecordingError> {
         };
         let unreadable = |why: String| RecordingError::Unreadable { index, why };
         match kind {
-            TICK => events.push(EngineEvent::Tick(
+            TICK => events.push(EngineInput::Event(EngineEvent::Tick(
                 read_tick(payload).ok_or_else(|| unreadable("a bad price record".into()))?,
-            )),
+            ))),
             TIMER => {
                 let at = payload
                     .try_into()
                     .ok()
                     .map(i64::from_le_bytes)
                     .ok_or_else(|| unreadable("a bad timer record".into()))?;
-                events.push(EngineEvent::Timer(DateTime::from_timestamp_nanos(at)));
+                events.push(EngineInput::Event(EngineEvent::Timer(
+                    DateTime::from_timestamp_nanos(at),
+                )));
             }
             OTHER => {
                 let rare: Rare =
@@ -199,6 +253,34 @@ fn tag(text: &str) -> Result<OrderTag, String> {
         .map_err(|_| format!("order tag `{text}` is malformed"))
 }
 
+fn rare_setup(input: &EngineInput) -> Rare {
+    match input {
+        EngineInput::Event(event) => rare(event),
+        EngineInput::Minutes {
+            instrument,
+            candles,
+            previous_close,
+            now,
+        } => Rare::Minutes {
+            instrument: instrument.to_string(),
+            candles: candles
+                .iter()
+                .map(|c| MinuteCandle {
+                    start: c.start,
+                    open: c.open,
+                    high: c.high,
+                    low: c.low,
+                    close: c.close,
+                    volume: c.volume,
+                })
+                .collect(),
+            previous_close: *previous_close,
+            now: *now,
+        },
+        EngineInput::Restored { fills } => Rare::Restored { fills: *fills },
+    }
+}
+
 fn rare(event: &EngineEvent) -> Rare {
     match event {
         EngineEvent::FeedHealth(ok) => Rare::FeedHealth { ok: *ok },
@@ -249,8 +331,32 @@ fn rare(event: &EngineEvent) -> Rare {
     }
 }
 
-fn from_rare(rare: Rare) -> Result<EngineEvent, String> {
-    Ok(match rare {
+fn from_rare(rare: Rare) -> Result<EngineInput, String> {
+    Ok(EngineInput::Event(match rare {
+        Rare::Minutes {
+            instrument: name,
+            candles,
+            previous_close,
+            now,
+        } => {
+            return Ok(EngineInput::Minutes {
+                instrument: instrument(&name)?,
+                candles: candles
+                    .into_iter()
+                    .map(|c| Candle {
+                        start: c.start,
+                        open: c.open,
+                        high: c.high,
+                        low: c.low,
+                        close: c.close,
+                        volume: c.volume,
+                    })
+                    .collect(),
+                previous_close,
+                now,
+            });
+        }
+        Rare::Restored { fills } => return Ok(EngineInput::Restored { fills }),
         Rare::FeedHealth { ok } => EngineEvent::FeedHealth(ok),
         Rare::TradingEnabled { on } => EngineEvent::TradingEnabled(on),
         Rare::JournalWrites { ok } => EngineEvent::JournalWrites(ok),
@@ -301,7 +407,7 @@ fn from_rare(rare: Rare) -> Result<EngineEvent, String> {
             at,
             instrument: name.as_deref().map(instrument).transpose()?,
         },
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -321,8 +427,8 @@ mod tests {
         InstrumentId::new(Exchange::Nse, "M&M").unwrap()
     }
 
-    /// One event of every kind, with the optional fields both present and absent.
-    fn every_kind() -> Vec<EngineEvent> {
+    /// One input of every kind, with the optional fields both present and absent.
+    fn every_kind() -> Vec<EngineInput> {
         let tag: OrderTag = "D261123-MM-E1".parse().unwrap();
         let tick = Tick {
             instrument: id(),
@@ -333,7 +439,24 @@ mod tests {
             source: TickSource::Stream,
             received_at: at(2),
         };
-        vec![
+        let candle = Candle {
+            start: at(0),
+            open: dec!(3000),
+            high: dec!(3015.5),
+            low: dec!(2998.05),
+            close: dec!(3012.35),
+            volume: 12_000,
+        };
+        let setup = [
+            EngineInput::Restored { fills: 2 },
+            EngineInput::Minutes {
+                instrument: id(),
+                candles: vec![candle],
+                previous_close: dec!(2990.1),
+                now: at(1),
+            },
+        ];
+        let events = vec![
             EngineEvent::TradingEnabled(true),
             EngineEvent::EntriesPaused(false),
             EngineEvent::Tick(tick.clone()),
@@ -385,13 +508,17 @@ mod tests {
                 at: at(7),
                 flatten: true,
             },
-        ]
+        ];
+        setup
+            .into_iter()
+            .chain(events.into_iter().map(EngineInput::Event))
+            .collect()
     }
 
-    fn recording(events: &[EngineEvent]) -> Vec<u8> {
+    fn recording(inputs: &[EngineInput]) -> Vec<u8> {
         let mut bytes = MAGIC.to_vec();
-        for event in events {
-            encode(event, &mut bytes);
+        for input in inputs {
+            encode(input, &mut bytes);
         }
         bytes
     }

@@ -27,7 +27,7 @@ use crate::domain::{InstrumentId, Product};
 use crate::engine::{Engine, EngineEvent};
 use crate::execution::{Executor, PaperBroker};
 use crate::feed::{FailoverFeed, FeedTimings};
-use crate::journal::{Journal, JournalEntry, Recorder, recording_path};
+use crate::journal::{EngineInput, Journal, JournalEntry, Recorder, recording_path};
 use crate::status::{ControlInbox, StatusBoard};
 
 mod restart;
@@ -409,6 +409,11 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         let feed_task = tokio::spawn(feed.run(feed_stopped));
 
         let mut engine = Engine::for_config(config, calendar);
+        let recorder = self.recorder(report.date);
+        let restored = reconciled.restoration.fills.len();
+        if restored > 0 {
+            recorder.record_input(&EngineInput::Restored { fills: restored });
+        }
         let mut protect = engine.restore(&reconciled.restoration, self.clock.now());
         let entries_allowed = report.trading_enabled;
         // Only worth it when entries may follow (now, or once the price check passes); bounded, since a
@@ -420,6 +425,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                 feed,
                 &self.brokers.keys,
                 self.clock.now(),
+                &recorder,
             );
             match tokio::time::timeout(late_start::REBUILD_WITHIN, rebuild).await {
                 Ok(notes) => protect.extend(notes),
@@ -428,7 +434,6 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                 ),
             }
         }
-        let recorder = self.recorder(report.date);
         for event in [
             EngineEvent::TradingEnabled(entries_allowed),
             EngineEvent::EntriesPaused(self.controls.is_paused()),

@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use crate::broker::FeedBroker;
 use crate::domain::InstrumentId;
 use crate::engine::{Command, Engine};
+use crate::journal::{EngineInput, Recorder};
 
 /// The most the rebuild may take, in real time: positions a restart took back are guarded only once the session
 /// runs.
@@ -23,6 +24,7 @@ pub async fn rebuild_from_candles<F: FeedBroker>(
     feed: &F,
     keys: &HashMap<String, InstrumentId>,
     now: DateTime<Utc>,
+    recorder: &Recorder,
 ) -> Vec<Command> {
     let wanted: Vec<String> = keys.keys().cloned().collect();
     let mut closes: HashMap<String, Decimal> = HashMap::new();
@@ -46,6 +48,12 @@ pub async fn rebuild_from_candles<F: FeedBroker>(
             Ok(candles) => {
                 tracing::info!(%instrument, candles = candles.len(), "opening range rebuilt from one-minute candles");
                 notes.extend(engine.replay_minutes(instrument, &candles, close, now));
+                recorder.record_input(&EngineInput::Minutes {
+                    instrument: instrument.clone(),
+                    candles,
+                    previous_close: close,
+                    now,
+                });
             }
             Err(e) => {
                 tracing::warn!(%instrument, error = %e, "no candles: the instrument sits out if its range was missed")

@@ -8,7 +8,7 @@ use super::day_book::{DayBook, SessionSummary};
 use crate::config::ChargeRates;
 use crate::engine::{Command, Engine, EngineEvent};
 use crate::execution::OfflineFills;
-use crate::journal::Journal;
+use crate::journal::{EngineInput, Journal};
 
 /// Where the session's fills come from.
 pub enum FillSource {
@@ -25,6 +25,8 @@ pub struct OfflineSession {
     journal: Journal,
     /// The latest time an event carried.
     now: Option<DateTime<Utc>>,
+    /// Fills a restart took back that day, which the session started without.
+    restored_fills: usize,
 }
 
 impl OfflineSession {
@@ -35,11 +37,36 @@ impl OfflineSession {
             fills,
             journal,
             now: None,
+            restored_fills: 0,
         }
     }
 
+    /// One input of the day: an event, or the setup a start mid-session gave the engine.
+    pub fn take(&mut self, input: EngineInput) {
+        match input {
+            EngineInput::Event(event) => self.feed(event),
+            EngineInput::Minutes {
+                instrument,
+                candles,
+                previous_close,
+                now,
+            } => {
+                let commands =
+                    self.engine
+                        .replay_minutes(&instrument, &candles, previous_close, now);
+                self.carry_out(commands, now);
+            }
+            EngineInput::Restored { fills } => self.restored_fills += fills,
+        }
+    }
+
+    /// Fills a restart took back that day: the session started without them, so what followed may differ.
+    pub fn restored_fills(&self) -> usize {
+        self.restored_fills
+    }
+
     /// One event of the day, as the live session would have handed it to the engine.
-    pub fn feed(&mut self, event: EngineEvent) {
+    fn feed(&mut self, event: EngineEvent) {
         if let Some(at) = event_time(&event) {
             self.now = Some(self.now.map_or(at, |now| now.max(at)));
         }
@@ -94,6 +121,10 @@ impl OfflineSession {
 
     fn tell_engine(&mut self, event: EngineEvent, now: DateTime<Utc>) {
         let commands = self.engine.on_event(event);
+        self.carry_out(commands, now);
+    }
+
+    fn carry_out(&mut self, commands: Vec<Command>, now: DateTime<Utc>) {
         for command in commands {
             let news = match command {
                 Command::Note(note) => {

@@ -22,6 +22,7 @@ mod live_page;
 mod official_sdk;
 mod order_faults;
 mod order_stream;
+mod replay;
 mod review;
 mod run_command;
 mod secrets;
