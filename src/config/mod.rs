@@ -5,6 +5,7 @@
 //! never learns about a typo from a misbehaving bot at 09:15. Secrets never come from these files: a key that
 //! looks like one is refused with a pointer to the environment variable to use instead.
 
+mod alerts;
 mod bot;
 mod broker_calendar_cache;
 mod calendar_data;
@@ -26,6 +27,10 @@ use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
 
+pub use alerts::{
+    ALERT_WEBHOOK_URL, AlertEvent, AlertSettings, AlertTargets, TELEGRAM_BOT_TOKEN,
+    TELEGRAM_CHAT_ID, TelegramTarget, WebhookTarget,
+};
 pub use bot::{
     BotConfig, BrokerName, FeedSettings, Mode, RiskLimits, SessionCutoffs, StatusSettings,
     instrument_master_path,
@@ -98,12 +103,14 @@ const SECRET_KEYS: &[&str] = &[
     "api_key",
     "api_secret",
     "apikey",
+    "bot_token",
     "client_secret",
     "password",
     "pin",
     "secret",
     "token",
     "totp_secret",
+    "webhook_url",
 ];
 
 /// Reports every credential-like key; true if there was one, so the schema pass does not report it again.
