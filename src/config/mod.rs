@@ -5,6 +5,7 @@
 //! never learns about a typo from a misbehaving bot at 09:15. Secrets never come from these files: a key that
 //! looks like one is refused with a pointer to the environment variable to use instead.
 
+mod alert_channels;
 mod alerts;
 mod bot;
 mod broker_calendar_cache;
@@ -27,10 +28,11 @@ use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
 
-pub use alerts::{
-    ALERT_WEBHOOK_URL, AlertEvent, AlertSettings, AlertTargets, TELEGRAM_BOT_TOKEN,
-    TELEGRAM_CHAT_ID, TelegramTarget, WebhookTarget,
+pub use alert_channels::{
+    ALERT_WEBHOOK_URL, AlertTargets, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID, TelegramTarget,
+    WebhookTarget,
 };
+pub use alerts::{AlertEvent, AlertSettings};
 pub use bot::{
     BotConfig, BrokerName, FeedSettings, Mode, RiskLimits, SessionCutoffs, StatusSettings,
     instrument_master_path,

@@ -98,9 +98,9 @@ pub fn secret_variables() -> impl Iterator<Item = &'static str> {
         .into_iter()
         .flat_map(|b| credentials_of(b).iter().map(|c| c.variable))
         .chain([
-            super::alerts::TELEGRAM_BOT_TOKEN,
-            super::alerts::TELEGRAM_CHAT_ID,
-            super::alerts::ALERT_WEBHOOK_URL,
+            super::alert_channels::TELEGRAM_BOT_TOKEN,
+            super::alert_channels::TELEGRAM_CHAT_ID,
+            super::alert_channels::ALERT_WEBHOOK_URL,
         ])
 }
 
