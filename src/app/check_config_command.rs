@@ -1,12 +1,15 @@
 //! `dalal check-config [FILE]`: validates the config, the strategy and the holiday file, and checks that the
-//! chosen broker's credentials are present, without printing them.
+//! chosen broker's credentials and the alert channels set in the environment are usable, without printing them.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
 use crate::calendar::{CALENDAR_LOOKAHEAD_DAYS, Clock, MarketCalendar, to_ist};
-use crate::config::{BrokerName, Config, ConfigErrors, Direction, Secrets};
+use crate::config::{
+    ALERT_WEBHOOK_URL, AlertSettings, AlertTargets, BrokerName, Config, ConfigErrors, Direction,
+    Secrets, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID,
+};
 
 /// A stored instrument master older than this is named in a warning: Upstox publishes one every morning.
 const MASTER_STALE_DAYS: i64 = 7;
@@ -28,14 +31,46 @@ pub fn run(path: &Path) -> ExitCode {
         |k| std::env::var(k).ok(),
         Path::new(DOTENV_PATH),
     );
+    let alerts = AlertTargets::load(|k| std::env::var(k).ok(), Path::new(DOTENV_PATH));
     print!("{}", summary(&config, secrets.as_ref().ok()));
-    match secrets {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(missing) => {
-            eprint!("{}", ConfigErrors(missing));
-            ExitCode::FAILURE
-        }
+    if let Ok(alerts) = &alerts {
+        print!("{}", alerts_summary(&config.bot.alerts, alerts));
     }
+    let problems: Vec<_> = [secrets.err(), alerts.err()]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprint!("{}", ConfigErrors(problems));
+        ExitCode::FAILURE
+    }
+}
+
+/// Which alert channels are on (never their values), for which events, at what rate.
+fn alerts_summary(settings: &AlertSettings, targets: &AlertTargets) -> String {
+    if targets.is_empty() {
+        return format!(
+            "alerts: off (set {TELEGRAM_BOT_TOKEN} and {TELEGRAM_CHAT_ID}, or {ALERT_WEBHOOK_URL})\n"
+        );
+    }
+    let events: Vec<&str> = settings.events.iter().map(|e| e.name()).collect();
+    let events = if events.is_empty() {
+        "no events (alerts.events is empty)".to_string()
+    } else {
+        events.join(", ")
+    };
+    let api = match (&targets.telegram, settings.telegram_api.host_str()) {
+        (Some(_), Some(host)) if host != "api.telegram.org" => format!(" (Telegram API at {host})"),
+        _ => String::new(),
+    };
+    format!(
+        "alerts: {}{api} set (values not shown), for {events}; at most {} a minute\n",
+        targets.describe(),
+        settings.per_minute
+    )
 }
 
 fn summary(config: &Config, secrets: Option<&Secrets>) -> String {

@@ -1,8 +1,8 @@
 //! `dalal run`: the bot itself. With `broker = "sim"` (the shipped config) it starts the simulator in-process on
 //! loopback with a fast simulated clock and trades one day in minutes: on paper, or with `mode = "live"` through
 //! real order requests to the simulator (a dress rehearsal of live mode); with a broker it runs market days on
-//! the wall clock until stopped. The status endpoint, the terminal status line and the signal handling live
-//! here; the day itself is `runner::DayRunner`.
+//! the wall clock until stopped. The status endpoint, the terminal status line, the alerts and the signal
+//! handling live here; the day itself is `runner::DayRunner`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,12 +16,14 @@ use tokio::sync::watch;
 
 use super::broker_parts::{AnyBroker, BrokerParts, PartsOptions};
 use super::broker_reach::{BrokerReach, LiveBroker, SimApi};
+use super::check_config_command::DOTENV_PATH;
 use super::sim_clock_args::{parse_ist_datetime, start_or};
 use super::status_line;
+use crate::alerts::AlertTask;
 use crate::broker::hdfcsky::SubscriptionType;
 use crate::broker::{AccountBroker, FeedBroker, OrderBroker};
 use crate::calendar::{Clock, DayPlan, MarketCalendar, SimulatedClock, ist_instant, to_ist};
-use crate::config::{BrokerName, Config, Mode};
+use crate::config::{AlertTargets, BrokerName, Config, ConfigErrors, Mode};
 use crate::execution::PaperBroker;
 use crate::journal::{JournalWriter, Store};
 use crate::review;
@@ -67,6 +69,9 @@ pub struct RunArgs {
     pub sim_ledger: Option<PathBuf>,
 }
 
+/// How long alerts still waiting when the runner ends (the day summary among them) may take to go out.
+const ALERTS_DRAIN: Duration = Duration::from_secs(5);
+
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = match Config::load(&args.config) {
         Ok(mut config) => {
@@ -80,25 +85,34 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    let alerts = match AlertTargets::load(|k| std::env::var(k).ok(), Path::new(DOTENV_PATH)) {
+        Ok(alerts) => alerts,
+        Err(errors) => {
+            eprint!("{}", ConfigErrors(errors));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(run_days(args, config))
+    runtime.block_on(run_days(args, config, alerts))
 }
 
 /// Where one run's pieces come from: the clock and the journal (the broker is reached through a
-/// `BrokerReach`).
+/// `BrokerReach`), and where alerts go.
 struct Setup {
     clock: Clock,
     journal_path: PathBuf,
     days: Option<u32>,
+    alerts: AlertTargets,
 }
 
-async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
+async fn run_days(args: RunArgs, config: Config, alerts: AlertTargets) -> anyhow::Result<ExitCode> {
     let calendar = MarketCalendar::new(config.bot.calendar.clone());
     let mut sim = None;
     let live_setup = || Setup {
         clock: Clock::System,
         journal_path: config.bot.journal_path.clone(),
         days: args.days,
+        alerts: AlertTargets::default(),
     };
     let (setup, reach) = match config.bot.broker {
         BrokerName::Sim => {
@@ -117,6 +131,7 @@ async fn run_days(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
             (live_setup(), reach)
         }
     };
+    let setup = Setup { alerts, ..setup };
     let ledger_path = args.sim_ledger.clone();
     let config_path = args.config;
     // The simulator's market runs `speed` times faster than the wall clock that request budgets count in.
@@ -247,6 +262,7 @@ async fn embedded_simulator(
         clock,
         journal_path,
         days: Some(args.days.unwrap_or(1)),
+        alerts: AlertTargets::default(),
     };
     Ok((setup, sim, reach))
 }
@@ -276,6 +292,7 @@ async fn drive<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
     let board = StatusBoard::new(Duration::from_millis(config.bot.risk.max_price_age_ms));
     let writer = JournalWriter::open(&setup.journal_path, paper)
         .with_context(|| format!("cannot open the journal {}", setup.journal_path.display()))?;
+    let alerts = start_alerts(&config, &setup, writer.journal(), paper)?;
     let (stop, stopped) = watch::channel(false);
     let (controls, control_inbox) = OperatorControls::new(
         std::env::var(CONTROL_TOKEN_ENV).ok(),
@@ -333,6 +350,10 @@ async fn drive<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
     )
     .with_controls(control_inbox);
     let reports = runner.run().await;
+    if let Some(alerts) = alerts {
+        // Before the journal closes: the day summary goes out, and what cannot go is journaled.
+        alerts.finish(ALERTS_DRAIN).await;
+    }
     status_line.abort();
     signals.abort();
     status_line::clear();
@@ -341,6 +362,29 @@ async fn drive<F: FeedBroker, O: OrderBroker, A: AccountBroker>(
         print_report(report, &setup.journal_path, paper);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The alert task following the journal, when a channel is set in the environment.
+fn start_alerts(
+    config: &Config,
+    setup: &Setup,
+    journal: crate::journal::Journal,
+    paper: bool,
+) -> anyhow::Result<Option<AlertTask>> {
+    let settings = &config.bot.alerts;
+    let task = AlertTask::start(settings, &setup.alerts, journal, setup.clock.clone(), paper)
+        .map_err(anyhow::Error::msg)
+        .context("cannot start the alerts")?;
+    if task.is_some() {
+        let events: Vec<&str> = settings.events.iter().map(|e| e.name()).collect();
+        tracing::info!(
+            "alerts: {} for {} (at most {} a minute)",
+            setup.alerts.describe(),
+            events.join(", "),
+            settings.per_minute
+        );
+    }
+    Ok(task)
 }
 
 /// The first SIGTERM or Ctrl-C asks the runner to stop cleanly; a second one exits at once.

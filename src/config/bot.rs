@@ -1,6 +1,6 @@
 //! `config/dalal.toml`: which broker, paper or live, the instrument universe, feed timings, risk limits, session
-//! cut-offs, the status endpoint and calendar overrides. Every value is range-checked here, once, so the rest of
-//! the bot can trust it.
+//! cut-offs, the status endpoint, calendar overrides and which alerts are sent. Every value is range-checked
+//! here, once, so the rest of the bot can trust it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,6 +10,7 @@ use chrono::NaiveTime;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::alerts::{AlertSettings, AlertsFile};
 use super::broker_calendar_cache::{BrokerCalendarCache, cache_path as broker_calendar_path};
 use super::calendar_data::{self, CalendarFile};
 use super::charges::ChargeRates;
@@ -201,6 +202,8 @@ struct BotFile {
     calendar: CalendarFile,
     #[serde(default)]
     algo_name: Option<String>,
+    #[serde(default)]
+    alerts: AlertsFile,
 }
 
 fn default_strategy() -> PathBuf {
@@ -234,6 +237,9 @@ pub struct BotConfig {
     /// Sent as Upstox's `X-Algo-Name` header on place, modify and cancel, when set: the algo name registered
     /// for the app (the 2026 rules; a wrong one is refused with UDAPI1156).
     pub algo_name: Option<String>,
+    /// Which events are sent to the trader's phone, and how many a minute at most (where they go is in the
+    /// environment: `AlertTargets`).
+    pub alerts: AlertSettings,
 }
 
 impl BotConfig {
@@ -289,6 +295,7 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
     check.orders(&raw.orders);
     check.charges(&raw.charges);
     check.algo_name(raw.algo_name.as_deref());
+    let alerts = check.alerts(raw.alerts);
     let holidays_path = file.beside(&raw.calendar.holidays_file);
     let mut calendar =
         calendar_data::build(file, &raw.calendar, holidays_path.clone(), check.errors);
@@ -311,6 +318,7 @@ pub(crate) fn load(file: &TomlFile, errors: &mut Vec<ConfigError>) -> Option<Bot
         calendar,
         holidays_path,
         algo_name: raw.algo_name,
+        alerts,
     })
 }
 

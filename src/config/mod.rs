@@ -5,6 +5,8 @@
 //! never learns about a typo from a misbehaving bot at 09:15. Secrets never come from these files: a key that
 //! looks like one is refused with a pointer to the environment variable to use instead.
 
+mod alert_channels;
+mod alerts;
 mod bot;
 mod broker_calendar_cache;
 mod calendar_data;
@@ -26,6 +28,11 @@ use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
 
+pub use alert_channels::{
+    ALERT_WEBHOOK_URL, AlertTargets, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID, TelegramTarget,
+    WebhookTarget,
+};
+pub use alerts::{AlertEvent, AlertSettings};
 pub use bot::{
     BotConfig, BrokerName, FeedSettings, Mode, RiskLimits, SessionCutoffs, StatusSettings,
     instrument_master_path,
@@ -117,12 +124,14 @@ const SECRET_KEYS: &[&str] = &[
     "api_key",
     "api_secret",
     "apikey",
+    "bot_token",
     "client_secret",
     "password",
     "pin",
     "secret",
     "token",
     "totp_secret",
+    "webhook_url",
 ];
 
 /// Reports every credential-like key; true if there was one, so the schema pass does not report it again.

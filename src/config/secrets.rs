@@ -97,6 +97,11 @@ pub fn secret_variables() -> impl Iterator<Item = &'static str> {
     [BrokerName::Upstox, BrokerName::HdfcSky]
         .into_iter()
         .flat_map(|b| credentials_of(b).iter().map(|c| c.variable))
+        .chain([
+            super::alert_channels::TELEGRAM_BOT_TOKEN,
+            super::alert_channels::TELEGRAM_CHAT_ID,
+            super::alert_channels::ALERT_WEBHOOK_URL,
+        ])
 }
 
 /// The credentials found for one broker.

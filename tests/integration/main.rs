@@ -1,5 +1,6 @@
 //! One integration test binary (ripgrep's layout): shared helpers in `support`, one module per capability.
 
+mod alerts;
 mod browser;
 mod calendar;
 mod calendar_sources;

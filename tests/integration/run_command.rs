@@ -30,6 +30,10 @@ pub(crate) fn start_run_with_env(tree: &ConfigTree, args: &[&str], env: &[(&str,
         .current_dir(tree.root())
         .env_remove("DALAL_CONFIG")
         .env_remove("DALAL_STATUS_LISTEN")
+        // No alert reaches a phone from a test: only those who ask for alerts get them, on loopback.
+        .env_remove(dalal::config::TELEGRAM_BOT_TOKEN)
+        .env_remove(dalal::config::TELEGRAM_CHAT_ID)
+        .env_remove(dalal::config::ALERT_WEBHOOK_URL)
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
