@@ -157,4 +157,61 @@ async fn the_journal_of_a_simulated_day_reads_back_as_the_same_figures_everywher
     assert!(
         !html.contains("trade-0") && !html.contains(&format!("id=\"trade-{}\"", trades.len() + 1))
     );
+    the_report_renders_in_a_browser(&html_path, trades.len()).await;
+}
+
+/// What the browser lays out: every chart drawn with its size, every label inside its chart (none clipped,
+/// none rotated), every trade chart with its marks on screen, and the tables as tables.
+const READ_REPORT: &str = r##"
+const charts = [...document.querySelectorAll("figure svg")];
+const outside = [];
+for (const svg of charts) {
+  const box = svg.getBoundingClientRect();
+  for (const text of svg.querySelectorAll("text")) {
+    const r = text.getBoundingClientRect();
+    if (r.width === 0 || r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1)
+      outside.push(text.textContent);
+  }
+}
+const trades = [...document.querySelectorAll("figure[id^='trade-'] svg")].map((svg) => ({
+  width: svg.getBoundingClientRect().width,
+  candles: svg.querySelectorAll(".candle").length,
+  entry: svg.querySelector(".mark.entry")?.getBoundingClientRect().width ?? 0,
+  exit: svg.querySelector(".mark.exit")?.getBoundingClientRect().width ?? 0,
+}));
+const rotated = [...document.querySelectorAll("text")].filter((t) => (t.getAttribute("transform") || "").includes("rotate")).length;
+return { charts: charts.length, drawn: charts.filter((c) => c.getBoundingClientRect().height > 50).length,
+  outside, trades, rotated, summary_rows: document.querySelectorAll("table.summary tr").length };
+"##;
+
+async fn the_report_renders_in_a_browser(path: &std::path::Path, trades: usize) {
+    let Some(browser) = crate::browser::Browser::start().await else {
+        return;
+    };
+    browser.open(&format!("file://{}", path.display())).await;
+    let page = browser.eval(READ_REPORT).await;
+    browser.screenshot("report-browser.png").await;
+    browser.close().await;
+    assert_eq!(page["drawn"], page["charts"], "{page}");
+    assert!(
+        page["charts"].as_u64().unwrap() >= 3 + trades as u64,
+        "{page}"
+    );
+    assert_eq!(
+        page["outside"],
+        serde_json::json!([]),
+        "labels outside their chart: {page}"
+    );
+    assert_eq!(page["rotated"], 0, "{page}");
+    assert!(page["summary_rows"].as_u64().unwrap() >= 5, "{page}");
+    let drawn = page["trades"].as_array().unwrap();
+    assert_eq!(drawn.len(), trades, "{page}");
+    for trade in drawn {
+        assert!(trade["width"].as_f64().unwrap() > 300.0, "{trade}");
+        assert!(trade["candles"].as_u64().unwrap() >= 2, "{trade}");
+        assert!(
+            trade["entry"].as_f64().unwrap() > 0.0 && trade["exit"].as_f64().unwrap() > 0.0,
+            "{trade}"
+        );
+    }
 }
