@@ -7,10 +7,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
 
 use super::journal_command::journal_path;
+use super::run_command::remove_journal;
 use crate::calendar::{MarketCalendar, ist_instant};
 use crate::config::{Config, DEFAULT_CONFIG_PATH};
 use crate::engine::{Engine, EngineEvent};
@@ -45,18 +46,6 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let day_strategy = config.strategy.clone();
-    let config = match &args.strategy {
-        Some(path) => match config.with_strategy_file(path) {
-            Ok(config) => config,
-            Err(errors) => {
-                eprint!("{errors}");
-                return Ok(ExitCode::FAILURE);
-            }
-        },
-        None => config,
-    };
-    let edited = config.strategy != day_strategy;
     let journal = args
         .journal
         .clone()
@@ -74,13 +63,37 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| journal.with_file_name(format!("replay-{}.sqlite", args.date)));
-    for stale in [
-        out.clone(),
-        out.with_extension("sqlite-wal"),
-        out.with_extension("sqlite-shm"),
-    ] {
-        let _ = std::fs::remove_file(stale);
+    if same_file(&out, &journal) {
+        bail!(
+            "--out {} is the day's own journal: name another file",
+            out.display()
+        );
     }
+    remove_journal(&out)?;
+
+    // The day's own strategy is the one it recorded (the file may have changed since); an older recording
+    // without it means today's file.
+    let day_config = match recorded_strategy(&events) {
+        Some(text) => {
+            let file = out.with_extension("strategy.toml");
+            std::fs::write(&file, text)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            config.clone().with_strategy_file(&file)
+        }
+        None => Ok(config.clone()),
+    };
+    let config = match &args.strategy {
+        Some(path) => config.with_strategy_file(path),
+        None => day_config.clone(),
+    };
+    let (day_config, config) = match (day_config, config) {
+        (Ok(day), Ok(config)) => (day, config),
+        (Err(errors), _) | (_, Err(errors)) => {
+            eprint!("{errors}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let edited = config.strategy != day_config.strategy;
     let prices = events
         .iter()
         .filter(|e| matches!(e, EngineInput::Event(EngineEvent::Tick(_))))
@@ -115,7 +128,15 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         FillSource::Recorded
     };
     let mut session = OfflineSession::new(engine, writer.journal(), config.bot.charges, fills);
+    let mut sessions = 0;
     for input in events {
+        if let EngineInput::SessionStart { .. } = input {
+            sessions += 1;
+            if sessions > 1 {
+                let calendar = MarketCalendar::new(config.bot.calendar.clone());
+                session.next_session(Engine::for_config(&config, calendar));
+            }
+        }
         session.take(input);
     }
     let restored = session.restored_fills();
@@ -152,4 +173,19 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The strategy file's text the day's first session recorded, if it did.
+fn recorded_strategy(inputs: &[EngineInput]) -> Option<&str> {
+    inputs.iter().find_map(|input| match input {
+        EngineInput::SessionStart { strategy } if !strategy.is_empty() => Some(strategy.as_str()),
+        _ => None,
+    })
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }

@@ -267,8 +267,17 @@ async fn embedded_simulator(
     Ok((setup, sim, reach))
 }
 
-/// The journal with its SQLite side files and its calendar cache, whose disagreements it journaled.
-fn remove_journal(path: &Path) -> anyhow::Result<()> {
+/// The journal with its SQLite side files, its calendar cache, whose disagreements it journaled, and its days'
+/// recordings.
+pub(super) fn remove_journal(path: &Path) -> anyhow::Result<()> {
+    let recordings = crate::journal::recordings_folder(path);
+    match std::fs::remove_dir_all(&recordings) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot replace {}", recordings.display()));
+        }
+    }
     let side_files =
         ["-wal", "-shm"].map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())));
     let calendar = crate::config::broker_calendar_path(path);

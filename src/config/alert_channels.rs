@@ -78,7 +78,7 @@ impl AlertTargets {
                     errors.push(env_error(
                         ConfigErrorKind::WrongType,
                         TELEGRAM_CHAT_ID,
-                        format!("`{}` is not a chat id", chat.expose()),
+                        "the value is not a chat id".to_string(),
                         "give the chat's number (e.g. 123456789, or -1001234567890 for a group) or a channel's \
                          @username"
                             .into(),

@@ -184,6 +184,10 @@ impl JournalEntry {
                 | JournalEntry::Signal { .. }
                 | JournalEntry::RiskRefusal { .. }
                 | JournalEntry::Error { .. }
+                | JournalEntry::Control {
+                    accepted: false,
+                    ..
+                }
         )
     }
 

@@ -11,7 +11,7 @@ mod store;
 mod writer;
 
 pub use entry::{JournalEntry, Recorded};
-pub use recording::{Recorder, read_recording, recording_path};
+pub use recording::{Recorder, read_recording, recording_path, recordings_folder};
 pub use recording_format::EngineInput;
 pub use store::{JournalError, Store};
 pub use writer::{Journal, JournalEvent, JournalWriter, QUEUE_LIMIT};

@@ -8,7 +8,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Sender};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
 use chrono::NaiveDate;
@@ -16,11 +17,16 @@ use chrono::NaiveDate;
 use super::recording_format::{self, EngineInput, MAGIC, RecordingError};
 use crate::engine::EngineEvent;
 
-/// Where the recording of `date` lives for the journal at `journal`.
-pub fn recording_path(journal: &Path, date: NaiveDate) -> PathBuf {
+/// The folder of the days' recordings for the journal at `journal`.
+pub fn recordings_folder(journal: &Path) -> PathBuf {
     let mut folder = journal.as_os_str().to_owned();
     folder.push(".recordings");
-    PathBuf::from(folder).join(format!("{date}.rec"))
+    PathBuf::from(folder)
+}
+
+/// Where the recording of `date` lives for the journal at `journal`.
+pub fn recording_path(journal: &Path, date: NaiveDate) -> PathBuf {
+    recordings_folder(journal).join(format!("{date}.rec"))
 }
 
 /// Every input the recording at `path` holds, in order.
@@ -29,10 +35,14 @@ pub fn read_recording(path: &Path) -> Result<Vec<EngineInput>, String> {
     recording_format::decode(&bytes).map_err(|e: RecordingError| format!("{}: {e}", path.display()))
 }
 
+/// Records queued for the disk beyond which new ones are dropped (and counted) rather than held in memory.
+const QUEUE: usize = 100_000;
+
 /// Records a session's engine events; `off` records nothing.
 pub struct Recorder {
-    sender: Option<Sender<Vec<u8>>>,
+    sender: Option<SyncSender<Vec<u8>>>,
     thread: Option<JoinHandle<()>>,
+    dropped: AtomicU64,
 }
 
 impl Recorder {
@@ -40,6 +50,7 @@ impl Recorder {
         Recorder {
             sender: None,
             thread: None,
+            dropped: AtomicU64::new(0),
         }
     }
 
@@ -48,11 +59,19 @@ impl Recorder {
         if let Some(folder) = path.parent() {
             std::fs::create_dir_all(folder)?;
         }
-        let mut file = OpenOptions::new().create(true).append(true).open(path)?;
-        if file.metadata()?.len() == 0 {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)?;
+        // A run killed mid-write left part of a record: it goes, so this session's records read after it.
+        let existing = std::fs::read(path)?;
+        if existing.is_empty() {
             file.write_all(MAGIC)?;
+        } else {
+            file.set_len(recording_format::whole_records(&existing) as u64)?;
         }
-        let (sender, records) = mpsc::channel::<Vec<u8>>();
+        let (sender, records) = mpsc::sync_channel::<Vec<u8>>(QUEUE);
         let name = path.display().to_string();
         let thread = std::thread::Builder::new()
             .name("recording".into())
@@ -60,24 +79,38 @@ impl Recorder {
         Ok(Recorder {
             sender: Some(sender),
             thread: Some(thread),
+            dropped: AtomicU64::new(0),
         })
     }
 
     /// Queues `event`'s record; never blocks.
     pub fn record(&self, event: &EngineEvent) {
-        if let Some(sender) = &self.sender {
+        if self.sender.is_some() {
             let mut record = Vec::with_capacity(80);
             recording_format::encode_event(event, &mut record);
-            let _ = sender.send(record);
+            self.queue(record);
         }
     }
 
-    /// Queues the record of an input that is not an event (a late start's candles, a restart's fills).
+    /// Queues the record of an input that is not an event (a session's start, a late start's candles).
     pub fn record_input(&self, input: &EngineInput) {
-        if let Some(sender) = &self.sender {
+        if self.sender.is_some() {
             let mut record = Vec::with_capacity(80);
             recording_format::encode(input, &mut record);
-            let _ = sender.send(record);
+            self.queue(record);
+        }
+    }
+
+    fn queue(&self, record: Vec<u8>) {
+        let Some(sender) = &self.sender else { return };
+        if let Err(TrySendError::Full(_)) = sender.try_send(record) {
+            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped.is_power_of_two() {
+                tracing::warn!(
+                    dropped,
+                    "the disk is behind: the day's recording drops records"
+                );
+            }
         }
     }
 }
@@ -92,14 +125,13 @@ impl Drop for Recorder {
     }
 }
 
+/// Writes records until the session ends; after a failed write (which may have left part of a record) it
+/// stops, so what the file holds stays readable.
 fn write_loop(mut file: BufWriter<File>, records: mpsc::Receiver<Vec<u8>>, name: &str) {
-    let mut failed = false;
     for record in records {
         if let Err(e) = file.write_all(&record) {
-            if !failed {
-                tracing::error!(error = %e, file = name, "the day's recording cannot be written; trading goes on");
-            }
-            failed = true;
+            tracing::error!(error = %e, file = name, "the day's recording cannot be written: it stops here; trading goes on");
+            return;
         }
     }
     if let Err(e) = file.flush() {

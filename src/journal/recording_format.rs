@@ -30,6 +30,9 @@ pub enum EngineInput {
     Restored {
         fills: usize,
     },
+    SessionStart {
+        strategy: String,
+    },
 }
 
 pub const MAGIC: &[u8] = b"dalal recording 1\n";
@@ -104,6 +107,9 @@ enum Rare {
     Restored {
         fills: usize,
     },
+    SessionStart {
+        strategy: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -118,13 +124,13 @@ struct MinuteCandle {
 
 /// Appends `input`'s record to `out`.
 pub fn encode(input: &EngineInput, out: &mut Vec<u8>) {
-    match input {
-        EngineInput::Event(event) => encode_event(event, out),
-        other => push(
-            OTHER,
-            serde_json::to_vec(&rare_setup(other)).unwrap_or_default(),
-            out,
-        ),
+    match setup(input) {
+        Some(rare) => push(OTHER, serde_json::to_vec(&rare).unwrap_or_default(), out),
+        None => {
+            if let EngineInput::Event(event) = input {
+                encode_event(event, out);
+            }
+        }
     }
 }
 
@@ -133,7 +139,10 @@ pub fn encode_event(event: &EngineEvent, out: &mut Vec<u8>) {
     let (kind, payload) = match event {
         EngineEvent::Tick(tick) => (TICK, tick_bytes(tick)),
         EngineEvent::Timer(at) => (TIMER, nanos(*at).to_le_bytes().to_vec()),
-        other => (OTHER, serde_json::to_vec(&rare(other)).unwrap_or_default()),
+        other => match rare(other) {
+            Some(rare) => (OTHER, serde_json::to_vec(&rare).unwrap_or_default()),
+            None => return,
+        },
     };
     push(kind, payload, out);
 }
@@ -183,6 +192,21 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<EngineInput>, RecordingError> {
         index += 1;
     }
     Ok(events)
+}
+
+/// How many leading bytes of `bytes` (a recording) are whole records: the rest is a cut-off tail.
+pub fn whole_records(bytes: &[u8]) -> usize {
+    let Some(mut rest) = bytes.strip_prefix(MAGIC) else {
+        return bytes.len();
+    };
+    while rest.len() >= 5 {
+        let length = u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+        match rest.get(5 + length..) {
+            Some(after) => rest = after,
+            None => break,
+        }
+    }
+    bytes.len() - rest.len()
 }
 
 fn nanos(at: DateTime<Utc>) -> i64 {
@@ -253,9 +277,10 @@ fn tag(text: &str) -> Result<OrderTag, String> {
         .map_err(|_| format!("order tag `{text}` is malformed"))
 }
 
-fn rare_setup(input: &EngineInput) -> Rare {
-    match input {
-        EngineInput::Event(event) => rare(event),
+/// The record of an input that is not an event; none for an event (see `encode_event`).
+fn setup(input: &EngineInput) -> Option<Rare> {
+    Some(match input {
+        EngineInput::Event(_) => return None,
         EngineInput::Minutes {
             instrument,
             candles,
@@ -278,11 +303,15 @@ fn rare_setup(input: &EngineInput) -> Rare {
             now: *now,
         },
         EngineInput::Restored { fills } => Rare::Restored { fills: *fills },
-    }
+        EngineInput::SessionStart { strategy } => Rare::SessionStart {
+            strategy: strategy.clone(),
+        },
+    })
 }
 
-fn rare(event: &EngineEvent) -> Rare {
-    match event {
+/// The JSON record of an event that is neither a price nor a timer (those are packed binary).
+fn rare(event: &EngineEvent) -> Option<Rare> {
+    Some(match event {
         EngineEvent::FeedHealth(ok) => Rare::FeedHealth { ok: *ok },
         EngineEvent::TradingEnabled(on) => Rare::TradingEnabled { on: *on },
         EngineEvent::JournalWrites(ok) => Rare::JournalWrites { ok: *ok },
@@ -325,10 +354,8 @@ fn rare(event: &EngineEvent) -> Rare {
             at: *at,
             instrument: instrument.as_ref().map(|i| i.to_string()),
         },
-        EngineEvent::Tick(_) | EngineEvent::Timer(_) => {
-            unreachable!("prices and timers are packed binary")
-        }
-    }
+        EngineEvent::Tick(_) | EngineEvent::Timer(_) => return None,
+    })
 }
 
 fn from_rare(rare: Rare) -> Result<EngineInput, String> {
@@ -357,6 +384,7 @@ fn from_rare(rare: Rare) -> Result<EngineInput, String> {
             });
         }
         Rare::Restored { fills } => return Ok(EngineInput::Restored { fills }),
+        Rare::SessionStart { strategy } => return Ok(EngineInput::SessionStart { strategy }),
         Rare::FeedHealth { ok } => EngineEvent::FeedHealth(ok),
         Rare::TradingEnabled { on } => EngineEvent::TradingEnabled(on),
         Rare::JournalWrites { ok } => EngineEvent::JournalWrites(ok),
@@ -448,6 +476,9 @@ mod tests {
             volume: 12_000,
         };
         let setup = [
+            EngineInput::SessionStart {
+                strategy: "[qualify]\ngap_min_pct = 0.5\n".into(),
+            },
             EngineInput::Restored { fills: 2 },
             EngineInput::Minutes {
                 instrument: id(),
@@ -541,6 +572,21 @@ mod tests {
             decode(b"not a recording"),
             Err(RecordingError::NotARecording)
         );
+        let whole = whole_records(&bytes);
+        assert_eq!(whole, recording(&events).len() + 8);
+    }
+
+    #[test]
+    fn a_session_appended_after_a_cut_off_record_reads_back() {
+        let events = every_kind();
+        let mut bytes = recording(&events);
+        encode(&events[3], &mut bytes);
+        bytes.truncate(bytes.len() - 3);
+        bytes.truncate(whole_records(&bytes));
+        encode(&events[0], &mut bytes);
+        let mut expected = events.clone();
+        expected.push(events[0].clone());
+        assert_eq!(decode(&bytes).unwrap(), expected);
     }
 
     proptest! {

@@ -370,12 +370,16 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
     }
 
     /// The day's recording beside the journal, for `dalal replay`; none (said once) when it cannot be opened.
+    /// It begins with the session's start and the strategy file it trades, so a replay knows both.
     fn recorder(&self, date: NaiveDate) -> Recorder {
         let path = recording_path(&self.options.journal_path, date);
-        Recorder::append_to(&path).unwrap_or_else(|e| {
+        let recorder = Recorder::append_to(&path).unwrap_or_else(|e| {
             tracing::warn!(error = %e, file = %path.display(), "the day is not recorded for replay");
             Recorder::off()
-        })
+        });
+        let strategy = std::fs::read_to_string(&self.config.bot.strategy_path).unwrap_or_default();
+        recorder.record_input(&EngineInput::SessionStart { strategy });
+        recorder
     }
 
     fn record_check(&self, check: &CheckResult) {
@@ -436,7 +440,7 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
         }
         for event in [
             EngineEvent::TradingEnabled(entries_allowed),
-            EngineEvent::EntriesPaused(self.controls.is_paused()),
+            EngineEvent::EntriesPaused(self.controls.take_paused()),
         ] {
             recorder.record(&event);
             engine.on_event(event);
@@ -493,7 +497,9 @@ impl<F: FeedBroker, O: OrderBroker, A: AccountBroker> DayRunner<F, O, A> {
                 "cancelling pending entries"
             };
             self.status.set_phase("stopping", doing);
-            report.session = session.wind_down(flatten).await;
+            report.session = session
+                .wind_down(flatten, &mut rx, &mut self.controls)
+                .await;
             report.stopped_early = true;
         }
         self.status.set_trading_enabled(false);

@@ -57,7 +57,14 @@ impl OfflineSession {
                 self.carry_out(commands, now);
             }
             EngineInput::Restored { fills } => self.restored_fills += fills,
+            // The caller gives a new session its fresh engine (`next_session`).
+            EngineInput::SessionStart { .. } => {}
         }
+    }
+
+    /// A later session of the same day (after a restart) starts with `engine`, fresh as the restart's was.
+    pub fn next_session(&mut self, engine: Engine) {
+        self.engine = engine;
     }
 
     /// Fills a restart took back that day: the session started without them, so what followed may differ.

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rust_decimal::Decimal;
 use tokio::sync::{mpsc, watch};
 
 use super::day_book::{DayBook, FallbackEpisode, SessionSummary};
@@ -99,7 +98,6 @@ impl TradingSession {
     ) -> SessionSummary {
         let every = TimeDelta::from_std(SYNC_EVERY).expect("a small duration");
         let mut next_timer = self.clock.now();
-        controls.paused.mark_unchanged();
         loop {
             let now = self.clock.now();
             if now >= until || *stop.borrow() {
@@ -108,15 +106,7 @@ impl TradingSession {
             tokio::select! {
                 _ = stop.changed() => {},
                 output = feed.recv() => match output {
-                    Some(FeedOutput::Tick(tick)) => {
-                        self.book.price(&tick, self.clock.now());
-                        self.status.price(&tick);
-                        if let Some(paper) = &self.paper {
-                            paper.on_price(&tick.instrument, tick.last_price, tick.last_quantity);
-                        }
-                        self.tell_engine(EngineEvent::Tick(tick));
-                    }
-                    Some(FeedOutput::State { state, at }) => self.on_feed_state(state, at),
+                    Some(output) => self.on_feed(output),
                     None => break,
                 },
                 Some(report) = self.desk.next_report() => self.on_report(report),
@@ -155,20 +145,37 @@ impl TradingSession {
         }
     }
 
-    /// Stops trading: pending entries cancelled, positions closed when `flatten`, then the desk's reports
-    /// followed until nothing of ours works any more (or `WIND_DOWN_WAIT` passes) and the journal flushed.
-    pub async fn wind_down(&mut self, flatten: bool) -> SessionSummary {
+    /// Stops trading: pending entries cancelled and, when `flatten` (or once the operator's kill comes), open
+    /// positions closed through the exit escalation, which goes on meanwhile: prices still reach the engine and
+    /// its one-second timer re-prices the exits. Ends once nothing of ours works and (flattening) nothing is
+    /// open, or after `WIND_DOWN_WAIT` (`FLATTEN_WAIT` when flattening); the journal is flushed, and a position
+    /// still open then is said loudly.
+    pub async fn wind_down(
+        &mut self,
+        flatten: bool,
+        feed: &mut mpsc::Receiver<FeedOutput>,
+        controls: &mut ControlInbox,
+    ) -> SessionSummary {
+        let mut flatten = flatten;
         let now = self.clock.now();
         self.tell_engine(EngineEvent::Shutdown { at: now, flatten });
-        let wait = if flatten {
-            FLATTEN_WAIT
-        } else {
-            WIND_DOWN_WAIT
+        let wait = |flatten: bool| {
+            let wait = if flatten {
+                FLATTEN_WAIT
+            } else {
+                WIND_DOWN_WAIT
+            };
+            TimeDelta::from_std(wait).expect("a small duration")
         };
-        let deadline = now + TimeDelta::from_std(wait).expect("a small duration");
+        let every = TimeDelta::from_std(SYNC_EVERY).expect("a small duration");
+        let mut deadline = now + wait(flatten);
+        let mut next_timer = now + every;
         // The desk reports after every poll; one report at least, so `orders_working` is not a stale answer.
         let mut heard = false;
-        while !heard || self.orders_working {
+        while !heard
+            || self.orders_working
+            || (flatten && self.engine.open_positions().next().is_some())
+        {
             tokio::select! {
                 report = self.desk.next_report() => match report {
                     Some(report) => {
@@ -177,13 +184,56 @@ impl TradingSession {
                     }
                     None => break,
                 },
+                Some(output) = feed.recv() => self.on_feed(output),
+                Ok(()) = controls.killed.changed(), if !flatten => {
+                    if *controls.killed.borrow_and_update() {
+                        flatten = true;
+                        let now = self.clock.now();
+                        self.tell_engine(EngineEvent::Shutdown { at: now, flatten });
+                        deadline = now + wait(flatten);
+                    }
+                }
+                _ = self.clock.sleep_until(next_timer) => {
+                    next_timer = self.clock.now() + every;
+                    self.tell_engine(EngineEvent::Timer(self.clock.now()));
+                }
                 _ = self.clock.sleep_until(deadline) => break,
             }
+        }
+        if flatten {
+            self.still_open_after_wind_down();
         }
         if let Err(e) = self.journal.flush().await {
             tracing::error!(error = %e, "journal flush failed while stopping");
         }
         self.book.summary().clone()
+    }
+
+    /// Positions a flattening wind-down could not close in time: journaled and logged as errors, with what
+    /// still guards them.
+    fn still_open_after_wind_down(&mut self) {
+        let open: Vec<String> = self
+            .engine
+            .open_positions()
+            .map(|(p, _)| format!("{} {:+}", p.instrument, p.net_quantity))
+            .collect();
+        if open.is_empty() {
+            return;
+        }
+        let message = format!(
+            "still open when the bot stopped: {}. Close them at the broker; a resting stop of ours, if the \
+             strategy keeps one, still guards each",
+            open.join(", ")
+        );
+        tracing::error!("{message}");
+        self.status.error("order");
+        self.journal.record(
+            self.clock.now(),
+            JournalEntry::Error {
+                class: "order".into(),
+                message,
+            },
+        );
     }
 
     /// Takes today's earlier fills back after a restart, so round trips opened before it close whole.
@@ -233,6 +283,20 @@ impl TradingSession {
             )
         };
         let _ = request.reply.send(Ok(answer));
+    }
+
+    fn on_feed(&mut self, output: FeedOutput) {
+        match output {
+            FeedOutput::Tick(tick) => {
+                self.book.price(&tick, self.clock.now());
+                self.status.price(&tick);
+                if let Some(paper) = &self.paper {
+                    paper.on_price(&tick.instrument, tick.last_price, tick.last_quantity);
+                }
+                self.tell_engine(EngineEvent::Tick(tick));
+            }
+            FeedOutput::State { state, at } => self.on_feed_state(state, at),
+        }
     }
 
     fn on_feed_state(&mut self, state: FeedState, at: DateTime<Utc>) {
@@ -401,8 +465,7 @@ impl TradingSession {
                     last_price: last,
                     stop: trade.map(|t| t.stop.normalize()),
                     target: trade.map(|t| t.target.normalize()),
-                    unrealized_pnl: last
-                        .map(|last| (last - p.average_price) * Decimal::from(p.net_quantity)),
+                    unrealized_pnl: last.map(|last| p.unrealized_pnl(last)),
                 }
             })
             .collect();

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::day_view::{DayView, OrderLine};
+use super::day_view::{DayView, EventLine, OrderLine};
 use crate::domain::{InstrumentId, Tick};
 use crate::feed::FeedStats;
 use crate::journal::JournalEntry;
@@ -272,9 +272,11 @@ impl StatusBoard {
         state.day.pnl(at, day_pnl);
     }
 
-    /// Something the journal recorded, for the live page's list of events.
+    /// Something the journal recorded, for the live page's list of events (described before the lock).
     pub fn journaled(&self, at: DateTime<Utc>, entry: &JournalEntry) {
-        self.state().day.journaled(at, entry);
+        if let Some(line) = EventLine::of(at, entry) {
+            self.state().day.journaled(line);
+        }
     }
 
     pub fn order_sent(&self, round_trip: Duration) {

@@ -35,18 +35,16 @@ pub enum ControlAction {
 impl ControlAction {
     /// The action a `/control/...` path names (`pause`, `resume`, `flatten`, `flatten/SYMBOL`, `kill`).
     pub fn parse(path: &str) -> Option<ControlAction> {
-        match path.trim_matches('/').split_once('/') {
-            Some(("flatten", symbol)) if valid_symbol(symbol) => {
-                Some(ControlAction::Flatten(Some(symbol.to_ascii_uppercase())))
-            }
-            Some(_) => None,
-            None => match path.trim_matches('/') {
-                "pause" => Some(ControlAction::Pause),
-                "resume" => Some(ControlAction::Resume),
-                "flatten" => Some(ControlAction::Flatten(None)),
-                "kill" => Some(ControlAction::Kill),
-                _ => None,
-            },
+        match path {
+            "pause" => Some(ControlAction::Pause),
+            "resume" => Some(ControlAction::Resume),
+            "flatten" => Some(ControlAction::Flatten(None)),
+            "kill" => Some(ControlAction::Kill),
+            // An empty or odd symbol is refused: it must never widen into "flatten everything".
+            _ => path
+                .strip_prefix("flatten/")
+                .filter(|symbol| valid_symbol(symbol))
+                .map(|symbol| ControlAction::Flatten(Some(symbol.to_ascii_uppercase()))),
         }
     }
 
@@ -92,8 +90,9 @@ impl ControlInbox {
         }
     }
 
-    pub fn is_paused(&self) -> bool {
-        *self.paused.borrow()
+    /// Whether entries are paused now; a session starting with this answer sees only later changes.
+    pub fn take_paused(&mut self) -> bool {
+        *self.paused.borrow_and_update()
     }
 
     pub fn is_killed(&self) -> bool {
@@ -126,7 +125,9 @@ impl OperatorControls {
         let (paused, paused_rx) = watch::channel(false);
         let (killed, killed_rx) = watch::channel(false);
         let (flatten, flatten_rx) = mpsc::channel(8);
-        let token = token.filter(|t| !t.trim().is_empty());
+        let token = token
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
         let controls = OperatorControls {
             token,
             journal,
@@ -254,7 +255,7 @@ mod tests {
     #[test]
     fn paths_name_the_actions_and_nothing_else() {
         assert_eq!(ControlAction::parse("pause"), Some(ControlAction::Pause));
-        assert_eq!(ControlAction::parse("/resume"), Some(ControlAction::Resume));
+        assert_eq!(ControlAction::parse("resume"), Some(ControlAction::Resume));
         assert_eq!(
             ControlAction::parse("flatten"),
             Some(ControlAction::Flatten(None))

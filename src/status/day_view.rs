@@ -99,18 +99,22 @@ impl DayView {
         }
     }
 
-    pub fn journaled(&mut self, at: DateTime<Utc>, entry: &JournalEntry) {
-        if matches!(entry, JournalEntry::TickSummary { .. }) {
-            return; // one a minute per instrument: the prices table shows them better
-        }
+    pub fn journaled(&mut self, line: EventLine) {
         if self.events.len() == MAX_EVENTS {
             self.events.pop_front();
         }
-        self.events.push_back(EventLine {
+        self.events.push_back(line);
+    }
+}
+
+impl EventLine {
+    /// The line for `entry`; none for a minute's prices (the prices table shows them better).
+    pub fn of(at: DateTime<Utc>, entry: &JournalEntry) -> Option<EventLine> {
+        (!matches!(entry, JournalEntry::TickSummary { .. })).then(|| EventLine {
             at,
             kind: entry.kind(),
             text: describe(entry),
-        });
+        })
     }
 }
 
