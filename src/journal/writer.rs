@@ -8,12 +8,12 @@
 //! The queue is bounded for what may be lost: orders, fills, trades, checks, reconciliations and the other
 //! records of what was done are always queued and kept; observations (tick summaries, signals, refusals, feed
 //! states, errors) are dropped and counted once `QUEUE_LIMIT` wait, or while a failing journal holds
-//! `QUEUE_LIMIT` unwritten.
+//! `QUEUE_LIMIT` unwritten. A journal that cannot write says why (`Journal::trouble`): the session stops new
+//! entries and `/health` answers 503 until it writes again.
 //!
 //! Whoever wants to follow the day as it happens (the live page, the alerts) `watch`es the journal: every entry
 //! recorded is also offered on a broadcast channel, without blocking and without cloning when nobody watches; a
-//! watcher that falls behind loses the oldest, never slows the recorder. A journal that cannot write says why (`Journal::trouble`): the session stops new
-//! entries and `/health` answers 503 until it writes again.
+//! watcher that falls behind loses the oldest, never slows the recorder.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
