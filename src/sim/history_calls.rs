@@ -5,11 +5,12 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use super::faults::{HistoryFault, NEVER_MS};
+use super::market_history::day_of;
 use super::state::SimState;
-use crate::calendar::to_ist;
+use crate::calendar::{ist_instant, to_ist};
 use crate::domain::Candle;
 
 /// One historical candle answer the simulator served.
@@ -70,8 +71,15 @@ pub fn candles_between(
 ) -> Vec<Candle> {
     let (inner, now) = state.at_now();
     let today = to_ist(now).date_naive();
-    let live_today: Vec<Candle> = if (from..=to).contains(&today) {
-        inner.market.minutes(index).to_vec()
+    // The live market keeps its last session's minutes until the next one opens: only today's are today's.
+    let mut live_today: Vec<Candle> = if (from..=to).contains(&today) {
+        inner
+            .market
+            .minutes(index)
+            .iter()
+            .filter(|c| to_ist(c.start).date_naive() == today)
+            .cloned()
+            .collect()
     } else {
         Vec::new()
     };
@@ -79,21 +87,16 @@ pub fn candles_between(
     let mut candles = Vec::new();
     for date in from.iter_days().take_while(|d| *d <= to.min(today)) {
         let minutes = if date == today {
-            live_today.clone()
-        } else if interval == SimInterval::Day {
-            candles.extend(state.history.day(index, date));
-            continue;
+            std::mem::take(&mut live_today)
         } else {
             state.history.minutes(index, date)
         };
         match interval {
             SimInterval::Minute => candles.extend(minutes),
-            SimInterval::Day => {
-                candles.extend(super::market_history::day_of(&minutes).map(|mut c| {
-                    c.start = crate::calendar::ist_instant(date, chrono::NaiveTime::MIN);
-                    c
-                }))
-            }
+            SimInterval::Day => candles.extend(day_of(&minutes).map(|day| Candle {
+                start: ist_instant(date, NaiveTime::MIN),
+                ..day
+            })),
         }
     }
     candles

@@ -80,14 +80,19 @@ impl MarketHistory {
             tick: spec.tick.value().to_f64().unwrap_or(0.01),
             traded_volume: !spec.index,
         };
+        let open = ist_instant(date, window.start);
+        // A price is a whole number of ticks: its mantissa is the tick's times that number, at the tick's scale.
+        let tick = spec.tick.value();
+        let (step, scale) = (i64::try_from(tick.mantissa()).unwrap_or(1), tick.scale());
+        let price = |ticks: i64| Decimal::new(ticks.saturating_mul(step), scale);
         day.candles()
             .into_iter()
             .map(|m| Candle {
-                start: ist_instant(date, window.start) + TimeDelta::minutes(i64::from(m.minute)),
-                open: spec.tick.value() * Decimal::from(m.open),
-                high: spec.tick.value() * Decimal::from(m.high),
-                low: spec.tick.value() * Decimal::from(m.low),
-                close: spec.tick.value() * Decimal::from(m.close),
+                start: open + TimeDelta::minutes(i64::from(m.minute)),
+                open: price(m.open),
+                high: price(m.high),
+                low: price(m.low),
+                close: price(m.close),
                 volume: m.volume,
             })
             .collect()
@@ -96,10 +101,11 @@ impl MarketHistory {
     /// `index`'s candle of the whole of `date` (its start at midnight IST), built from its minutes; none when the
     /// market was closed.
     pub fn day(&self, index: usize, date: NaiveDate) -> Option<Candle> {
-        let minutes = self.minutes(index, date);
-        let mut day = day_of(&minutes)?;
-        day.start = ist_instant(date, chrono::NaiveTime::MIN);
-        Some(day)
+        let day = day_of(&self.minutes(index, date))?;
+        Some(Candle {
+            start: ist_instant(date, chrono::NaiveTime::MIN),
+            ..day
+        })
     }
 }
 
@@ -138,11 +144,31 @@ struct DayPath {
     traded_volume: bool,
 }
 
-/// What one step of the path draws: the noise, and which of its seconds trade how much.
+/// What one step of the path draws: the noise, and the bits that say which of its seconds trade how much (a
+/// trade bit and three size bits a second).
 struct StepDraw {
     noise: f64,
-    trades: u32,
-    volume: u64,
+    seconds: u64,
+}
+
+/// The trade bit of each of a step's seconds.
+const TRADE_BITS: u64 = 0x1111_1111_1111_1111 & ((1 << (4 * STEP_SECONDS)) - 1);
+
+impl StepDraw {
+    fn trades(&self) -> u32 {
+        (self.seconds & TRADE_BITS).count_ones()
+    }
+
+    /// The step's traded volume: each trading second's size from the live list (no branch: trades are coin tosses).
+    fn volume(&self) -> u64 {
+        (0..STEP_SECONDS)
+            .map(|i| {
+                let bits = self.seconds >> (4 * i);
+                let size = TRADE_SIZES[((bits >> 1) & 7) as usize % TRADE_SIZES.len()];
+                (bits & 1) * size as u64
+            })
+            .sum()
+    }
 }
 
 impl DayPath {
@@ -156,33 +182,40 @@ impl DayPath {
         let gap = uniform(rng.next(), 16) * DAILY_GAP_PCT;
         let open = self.previous_close * (1.0 + gap / 100.0);
         let start = rng.clone();
+        // A step of k trades moves the price as the live market's k trades would: the live factor at 1/k steps a
+        // second. Without drift the factor is linear in the noise, so its slope per k is worked out once.
+        let slopes: [f64; STEP_SECONDS as usize + 1] = std::array::from_fn(|k| match k {
+            0 => 0.0,
+            k => step_factor(0.0, 1.0, 1.0 / k as f64) - 1.0,
+        });
+        let factor = |draw: &StepDraw| 1.0 + draw.noise * slopes[draw.trades() as usize];
         // First pass: where the unbent path would end, so the bend can bring it to the close.
         let mut drift = 1.0;
         for _ in 0..steps {
-            let draw = self.draw(&mut rng);
-            if draw.trades > 0 {
-                drift *= step_factor(0.0, draw.noise, 1.0 / f64::from(draw.trades));
-            }
+            drift *= factor(&self.draw(&mut rng));
         }
         let bend = (self.close / open / drift).powf(1.0 / f64::from(steps));
         let mut rng = start;
         let (mut price, mut bent) = (open, 1.0);
         let mut bars: Vec<MinuteBar> = Vec::with_capacity((self.seconds / 60) as usize + 1);
+        let per_tick = 1.0 / self.tick;
         for step in 0..steps {
             let draw = self.draw(&mut rng);
             bent *= bend;
-            if draw.trades == 0 {
+            if draw.trades() == 0 {
                 continue;
             }
-            price *= step_factor(0.0, draw.noise, 1.0 / f64::from(draw.trades));
-            let ticks = ((price * bent) / self.tick).round().max(1.0) as i64;
+            price *= factor(&draw);
+            // Prices are positive: adding a half and truncating rounds to the nearest tick.
+            let ticks = ((price * bent * per_tick + 0.5) as i64).max(1);
+            let volume = if self.traded_volume { draw.volume() } else { 0 };
             let minute = step * STEP_SECONDS / 60;
             match bars.last_mut() {
                 Some(bar) if bar.minute == minute => {
                     bar.high = bar.high.max(ticks);
                     bar.low = bar.low.min(ticks);
                     bar.close = ticks;
-                    bar.volume += draw.volume;
+                    bar.volume += volume;
                 }
                 _ => bars.push(MinuteBar {
                     minute,
@@ -190,7 +223,7 @@ impl DayPath {
                     high: ticks,
                     low: ticks,
                     close: ticks,
-                    volume: draw.volume,
+                    volume,
                 }),
             }
         }
@@ -202,20 +235,9 @@ impl DayPath {
     fn draw(&self, rng: &mut SplitMix64) -> StepDraw {
         let bits = rng.next();
         let noise = (0..4).map(|i| uniform(bits >> (i * 16), 16)).sum::<f64>() / 2.0;
-        let mut seconds = rng.next();
-        let (mut trades, mut volume) = (0, 0);
-        for _ in 0..STEP_SECONDS {
-            if seconds & 1 == 1 {
-                trades += 1;
-                let size = TRADE_SIZES[((seconds >> 1) & 7) as usize % TRADE_SIZES.len()];
-                volume += if self.traded_volume { size as u64 } else { 0 };
-            }
-            seconds >>= 4;
-        }
         StepDraw {
             noise,
-            trades,
-            volume,
+            seconds: rng.next(),
         }
     }
 }
