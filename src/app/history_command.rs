@@ -18,8 +18,8 @@ use crate::calendar::{Clock, MarketCalendar, to_ist};
 use crate::config::{BotConfig, BrokerName};
 use crate::domain::{CandleInterval, InstrumentId};
 use crate::history::{
-    CandleSource, FetchOptions, HdfcSkyCandles, HistoryStore, UpstoxCandles, fetch_history,
-    history_path,
+    CandleSource, FetchReport, FetchRequest, HdfcSkyCandles, HistoryStore, UpstoxCandles,
+    fetch_history, history_path,
 };
 use crate::sim::Scenario;
 
@@ -216,16 +216,14 @@ async fn fetch_command(
         args.from
     );
     let mut store = HistoryStore::open(&store_path)?.with_source(source_name);
-    let options = FetchOptions {
-        concurrency: args.concurrency,
-        today,
-    };
-    let job = Job {
+    let request = FetchRequest {
         calendar: &calendar,
         instruments: &instruments,
         interval: args.interval,
-        range: (args.from, to),
-        options: &options,
+        from: args.from,
+        to,
+        today,
+        concurrency: args.concurrency,
     };
     let started = Instant::now();
     let report = match reach {
@@ -237,11 +235,12 @@ async fn fetch_command(
             // Historical candles are market data: the analytics token carries them when one is set.
             let tokens = data_tokens.unwrap_or(tokens);
             let rest = upstox_setup::rest_client(hosts, &tokens, RestSettings::default())?;
-            let keys: HashMap<InstrumentId, String> = upstox_setup::upstox_keys(&bot, |_| true)?
+            let chosen = |symbol: &str| instruments.iter().any(|id| id.symbol == symbol);
+            let keys: HashMap<InstrumentId, String> = upstox_setup::upstox_keys(&bot, chosen)?
                 .into_iter()
                 .map(|(key, id)| (id, key))
                 .collect();
-            job.run(&UpstoxCandles { rest, keys }, &mut store).await?
+            fetch_with(&UpstoxCandles { rest, keys }, &mut store, &request).await?
         }
         BrokerReach::HdfcSky {
             base,
@@ -249,7 +248,7 @@ async fn fetch_command(
             tokens,
         } => {
             let rest = hdfcsky_setup::rest_client(base, api_key, &tokens, RestSettings::hdfcsky())?;
-            job.run(&HdfcSkyCandles { rest }, &mut store).await?
+            fetch_with(&HdfcSkyCandles { rest }, &mut store, &request).await?
         }
     };
     print!(
@@ -270,40 +269,22 @@ async fn fetch_command(
     })
 }
 
-/// One fetch, whichever broker serves it.
-struct Job<'a> {
-    calendar: &'a MarketCalendar,
-    instruments: &'a [InstrumentId],
-    interval: CandleInterval,
-    range: (NaiveDate, NaiveDate),
-    options: &'a FetchOptions,
-}
-
-impl Job<'_> {
-    async fn run<S: CandleSource>(
-        &self,
-        source: &S,
-        store: &mut HistoryStore,
-    ) -> anyhow::Result<crate::history::FetchReport> {
-        let mut progress = FetchProgress::new();
-        let stop = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        let report = fetch_history(
-            source,
-            store,
-            self.calendar,
-            self.instruments,
-            self.interval,
-            self.range,
-            self.options,
-            stop,
-            |event| progress.on_event(event),
-        )
-        .await;
-        progress.finish();
-        Ok(report?)
-    }
+/// Runs `request` through `source` with the progress shown, until done or Ctrl-C.
+async fn fetch_with<S: CandleSource>(
+    source: &S,
+    store: &mut HistoryStore,
+    request: &FetchRequest<'_>,
+) -> anyhow::Result<FetchReport> {
+    let mut progress = FetchProgress::new();
+    let stop = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let report = fetch_history(source, store, request, stop, |event| {
+        progress.on_event(event)
+    })
+    .await;
+    progress.finish();
+    Ok(report?)
 }

@@ -17,11 +17,17 @@ use crate::broker::{BrokerError, ErrorClass};
 use crate::calendar::{MarketCalendar, to_ist};
 use crate::domain::{Candle, InstrumentId};
 
-pub struct FetchOptions {
-    /// Requests in flight at once.
-    pub concurrency: usize,
+/// What to fetch: `instruments`' candles at `interval` from `from` to `to`, less today and after.
+pub struct FetchRequest<'a> {
+    pub calendar: &'a MarketCalendar,
+    pub instruments: &'a [InstrumentId],
+    pub interval: Interval,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
     /// Today in IST: the first day not fetched, its candles not final until the close.
     pub today: NaiveDate,
+    /// Requests in flight at once.
+    pub concurrency: usize,
 }
 
 /// What a fetch reports as it goes, for a progress bar or a log.
@@ -79,32 +85,28 @@ impl FetchReport {
     }
 }
 
-/// Fetches what `store` lacks of `instruments` at `interval` from `from` to `to` (less today and after), until
-/// done or until `stop` completes; `observe` hears of the plan and of each piece.
-#[allow(clippy::too_many_arguments)]
+/// Fetches what `store` lacks of `request` from `source`, until done or until `stop` completes; `observe` hears
+/// of the plan and of each piece.
 pub async fn fetch_history<S: CandleSource>(
     source: &S,
     store: &mut HistoryStore,
-    calendar: &MarketCalendar,
-    instruments: &[InstrumentId],
-    interval: Interval,
-    (from, to): (NaiveDate, NaiveDate),
-    options: &FetchOptions,
+    request: &FetchRequest<'_>,
     stop: impl Future<Output = ()>,
     mut observe: impl FnMut(FetchEvent<'_>),
 ) -> Result<FetchReport, HistoryError> {
-    let last = to.min(options.today - TimeDelta::days(1));
-    let trading = if from <= last {
-        trading_days(calendar, from, last)
+    let interval = request.interval;
+    let last = request.to.min(request.today - TimeDelta::days(1));
+    let trading = if request.from <= last {
+        trading_days(request.calendar, request.from, last)
     } else {
         Vec::new()
     };
     let mut report = FetchReport {
-        instruments: instruments.len(),
+        instruments: request.instruments.len(),
         ..FetchReport::default()
     };
     let mut pieces = Vec::new();
-    for id in instruments {
+    for id in request.instruments {
         let missing = store.missing_days(id, interval, &trading)?;
         report.days_present += (trading.len() - missing.len()) as u64;
         pieces.extend(plan_pieces(
@@ -128,7 +130,7 @@ pub async fn fetch_history<S: CandleSource>(
                 .await;
             (piece, answer)
         })
-        .buffer_unordered(options.concurrency.max(1));
+        .buffer_unordered(request.concurrency.max(1));
     let mut stop = std::pin::pin!(stop);
     loop {
         let next = tokio::select! {

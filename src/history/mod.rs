@@ -7,6 +7,8 @@
 
 mod day_blob;
 mod fetch;
+#[cfg(test)]
+mod fetch_tests;
 mod plan;
 mod source;
 mod store;
@@ -14,7 +16,7 @@ mod store;
 mod store_tests;
 
 pub use day_blob::{BlobError, decode_day, encode_day};
-pub use fetch::{FetchEvent, FetchOptions, FetchReport, PieceFailure, fetch_history};
+pub use fetch::{FetchEvent, FetchReport, FetchRequest, PieceFailure, fetch_history};
 pub use plan::{Piece, PieceCap, plan_pieces, trading_days};
 pub use source::{CandleSource, HdfcSkyCandles, UpstoxCandles};
 pub use store::{HistoryError, HistoryStore, InstrumentHoldings, ReadTotals, history_path};
