@@ -33,7 +33,7 @@ fn candle(day: NaiveDate, minute: i64, seconds: i64) -> Candle {
 }
 
 /// Two candles a weekday (one of them sent twice), one off its minute and one the day after the range; ITC's
-/// requests are refused with `refusal`; every request is remembered.
+/// requests are refused with `refusal`, NHPC's answered with none; every request is remembered.
 struct Scripted {
     refusal: ErrorClass,
     asked: RefCell<Vec<(String, NaiveDate, NaiveDate)>>,
@@ -56,6 +56,9 @@ impl CandleSource for Scripted {
             .push((instrument.symbol.clone(), from, to));
         if instrument.symbol == "ITC" {
             return Err(BrokerError::new(self.refusal, "/candles", "refused"));
+        }
+        if instrument.symbol == "NHPC" {
+            return Ok(Vec::new());
         }
         let mut candles = vec![candle(to + TimeDelta::days(1), 0, 0)];
         for day in from.iter_days().take_while(|d| *d <= to) {
@@ -144,4 +147,31 @@ async fn a_refused_token_stops_the_fetch() {
         1,
         "nothing asked after the refusal"
     );
+}
+
+#[tokio::test]
+async fn days_the_broker_had_nothing_for_are_stored_as_fetched_and_not_asked_for_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = HistoryStore::open(&dir.path().join("h.sqlite")).unwrap();
+    let source = Scripted {
+        refusal: ErrorClass::Transient,
+        asked: RefCell::default(),
+    };
+    let report = run(&source, &mut store, &["NHPC"]).await;
+    assert_eq!(
+        (report.pieces_done, report.days_fetched, report.empty_days),
+        (3, 0, 13)
+    );
+    let holdings = store.holdings().unwrap();
+    assert_eq!(
+        (
+            holdings[0].days,
+            holdings[0].empty_days,
+            holdings[0].candles
+        ),
+        (0, 13, 0)
+    );
+    let again = run(&source, &mut store, &["NHPC"]).await;
+    assert_eq!((again.pieces, again.days_present), (0, 13));
+    assert_eq!(source.asked.borrow().len(), 3, "asked once");
 }
