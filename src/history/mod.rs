@@ -12,6 +12,7 @@ mod fetch_tests;
 mod plan;
 mod source;
 mod store;
+mod store_read;
 #[cfg(test)]
 mod store_tests;
 
@@ -19,7 +20,8 @@ pub use day_blob::{BlobError, decode_day, encode_day};
 pub use fetch::{FetchEvent, FetchReport, FetchRequest, PieceFailure, fetch_history};
 pub use plan::{Piece, PieceCap, plan_pieces, trading_days};
 pub use source::{CandleSource, HdfcSkyCandles, UpstoxCandles};
-pub use store::{HistoryError, HistoryStore, InstrumentHoldings, ReadTotals, history_path};
+pub use store::{HistoryError, HistoryStore, history_path};
+pub use store_read::{InstrumentHoldings, ReadTotals};
 
 /// The candle lengths the store keeps (the brokers' own).
 pub use crate::domain::CandleInterval as Interval;

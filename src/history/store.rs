@@ -7,16 +7,16 @@
 //! time. Rows keyed (interval, day, instrument) come back in that order from one index range scan, and a
 //! day's 375 candles are one blob read with no per-candle SQL, so reading is bounded by memory speed rather
 //! than by SQLite. Writes are one transaction per fetched piece: a piece is stored whole or not at all. WAL
-//! with `synchronous = NORMAL`, as the journal: a committed piece survives the process being killed.
+//! with `synchronous = NORMAL`, as the journal: a committed piece survives the process being killed. This file
+//! opens and writes the store; `store_read` reads it back.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Interval;
-use super::day_blob::{BlobError, decode_day, encode_day};
+use super::day_blob::{BlobError, encode_day};
 use crate::domain::{Candle, InstrumentId};
 
 #[derive(Debug, thiserror::Error)]
@@ -68,40 +68,19 @@ pub fn history_path(journal_path: &Path, simulated: bool) -> PathBuf {
     journal_path.with_file_name(name)
 }
 
-/// What the store holds of one instrument at one interval.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstrumentHoldings {
-    pub instrument: String,
-    pub interval: String,
-    pub first: NaiveDate,
-    pub last: NaiveDate,
-    /// Days with candles.
-    pub days: u64,
-    /// Days fetched that had none.
-    pub empty_days: u64,
-    pub candles: u64,
-}
-
-/// What one `for_each_day` read went through.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ReadTotals {
-    pub days: u64,
-    pub candles: u64,
-}
-
 pub struct HistoryStore {
-    connection: Connection,
-    path: String,
+    pub(super) connection: Connection,
+    pub(super) path: String,
     /// Recorded with every day written: who served the candles (`upstox`, `hdfcsky`, `sim`).
     source: String,
 }
 
 /// The store's day key: `yyyymmdd`, readable in the sqlite3 shell and ordered as dates are.
-fn day_key(date: NaiveDate) -> i64 {
+pub(super) fn day_key(date: NaiveDate) -> i64 {
     i64::from(date.year()) * 10_000 + i64::from(date.month()) * 100 + i64::from(date.day())
 }
 
-fn date_of(key: i64) -> Option<NaiveDate> {
+pub(super) fn date_of(key: i64) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(
         (key / 10_000) as i32,
         (key / 100 % 100) as u32,
@@ -142,7 +121,7 @@ impl HistoryStore {
         &self.path
     }
 
-    fn wrap(&self, source: rusqlite::Error) -> HistoryError {
+    pub(super) fn wrap(&self, source: rusqlite::Error) -> HistoryError {
         HistoryError::Sqlite {
             path: self.path.clone(),
             source,
@@ -292,98 +271,5 @@ impl HistoryStore {
             }
         }
         tx.commit().map_err(wrap)
-    }
-
-    /// Calls `each` with every stored day from `from` to `to` that has candles, ordered by date and then by
-    /// instrument, for `instruments` (all when empty). One buffer of candles is reused for the whole read.
-    pub fn for_each_day(
-        &self,
-        instruments: &[InstrumentId],
-        interval: Interval,
-        from: NaiveDate,
-        to: NaiveDate,
-        mut each: impl FnMut(NaiveDate, &InstrumentId, &[Candle]),
-    ) -> Result<ReadTotals, HistoryError> {
-        let mut known: HashMap<String, Option<InstrumentId>> = instruments
-            .iter()
-            .map(|id| (id.to_string(), Some(id.clone())))
-            .collect();
-        let everyone = instruments.is_empty();
-        let mut query = self
-            .connection
-            .prepare_cached(
-                "SELECT day, instrument, data FROM candle_days
-                 WHERE interval = ?1 AND day BETWEEN ?2 AND ?3 AND candles > 0
-                 ORDER BY interval, day, instrument",
-            )
-            .map_err(|e| self.wrap(e))?;
-        let mut rows = query
-            .query(params![interval.as_str(), day_key(from), day_key(to)])
-            .map_err(|e| self.wrap(e))?;
-        let mut candles = Vec::new();
-        let mut totals = ReadTotals::default();
-        while let Some(row) = rows.next().map_err(|e| self.wrap(e))? {
-            let name = row
-                .get_ref(1)
-                .and_then(|v| Ok(v.as_str()?))
-                .map_err(|e| self.wrap(e))?;
-            if !known.contains_key(name) {
-                let id = everyone.then(|| name.parse().ok()).flatten();
-                known.insert(name.to_string(), id);
-            }
-            let Some(Some(id)) = known.get(name) else {
-                continue;
-            };
-            let key: i64 = row.get(0).map_err(|e| self.wrap(e))?;
-            let date = date_of(key)
-                .ok_or_else(|| self.wrap(rusqlite::Error::IntegralValueOutOfRange(0, key)))?;
-            let blob = row
-                .get_ref(2)
-                .and_then(|v| Ok(v.as_blob()?))
-                .map_err(|e| self.wrap(e))?;
-            decode_day(date, blob, &mut candles).map_err(|source| HistoryError::Day {
-                path: self.path.clone(),
-                instrument: name.to_string(),
-                interval,
-                date,
-                source,
-            })?;
-            totals.days += 1;
-            totals.candles += candles.len() as u64;
-            each(date, id, &candles);
-        }
-        Ok(totals)
-    }
-
-    /// What the store holds, per instrument and interval.
-    pub fn holdings(&self) -> Result<Vec<InstrumentHoldings>, HistoryError> {
-        let mut query = self
-            .connection
-            .prepare(
-                "SELECT instrument, interval, MIN(day), MAX(day), SUM(candles > 0), SUM(candles = 0), SUM(candles)
-                 FROM candle_days GROUP BY instrument, interval ORDER BY instrument, interval",
-            )
-            .map_err(|e| self.wrap(e))?;
-        let rows = query
-            .query_map([], |row| {
-                let day = |i: usize| -> rusqlite::Result<NaiveDate> {
-                    let key: i64 = row.get(i)?;
-                    date_of(key).ok_or(rusqlite::Error::IntegralValueOutOfRange(i, key))
-                };
-                let count =
-                    |i: usize| -> rusqlite::Result<u64> { Ok(row.get::<_, i64>(i)?.max(0) as u64) };
-                Ok(InstrumentHoldings {
-                    instrument: row.get(0)?,
-                    interval: row.get(1)?,
-                    first: day(2)?,
-                    last: day(3)?,
-                    days: count(4)?,
-                    empty_days: count(5)?,
-                    candles: count(6)?,
-                })
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.wrap(e))?;
-        Ok(rows)
     }
 }
