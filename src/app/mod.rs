@@ -12,6 +12,8 @@ mod doctor_command;
 mod feed_command;
 mod hdfcsky_setup;
 mod health_command;
+mod history_command;
+mod history_progress;
 mod instruments_command;
 mod journal_command;
 mod logging;
@@ -92,6 +94,9 @@ pub enum Command {
     /// Replay a recorded day through the engine: the day's own strategy reproduces its decisions, an edited one
     /// (--strategy FILE) lists what would have differed.
     Replay(replay_command::ReplayArgs),
+    /// Candle history kept locally: `fetch` downloads what the store lacks from the configured broker (resumable,
+    /// inside the rate budget), `status` shows what it holds.
+    History(history_command::HistoryArgs),
     /// Watch the failover feed: live prices with source and age, and every feed state change with its reason.
     Feed(feed_command::FeedArgs),
     /// Run the market simulator: Upstox's and HDFC Sky's REST APIs and feeds on loopback, with a seeded scenario.
@@ -138,6 +143,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor_command::run(args),
         Command::Journal(args) => journal_command::run(args),
         Command::Replay(args) => replay_command::run(args),
+        Command::History(args) => history_command::run(args),
         Command::Sim(args) => sim_command::run(args),
         Command::Soak(args) => soak_command::run(args),
         Command::Login(args) => login_command::run(args),

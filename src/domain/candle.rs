@@ -1,8 +1,47 @@
-//! A price bar: what the brokers' candle APIs return, and what a start mid-session rebuilds the opening range
-//! from. Times are the bar's start, as a UTC instant.
+//! A price bar: what the brokers' candle APIs return, what a start mid-session rebuilds the opening range
+//! from, and what the history store keeps. Times are the bar's start, as a UTC instant.
+
+use std::fmt;
+use std::str::FromStr;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
+
+/// A candle's length, as the brokers' candle APIs and the history store know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CandleInterval {
+    /// One-minute candles.
+    Minute,
+    /// One candle a trading day, its start at midnight IST.
+    Day,
+}
+
+impl CandleInterval {
+    /// As the command line and the history store write it: `1m` or `day`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CandleInterval::Minute => "1m",
+            CandleInterval::Day => "day",
+        }
+    }
+}
+
+impl fmt::Display for CandleInterval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CandleInterval {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "1m" | "minute" => Ok(CandleInterval::Minute),
+            "day" | "1d" => Ok(CandleInterval::Day),
+            _ => Err(format!("`{s}` is not a candle interval: use 1m or day")),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candle {
@@ -15,6 +54,18 @@ pub struct Candle {
 }
 
 impl Candle {
+    /// Why this bar cannot be a real one, if it cannot: a price at or below zero, or a high below another price
+    /// or a low above one. A broker's row that fails this is skipped, not believed.
+    pub fn implausible(&self) -> Option<&'static str> {
+        if self.low <= Decimal::ZERO {
+            Some("a price at or below zero")
+        } else if self.high < self.open.max(self.close) || self.low > self.open.min(self.close) {
+            Some("its high and low do not contain its open and close")
+        } else {
+            None
+        }
+    }
+
     /// The prices inside a bar, as the bar's four numbers allow: the open at its start, the nearer extreme, then
     /// the farther, then the close at its last second. A guess at the path, never a price the bar did not have.
     pub fn path(&self, length: TimeDelta) -> [(Decimal, DateTime<Utc>); 4] {

@@ -96,6 +96,17 @@ impl fmt::Display for InstrumentId {
     }
 }
 
+impl FromStr for InstrumentId {
+    type Err = InstrumentError;
+    /// `NSE:RELIANCE`, as `Display` writes it.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (exchange, symbol) = s
+            .split_once(':')
+            .ok_or_else(|| InstrumentError::Symbol(s.to_string()))?;
+        InstrumentId::new(exchange.parse()?, symbol)
+    }
+}
+
 /// An International Securities Identification Number, check digit verified so a typo is caught at load time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Isin(String);

@@ -11,7 +11,7 @@ mod position;
 mod price;
 mod tick;
 
-pub use candle::Candle;
+pub use candle::{Candle, CandleInterval};
 pub use instrument::{
     Exchange, Instrument, InstrumentError, InstrumentId, Isin, Segment, UpstoxKey,
 };

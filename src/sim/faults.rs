@@ -68,7 +68,7 @@ pub struct AckFaults {
 }
 
 /// An acknowledgement that never comes: an hour of simulated time, far past any client's timeout.
-const NEVER_MS: u64 = 3_600_000;
+pub(super) const NEVER_MS: u64 = 3_600_000;
 
 /// A 2xx body no client can read.
 const GARBLED_ACK_BODY: &str = "<html><body>upstream hiccup</body></html>";
@@ -112,8 +112,17 @@ const DAY_MS: i64 = 86_400_000;
 
 pub struct FaultBook {
     faults: Vec<Fault>,
-    /// Calls refused so far by a counted episode (`attempts`), per fault and day.
+    /// Calls seen so far inside a counted episode (`attempts`, `after`), per fault and day.
     refusals: HashMap<(usize, NaiveDate), u32>,
+}
+
+/// What a scripted fault does to one historical candle call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryFault {
+    ServerError,
+    RateLimited,
+    /// Never answered (an hour of simulated time, past any client's timeout).
+    Stall,
 }
 
 impl FaultBook {
@@ -147,20 +156,35 @@ impl FaultBook {
         self.strikes(FaultKind::Ltp429, now)
     }
 
-    /// Whether a fault of `kind` strikes this call: inside its window, and within its `attempts` when counted.
+    /// What the scripted faults do to this historical candle call, if anything.
+    pub fn on_history(&mut self, now: DateTime<Utc>) -> Option<HistoryFault> {
+        if self.strikes(FaultKind::History5xx, now) {
+            Some(HistoryFault::ServerError)
+        } else if self.strikes(FaultKind::History429, now) {
+            Some(HistoryFault::RateLimited)
+        } else if self.strikes(FaultKind::HistoryStall, now) {
+            Some(HistoryFault::Stall)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a fault of `kind` strikes this call: inside its window, past the `after` calls it lets through,
+    /// and within its `attempts` when counted.
     fn strikes(&mut self, kind: FaultKind, now: DateTime<Utc>) -> bool {
         let Some(i) = self.position(kind, now) else {
             return false;
         };
-        let Some(limit) = self.faults[i].attempts else {
+        let (after, attempts) = (self.faults[i].after, self.faults[i].attempts);
+        if after == 0 && attempts.is_none() {
             return true;
-        };
-        let used = self
+        }
+        let seen = self
             .refusals
             .entry((i, to_ist(now).date_naive()))
             .or_insert(0);
-        *used += 1;
-        *used <= limit
+        *seen += 1;
+        *seen > after && attempts.is_none_or(|limit| *seen <= after + limit)
     }
 
     /// The faults on a feed connection opened at `connected_at`, at `now`.
@@ -284,6 +308,7 @@ mod tests {
             from: t(from),
             until: until.map(t),
             attempts,
+            after: 0,
             delay_ms: 0,
             fraction: 0.5,
         }
@@ -312,6 +337,19 @@ mod tests {
             !book.drop_due(FaultKind::Drop, at(10, 31), at(10, 40)),
             "a connection made after the drop survives"
         );
+    }
+
+    #[test]
+    fn a_counted_storm_can_let_calls_through_first() {
+        let mut storm = fault(FaultKind::History5xx, (0, 0), None, Some(2));
+        storm.after = 3;
+        let mut book = FaultBook::new(vec![storm]);
+        let struck: Vec<bool> = (0..7)
+            .map(|_| book.on_history(at(10, 0)) == Some(HistoryFault::ServerError))
+            .collect();
+        assert_eq!(struck, [false, false, false, true, true, false, false]);
+        let mut endless = FaultBook::new(vec![fault(FaultKind::HistoryStall, (0, 0), None, None)]);
+        assert_eq!(endless.on_history(at(10, 0)), Some(HistoryFault::Stall));
     }
 
     #[test]

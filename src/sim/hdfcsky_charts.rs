@@ -1,10 +1,11 @@
 //! The simulator's HDFC Sky chart API (`GET /oapi/charts-api/charts/v1/fetch-candle`), as HDFC Sky serves it:
 //! `chartType` `MINUTE` or `DAY` (the documented `MINUTES` is refused with 400), a cash instrument named by its
 //! bare symbol with `seriesType=EQ` (any other form answers with no rows, not an error), ranges capped at 31
-//! days for minutes and 2000 for days, and 8-column rows in no particular order.
+//! days for minutes and 2000 for days (400 "Allowed Date range exceeded"), 429 `merchantKeyRateLimit` when a
+//! scripted fault says so, and 8-column rows in no particular order.
 //!
-//! The simulated market keeps only the current session's minutes: a MINUTE range has rows only for today, and
-//! a DAY range one row, today's, built from those minutes.
+//! Past days come from the simulated market's history (`MarketHistory`), the same candles Upstox's historical
+//! API serves; today's minutes so far come from the live market.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +16,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use chrono::{NaiveDate, TimeDelta};
 
-use super::hdfcsky_rest::{Answer, caller, sky_error};
+use super::faults::HistoryFault;
+use super::hdfcsky_rest::{Answer, SkyRefusal, caller, sky_error};
+use super::history_calls::{HistoryServed, SimInterval, candles_between, history_fault};
 use super::state::SimState;
 use crate::broker::hdfcsky::chart_candles::{DAY_RANGE_DAYS, MINUTE_RANGE_DAYS};
 use crate::calendar::to_ist;
@@ -42,9 +45,9 @@ pub async fn fetch_candle(
             .ok_or_else(client_error)
     };
     let (start, end) = (day("start")?, day("end")?);
-    let cap = match params.get("chartType").map(String::as_str) {
-        Some("MINUTE") => MINUTE_RANGE_DAYS,
-        Some("DAY") => DAY_RANGE_DAYS,
+    let (interval, cap) = match params.get("chartType").map(String::as_str) {
+        Some("MINUTE") => (SimInterval::Minute, MINUTE_RANGE_DAYS),
+        Some("DAY") => (SimInterval::Day, DAY_RANGE_DAYS),
         _ => return Err(client_error()),
     };
     if end < start || end - start > TimeDelta::days(cap) {
@@ -54,44 +57,67 @@ pub async fn fetch_candle(
             "Allowed Date range exceeded",
         ));
     }
-    let (inner, _) = state.at_now();
-    let market = &inner.market;
-    let found = (params.get("seriesType").map(String::as_str) == Some("EQ"))
+    match history_fault(&state, state.clock.now()).await {
+        Some(HistoryFault::RateLimited) => return Err(SkyRefusal::RateLimited),
+        Some(HistoryFault::ServerError | HistoryFault::Stall) => {
+            return Err(sky_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                45010,
+                "Something went wrong",
+            ));
+        }
+        None => {}
+    }
+    let param = |name: &str| params.get(name).map(String::as_str);
+    let found = (param("seriesType") == Some("EQ"))
         .then(|| {
-            (0..market.len()).find(|&i| {
-                let (spec, _) = market.get(i);
+            (0..state.history.len()).find(|&i| {
+                let spec = state.history.spec(i);
                 !spec.index
-                    && Some(&spec.symbol) == params.get("symbol")
-                    && spec
-                        .key
-                        .starts_with(params.get("exchange").map_or("", String::as_str))
+                    && Some(spec.symbol.as_str()) == param("symbol")
+                    && spec.key.starts_with(param("exchange").unwrap_or_default())
             })
         })
         .flatten();
-    let minutes: Vec<&Candle> = found
-        .map(|i| market.minutes(i))
-        .unwrap_or_default()
-        .iter()
-        .filter(|c| (start..=end).contains(&to_ist(c.start).date_naive()))
-        .collect();
-    let mut rows: Vec<serde_json::Value> =
-        if params.get("chartType").map(String::as_str) == Some("MINUTE") {
-            minutes
-                .iter()
-                .scan(0, |cumulative, c| {
-                    *cumulative += c.volume;
-                    Some(row(c, "%d-%m-%Y %H:%M", *cumulative))
-                })
-                .collect()
-        } else {
-            day_candle(&minutes)
-                .map(|c| row(&c, "%d-%m-%Y", c.volume))
-                .into_iter()
-                .collect()
-        };
+    let candles = found.map_or_else(Vec::new, |i| {
+        candles_between(&state, i, interval, start, end)
+    });
+    if let Some(i) = found {
+        state.history_log.record(HistoryServed {
+            api: "hdfcsky",
+            symbol: state.history.spec(i).symbol.clone(),
+            interval: interval.name(),
+            from: start,
+            to: end,
+            candles: candles.len(),
+        });
+    }
+    let mut rows: Vec<serde_json::Value> = match interval {
+        SimInterval::Minute => with_running_volume(&candles)
+            .map(|(c, running)| row(c, "%d-%m-%Y %H:%M", running))
+            .collect(),
+        SimInterval::Day => candles
+            .iter()
+            .map(|c| row(c, "%d-%m-%Y", c.volume))
+            .collect(),
+    };
     // HDFC Sky's rows come in no particular order: a client that does not sort them reads a wrong range.
     unsorted(&mut rows);
     Ok(Json(serde_json::json!({"status": "success", "data": {"candles": rows}})).into_response())
+}
+
+/// Each minute with its day's volume so far (the 8th column).
+fn with_running_volume(candles: &[Candle]) -> impl Iterator<Item = (&Candle, u64)> {
+    let mut day = None;
+    let mut running = 0;
+    candles.iter().map(move |c| {
+        let date = to_ist(c.start).date_naive();
+        if day != Some(date) {
+            (day, running) = (Some(date), 0);
+        }
+        running += c.volume;
+        (c, running)
+    })
 }
 
 /// `[open, high, low, close, volume, oi, time (IST), cum_volume]`.
@@ -106,18 +132,6 @@ fn row(c: &Candle, time: &str, cumulative: u64) -> serde_json::Value {
         to_ist(c.start).format(time).to_string(),
         cumulative
     ])
-}
-
-fn day_candle(minutes: &[&Candle]) -> Option<Candle> {
-    let (first, last) = (minutes.first()?, minutes.last()?);
-    Some(Candle {
-        start: first.start,
-        open: first.open,
-        high: minutes.iter().map(|c| c.high).max()?,
-        low: minutes.iter().map(|c| c.low).min()?,
-        close: last.close,
-        volume: minutes.iter().map(|c| c.volume).sum(),
-    })
 }
 
 /// A fixed shuffle: odd rows first, newest first, then the even ones in order.

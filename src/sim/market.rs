@@ -51,7 +51,18 @@ pub struct Quote {
 const SESSION_SECONDS: f64 = 22_500.0;
 /// Per-second noise, as a fraction of the price: about 1.5 % over a session.
 const NOISE_PER_SECOND: f64 = 0.0001;
-const TRADE_SIZES: [i64; 6] = [1, 5, 10, 25, 75, 150];
+pub(super) const TRADE_SIZES: [i64; 6] = [1, 5, 10, 25, 75, 150];
+/// After its first day, a session opens up to this many percent off the previous close, either way.
+pub(super) const DAILY_GAP_PCT: f64 = 2.0;
+
+/// The price process of one step, shared by the live market and the past days (`market_history`): the factor a
+/// trade moves the price by, for a session drift of `trend_pct` and a `noise` draw (four uniform draws from -1
+/// to 1, summed and halved), at `steps_per_second` steps a second. Per step, so that a session's drift and
+/// spread do not depend on how often it trades.
+pub(super) fn step_factor(trend_pct: f64, noise: f64, steps_per_second: f64) -> f64 {
+    let drift = trend_pct / 100.0 / SESSION_SECONDS / steps_per_second;
+    1.0 + drift + noise * NOISE_PER_SECOND / steps_per_second.sqrt()
+}
 
 pub struct Market {
     specs: Vec<InstrumentSpec>,
@@ -205,10 +216,8 @@ impl Market {
                 continue;
             }
             let spec = &self.specs[i];
-            // Per step, so that a session's drift and spread do not depend on how often it trades.
             let steps = self.steps_per_second as f64;
-            let drift = spec.trend_pct / 100.0 / SESSION_SECONDS / steps;
-            let factor = Decimal::try_from(1.0 + drift + noise * NOISE_PER_SECOND / steps.sqrt())
+            let factor = Decimal::try_from(step_factor(spec.trend_pct, noise, steps))
                 .unwrap_or(Decimal::ONE);
             let q = &mut self.quotes[i];
             q.ltp = spec
@@ -233,7 +242,7 @@ impl Market {
             let gap = if first {
                 spec.gap_pct
             } else {
-                self.rng.random_range(-2.0..2.0)
+                self.rng.random_range(-DAILY_GAP_PCT..DAILY_GAP_PCT)
             };
             if !first {
                 q.cp = q.ltp;

@@ -15,12 +15,17 @@ mod hdfcsky_feed;
 mod hdfcsky_funds;
 mod hdfcsky_login;
 mod hdfcsky_rest;
+mod history_calls;
 mod market;
 mod market_depth;
+mod market_history;
+#[cfg(test)]
+mod market_history_tests;
 mod orders;
 mod scenario;
 mod state;
 mod upstox_feed;
+mod upstox_history;
 mod upstox_kill_switch;
 mod upstox_login;
 mod upstox_master;
@@ -41,7 +46,9 @@ use url::Url;
 
 use crate::calendar::{Clock, MarketCalendar};
 
+pub use history_calls::HistoryServed;
 pub use market::InstrumentSpec;
+pub use market_history::MarketHistory;
 pub use scenario::{BUILT_IN_SCENARIO, Fault, FaultKind, Scenario, ScenarioError};
 
 /// The path of the one-time feed URLs the simulator hands out.
@@ -173,6 +180,11 @@ impl SimServer {
         })
     }
 
+    /// Every historical candle answer served so far (either API), in order: what a fetch asked for.
+    pub fn history_served(&self) -> Vec<HistoryServed> {
+        self.state.history_log.all()
+    }
+
     /// The segments the kill switch has turned off.
     pub fn switched_off(&self) -> Vec<String> {
         let mut segments: Vec<String> =
@@ -218,6 +230,14 @@ fn router(state: Arc<state::SimState>) -> Router {
         .route(
             "/v3/historical-candle/intraday/{key}/{unit}/{interval}",
             get(upstox_rest::intraday_candles),
+        )
+        .route(
+            "/v3/historical-candle/{key}/{unit}/{interval}/{to_date}",
+            get(upstox_history::historical_candles),
+        )
+        .route(
+            "/v3/historical-candle/{key}/{unit}/{interval}/{to_date}/{from_date}",
+            get(upstox_history::historical_candles),
         )
         .route(
             "/v2/market/status/{exchange}",

@@ -93,6 +93,14 @@ pub enum FaultKind {
     /// The order book, trades and positions each carry one more row that dalal's types do not describe (a
     /// currency-derivatives order), as HDFC Sky's book does for CDS.
     OddBookRow,
+    /// Historical candle calls (Upstox's V3 and HDFC Sky's chart API) answer 500: a storm of server errors.
+    #[serde(rename = "history_5xx")]
+    History5xx,
+    /// Historical candle calls answer 429, as a broker does to a client over its rate.
+    #[serde(rename = "history_429")]
+    History429,
+    /// Historical candle calls are never answered: the client times out, or is stopped while it waits.
+    HistoryStall,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +119,9 @@ struct FaultEntry {
     /// For a 403 or a 429 episode: refuse only this many handshakes (LTP calls) from `from` on.
     #[serde(default)]
     attempts: Option<u32>,
+    /// For a counted episode: let this many calls through first (a storm that starts mid-way).
+    #[serde(default)]
+    after: Option<u32>,
     #[serde(default)]
     delay_ms: Option<u64>,
     /// For `partial_fill`: the share of what is left that fills each time (0.5 when left out).
@@ -124,6 +135,8 @@ pub struct Fault {
     pub from: NaiveTime,
     pub until: Option<NaiveTime>,
     pub attempts: Option<u32>,
+    /// Calls let through before a counted episode strikes (0 when left out).
+    pub after: u32,
     pub delay_ms: u64,
     pub fraction: f64,
 }
@@ -268,6 +281,7 @@ impl Scenario {
                 from: f.from,
                 until: f.until,
                 attempts: f.attempts,
+                after: f.after.unwrap_or(0),
                 delay_ms: f.delay_ms.unwrap_or(15_000),
                 fraction,
             });

@@ -13,7 +13,9 @@ use tokio::sync::watch;
 use chrono::{DateTime, Utc};
 
 use super::faults::FaultBook;
+use super::history_calls::HistoryLog;
 use super::market::Market;
+use super::market_history::MarketHistory;
 use super::orders::OrderBook;
 use super::scenario::FaultKind;
 use super::{SimSettings, SkyAccount, UpstoxApp};
@@ -31,6 +33,10 @@ pub struct SimState {
     pub frame_interval: Duration,
     /// The order book's version as of the last release of the lock; order streams wait on it.
     pub book_version: watch::Sender<u64>,
+    /// Past trading days, for the historical candle APIs: made from the seed, needing no lock.
+    pub history: MarketHistory,
+    /// Every historical candle answer served.
+    pub history_log: HistoryLog,
     inner: Mutex<Inner>,
 }
 
@@ -104,6 +110,7 @@ impl SimState {
     pub fn new(settings: SimSettings, addr: SocketAddr) -> Self {
         let now = settings.clock.now();
         let scenario = settings.scenario;
+        let calendar = settings.calendar.with_announced(&scenario.announced);
         SimState {
             clock: settings.clock,
             token: settings.token,
@@ -114,11 +121,17 @@ impl SimState {
             upstox: settings.upstox,
             frame_interval: Duration::from_secs(1) / scenario.trades_per_second.unwrap_or(1).max(1),
             book_version: watch::channel(0).0,
+            history: MarketHistory::new(
+                scenario.instruments.clone(),
+                scenario.seed,
+                calendar.clone(),
+            ),
+            history_log: HistoryLog::default(),
             inner: Mutex::new(Inner {
                 market: Market::new(
                     scenario.instruments,
                     scenario.seed,
-                    settings.calendar.with_announced(&scenario.announced),
+                    calendar,
                     now,
                     scenario.trades_per_second,
                 ),

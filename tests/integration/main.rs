@@ -17,6 +17,8 @@ mod hdfcsky_day;
 mod hdfcsky_full_quote;
 mod hdfcsky_funds;
 mod hdfcsky_login;
+mod history;
+mod history_sim;
 mod instrument_master;
 mod journal;
 mod live_page;

@@ -11,7 +11,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::broker::{BrokerError, ErrorClass, RowSkips, readable_rows};
 use crate::calendar::ist_instant;
-use crate::domain::{Candle, InstrumentId, decimal_from_wire};
+use crate::domain::{Candle, CandleInterval, InstrumentId, decimal_from_wire};
 
 pub const ENDPOINT: &str = "/oapi/charts-api/charts/v1/fetch-candle";
 
@@ -22,15 +22,29 @@ pub const DAY_RANGE_DAYS: i64 = 2000;
 /// The path and query of one day's one-minute candles of a cash instrument (without `api_key`, which the
 /// client adds).
 pub fn minute_query(instrument: &InstrumentId, day: NaiveDate) -> String {
-    let day = day.format("%Y-%m-%d");
+    query(instrument, CandleInterval::Minute, day, day)
+}
+
+/// The path and query of a cash instrument's candles from `start` to `end` (IST days, both included): at most
+/// `MINUTE_RANGE_DAYS` apart for minutes, `DAY_RANGE_DAYS` for days.
+pub fn query(
+    instrument: &InstrumentId,
+    interval: CandleInterval,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> String {
+    let chart_type = match interval {
+        CandleInterval::Minute => "MINUTE",
+        CandleInterval::Day => "DAY",
+    };
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query
         .append_pair("symbol", &instrument.symbol)
         .append_pair("exchange", &instrument.exchange.to_string())
-        .append_pair("chartType", "MINUTE")
+        .append_pair("chartType", chart_type)
         .append_pair("seriesType", "EQ")
-        .append_pair("start", &day.to_string())
-        .append_pair("end", &day.to_string());
+        .append_pair("start", &start.format("%Y-%m-%d").to_string())
+        .append_pair("end", &end.format("%Y-%m-%d").to_string());
     format!("{ENDPOINT}?{}", query.finish())
 }
 
@@ -74,14 +88,18 @@ fn candle(row: Vec<serde_json::Value>) -> Result<Candle, BrokerError> {
             NaiveDate::parse_from_str(time, "%d-%m-%Y").map(|d| d.and_time(NaiveTime::MIN))
         })
         .map_err(|_| bad("a candle's time is not DD-MM-YYYY[ HH:MM]"))?;
-    Ok(Candle {
+    let candle = Candle {
         start: ist_instant(start.date(), start.time()),
         open: price(0)?,
         high: price(1)?,
         low: price(2)?,
         close: price(3)?,
         volume: number(4)?.max(0.0) as u64,
-    })
+    };
+    match candle.implausible() {
+        Some(why) => Err(bad(why)),
+        None => Ok(candle),
+    }
 }
 
 #[cfg(test)]
@@ -96,6 +114,8 @@ mod tests {
             [101.0, 102.5, 100.5, 102.0, 900, 0, "01-12-2026 09:16", 1900],
             [100.0, 101.5, 99.5, 101.0, 1000, 0, "01-12-2026 09:15", 1000],
             ["garbled"],
+            [101.0, 100.0, 100.5, 100.8, 10, 0, "01-12-2026 09:17", 1910],
+            [-1.0, 1.0, -1.0, 0.5, 10, 0, "01-12-2026 09:18", 1920],
         ]}});
         let skipped = RowSkips::default();
         let candles = candle_rows(answer, &skipped);
@@ -111,7 +131,18 @@ mod tests {
             (candles[0].open, candles[0].close, candles[1].high),
             (dec!(100), dec!(101), dec!(102.5))
         );
-        assert_eq!(skipped.take().len(), 1, "the unreadable row is kept");
+        let skipped = skipped.take();
+        assert_eq!(
+            skipped.len(),
+            3,
+            "the unreadable and implausible rows are kept"
+        );
+        assert!(
+            skipped[1].why.contains("high and low"),
+            "{}",
+            skipped[1].why
+        );
+        assert!(skipped[2].why.contains("zero"), "{}", skipped[2].why);
     }
 
     #[test]

@@ -31,7 +31,7 @@ use crate::broker::{
     SkippedRow, TradeReport, readable_rows,
 };
 use crate::config::{Secret, TokenWatch};
-use crate::domain::{Candle, InstrumentId, decimal_from_wire};
+use crate::domain::{Candle, CandleInterval, InstrumentId, decimal_from_wire};
 
 /// `fetch-ltp` answers at most this many instruments; an 11th fails the whole request.
 pub const LTP_ITEMS_PER_CALL: usize = 10;
@@ -261,7 +261,21 @@ impl HdfcSkyRest {
         instrument: &InstrumentId,
         day: NaiveDate,
     ) -> Result<Vec<Candle>, BrokerError> {
-        let path = chart_candles::minute_query(instrument, day);
+        self.chart_candles(instrument, CandleInterval::Minute, day, day)
+            .await
+    }
+
+    /// `instrument`'s candles from `start` to `end` (IST days, both included), oldest first, from the chart API
+    /// (which lists them in no order). A row that cannot be read, or is not a possible bar, is skipped and kept
+    /// for `take_skipped_rows`.
+    pub async fn chart_candles(
+        &self,
+        instrument: &InstrumentId,
+        interval: CandleInterval,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<Candle>, BrokerError> {
+        let path = chart_candles::query(instrument, interval, start, end);
         let answer = read_with_retries(
             &self.settings,
             &self.standard,

@@ -31,7 +31,7 @@ use crate::broker::{
 };
 use crate::calendar::{BrokerDay, to_ist};
 use crate::config::{Secret, TokenWatch};
-use crate::domain::Candle;
+use crate::domain::{Candle, CandleInterval};
 
 /// Upstox answers at most this many instrument keys in one LTP call.
 pub const LTP_KEYS_PER_CALL: usize = 500;
@@ -180,7 +180,6 @@ impl UpstoxRest {
         &self.hosts
     }
 
-    /// The exchange's session status, e.g. `NORMAL_OPEN`.
     /// Today's one-minute candles of `key` so far, oldest first (Upstox lists them newest first).
     pub async fn intraday_minutes(&self, key: &str) -> Result<Vec<Candle>, BrokerError> {
         let path = format!(
@@ -198,6 +197,38 @@ impl UpstoxRest {
         Ok(candles)
     }
 
+    /// `key`'s candles from `from` to `to` (IST days, both included), oldest first, from Upstox's historical
+    /// candles V3 (`minutes/1` or `days/1`), which lists them newest first. At most a month of minutes or a
+    /// decade of days a request; Upstox refuses a wider range with UDAPI1148. A row that cannot be read, or is
+    /// not a possible bar, is skipped and kept for `take_skipped_rows`.
+    pub async fn historical_candles(
+        &self,
+        key: &str,
+        interval: CandleInterval,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Candle>, BrokerError> {
+        const ENDPOINT: &str = "/v3/historical-candle";
+        let unit = match interval {
+            CandleInterval::Minute => "minutes",
+            CandleInterval::Day => "days",
+        };
+        let path = format!(
+            "{ENDPOINT}/{}/{unit}/1/{}/{}",
+            percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC),
+            to.format("%Y-%m-%d"),
+            from.format("%Y-%m-%d"),
+        );
+        let data: CandleData = read_with_retries(&self.settings, &self.standard, ENDPOINT, || {
+            send(self.request(Method::GET, Host::Api, &path, &[]), ENDPOINT)
+        })
+        .await?;
+        let mut candles = readable_rows(data.candles, ENDPOINT, &self.skipped, candle);
+        candles.sort_by_key(|c| c.start);
+        Ok(candles)
+    }
+
+    /// The exchange's session status, e.g. `NORMAL_OPEN`.
     pub async fn market_status(&self, exchange: &str) -> Result<String, BrokerError> {
         let data: MarketStatusData = self
             .read(&format!("/v2/market/status/{exchange}"), &[])

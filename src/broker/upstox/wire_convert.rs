@@ -101,14 +101,18 @@ pub(crate) fn candle(row: Vec<serde_json::Value>) -> Result<Candle, BrokerError>
         .and_then(serde_json::Value::as_str)
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .ok_or_else(|| bad("a candle's start is not an ISO 8601 time"))?;
-    Ok(Candle {
+    let candle = Candle {
         start: start.to_utc(),
         open: price(number(1)?, ENDPOINT)?,
         high: price(number(2)?, ENDPOINT)?,
         low: price(number(3)?, ENDPOINT)?,
         close: price(number(4)?, ENDPOINT)?,
         volume: number(5)?.max(0.0) as u64,
-    })
+    };
+    match candle.implausible() {
+        Some(why) => Err(bad(why)),
+        None => Ok(candle),
+    }
 }
 
 #[cfg(test)]
