@@ -78,7 +78,11 @@ async fn a_recorded_day_replays_as_journaled_and_an_edit_shows_its_differences()
     assert!(text.contains("+ replay only     signal"), "{text}");
 
     // The strategy file edited after the day: a plain replay still runs the day's own (recorded) strategy.
-    tree.edit("strategies/continuation.toml", "target_r = 1.5", "target_r = 3.0");
+    tree.edit(
+        "strategies/continuation.toml",
+        "target_r = 1.5",
+        "target_r = 3.0",
+    );
     let (code, text) = replay(&tree, &[]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("identical: all"), "{text}");
