@@ -401,6 +401,17 @@ impl Engine {
         })
     }
 
+    /// The net quantity `event` (a fill) finds in its instrument's position; 0 for any other event. The day book
+    /// journals a fill against it.
+    pub fn quantity_before(&self, event: &EngineEvent) -> i64 {
+        match event {
+            EngineEvent::Fill(fill) => self
+                .position(&fill.instrument)
+                .map_or(0, |p| p.net_quantity),
+            _ => 0,
+        }
+    }
+
     pub fn position(&self, instrument: &InstrumentId) -> Option<&Position> {
         self.books.get(instrument).map(|b| &b.position)
     }

@@ -18,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::Interval;
 use super::day_blob::{BlobError, encode_day};
 use crate::domain::{Candle, InstrumentId};
+use crate::journal::{MigrationError, migrate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -129,31 +130,14 @@ impl HistoryStore {
     }
 
     fn migrate(&mut self) -> Result<(), HistoryError> {
-        let version: i64 = self
-            .connection
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(|e| self.wrap(e))?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(HistoryError::NewerSchema {
+        migrate(&mut self.connection, MIGRATIONS).map_err(|e| match e {
+            MigrationError::Sqlite(source) => self.wrap(source),
+            MigrationError::Newer { found, known } => HistoryError::NewerSchema {
                 path: self.path.clone(),
-                found: version,
+                found,
                 known,
-            });
-        }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let path = self.path.clone();
-            let wrap = |source| HistoryError::Sqlite {
-                path: path.clone(),
-                source,
-            };
-            let tx = self.connection.transaction().map_err(wrap)?;
-            tx.execute_batch(sql).map_err(wrap)?;
-            tx.pragma_update(None, "user_version", index as i64 + 1)
-                .map_err(wrap)?;
-            tx.commit().map_err(wrap)?;
-        }
-        Ok(())
+            },
+        })
     }
 
     /// Whether `date` was fetched for `instrument` at `interval`, with candles or without.

@@ -7,11 +7,13 @@
 mod entry;
 mod recording;
 mod recording_format;
+mod schema;
 mod store;
 mod writer;
 
 pub use entry::{JournalEntry, Recorded};
 pub use recording::{Recorder, read_recording, recording_path, recordings_folder};
 pub use recording_format::EngineInput;
+pub use schema::{MigrationError, migrate};
 pub use store::{JournalError, Store};
 pub use writer::{Journal, JournalEvent, JournalWriter, QUEUE_LIMIT};

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
 use super::entry::{JournalEntry, Recorded};
+use super::schema::{MigrationError, migrate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -88,41 +89,14 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), JournalError> {
-        let version: i64 = self
-            .connection
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(|e| self.wrap(e))?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(JournalError::NewerSchema {
+        migrate(&mut self.connection, MIGRATIONS).map_err(|e| match e {
+            MigrationError::Sqlite(source) => self.wrap(source),
+            MigrationError::Newer { found, known } => JournalError::NewerSchema {
                 path: self.path.clone(),
-                found: version,
+                found,
                 known,
-            });
-        }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self
-                .connection
-                .transaction()
-                .map_err(|e| JournalError::Sqlite {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
-            tx.execute_batch(sql).map_err(|e| JournalError::Sqlite {
-                path: self.path.clone(),
-                source: e,
-            })?;
-            tx.pragma_update(None, "user_version", index as i64 + 1)
-                .map_err(|e| JournalError::Sqlite {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
-            tx.commit().map_err(|e| JournalError::Sqlite {
-                path: self.path.clone(),
-                source: e,
-            })?;
-        }
-        Ok(())
+            },
+        })
     }
 
     /// Appends a batch in one transaction: all of it is stored, or none of it.

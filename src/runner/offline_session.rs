@@ -114,13 +114,7 @@ impl OfflineSession {
 
     fn order_news(&mut self, events: Vec<EngineEvent>, now: DateTime<Utc>) {
         for event in events {
-            let before = match &event {
-                EngineEvent::Fill(fill) => self
-                    .engine
-                    .position(&fill.instrument)
-                    .map_or(0, |p| p.net_quantity),
-                _ => 0,
-            };
+            let before = self.engine.quantity_before(&event);
             self.book.order_event(&event, before, now);
             self.tell_engine(event, now);
         }

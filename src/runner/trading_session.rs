@@ -412,13 +412,7 @@ impl TradingSession {
     /// Fills and order ends, journaled as the engine's position stood before each.
     fn order_events(&mut self, events: Vec<EngineEvent>, now: DateTime<Utc>) {
         for event in events {
-            let before = match &event {
-                EngineEvent::Fill(fill) => self
-                    .engine
-                    .position(&fill.instrument)
-                    .map_or(0, |p| p.net_quantity),
-                _ => 0,
-            };
+            let before = self.engine.quantity_before(&event);
             self.book.order_event(&event, before, now);
             self.tell_engine(event);
         }

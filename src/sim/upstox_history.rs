@@ -15,9 +15,7 @@ use chrono::{Months, NaiveDate};
 use super::faults::HistoryFault;
 use super::history_calls::{HistoryServed, SimInterval, candles_between, history_fault};
 use super::state::SimState;
-use super::upstox_rest::{data_token_refused, error};
-use crate::calendar::to_ist;
-use crate::domain::decimal_to_wire as to_f64;
+use super::upstox_rest::{candle_rows, data_token_refused, error};
 
 /// How far back one request may reach from its `to_date`.
 fn widest(interval: SimInterval) -> Months {
@@ -101,21 +99,6 @@ pub async fn historical_candles(
         to,
         candles: candles.len(),
     });
-    // Upstox lists candles newest first.
-    let rows: Vec<serde_json::Value> = candles
-        .iter()
-        .rev()
-        .map(|c| {
-            serde_json::json!([
-                to_ist(c.start).to_rfc3339(),
-                to_f64(c.open),
-                to_f64(c.high),
-                to_f64(c.low),
-                to_f64(c.close),
-                c.volume,
-                0
-            ])
-        })
-        .collect();
+    let rows = candle_rows(&candles);
     axum::Json(serde_json::json!({"status": "success", "data": {"candles": rows}})).into_response()
 }

@@ -156,9 +156,12 @@ pub async fn intraday_candles(
             "Instrument key is invalid",
         );
     };
-    let candles: Vec<serde_json::Value> = inner
-        .market
-        .minutes(i)
+    success(serde_json::json!({ "candles": candle_rows(inner.market.minutes(i)) }))
+}
+
+/// Candles as Upstox's candle APIs list them: newest first, `[time, open, high, low, close, volume, oi]`.
+pub(super) fn candle_rows(candles: &[crate::domain::Candle]) -> Vec<serde_json::Value> {
+    candles
         .iter()
         .rev()
         .map(|c| {
@@ -172,8 +175,7 @@ pub async fn intraday_candles(
                 0
             ])
         })
-        .collect();
-    success(serde_json::json!({ "candles": candles }))
+        .collect()
 }
 
 pub async fn ltp(
