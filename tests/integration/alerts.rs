@@ -798,7 +798,7 @@ fn with_telegram_down_the_day_trades_on_and_each_lost_alert_is_journaled_without
     let [stdout, stderr] = pipes.map(|p| p.join().unwrap());
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stdout.contains("stopped before the close by a signal"),
+        stdout.contains("stopped before the close (a signal"),
         "{stdout}"
     );
 
