@@ -173,6 +173,11 @@ impl StatusBoard {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The runner's phase now (`session`, `sleeping`, …).
+    pub fn phase(&self) -> String {
+        self.state().phase.clone()
+    }
+
     pub fn set_phase(&self, phase: &str, detail: impl Into<String>) {
         let mut state = self.state();
         state.phase = phase.to_string();

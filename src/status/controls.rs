@@ -229,6 +229,14 @@ impl OperatorControls {
     }
 
     async fn ask_session(&self, symbol: Option<String>) -> (StatusCode, String) {
+        // Outside a session nobody takes the request: it would only wait and then fill the queue.
+        let phase = self.board.phase();
+        if phase != "session" {
+            return (
+                StatusCode::CONFLICT,
+                format!("no trading session is running ({phase}): nothing is open to flatten"),
+            );
+        }
         let (reply, answer) = oneshot::channel();
         let request = FlattenRequest { symbol, reply };
         if self.flatten.try_send(request).is_err() {
@@ -251,6 +259,43 @@ impl OperatorControls {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal::JournalWriter;
+
+    #[tokio::test]
+    async fn outside_a_session_a_flatten_is_answered_at_once_and_never_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = JournalWriter::open(&dir.path().join("journal.sqlite"), true).unwrap();
+        let board = StatusBoard::new(Duration::from_secs(3));
+        board.set_phase("sleeping", "until the pre-open");
+        let (controls, mut inbox) = OperatorControls::new(
+            Some(" key ".into()),
+            writer.journal(),
+            Clock::System,
+            Arc::clone(&board),
+            watch::channel(false).0,
+        );
+        for _ in 0..20 {
+            let (code, text) = controls
+                .handle(&ControlAction::Flatten(None), Some("Bearer key"))
+                .await;
+            assert_eq!(code, StatusCode::CONFLICT, "{text}");
+            assert!(
+                text.contains("no trading session is running (sleeping)"),
+                "{text}"
+            );
+        }
+        assert!(inbox.flatten.try_recv().is_err(), "nothing was queued");
+        let (code, _) = controls
+            .handle(&ControlAction::Pause, Some("Bearer key"))
+            .await;
+        assert_eq!(
+            code,
+            StatusCode::OK,
+            "the configured key is trimmed like the given one"
+        );
+        assert!(inbox.take_paused());
+        writer.close().unwrap();
+    }
 
     #[test]
     fn paths_name_the_actions_and_nothing_else() {
