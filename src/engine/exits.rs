@@ -121,7 +121,7 @@ impl Engine {
             .cutoffs
             .square_off_time
             .min(self.strategy.time.flat_time);
-        let flat_due = Self::local_time(now) >= flat_time && self.session_open(now).is_some();
+        let flat_due = self.local_time(now) >= flat_time && self.session_open(now).is_some();
         if !self.daily_loss_tripped {
             let pnl = self.day_pnl();
             if pnl <= -self.limits.max_daily_loss {

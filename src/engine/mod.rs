@@ -15,17 +15,18 @@ mod operator_view;
 mod order_followup;
 mod restore;
 mod risk;
+mod session_day;
 mod setup;
 mod stop_monitor;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use chrono::{DateTime, NaiveTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::calendar::{DayPlan, EquityClass, MarketCalendar, to_ist};
+use crate::calendar::{MarketCalendar, to_ist};
 use crate::config::{OrderPolicy, RiskLimits, SessionCutoffs, StrategyConfig};
 use crate::domain::{
     Exchange, Fill, Instrument, InstrumentId, OrderTag, Position, Tick, TickSource,
@@ -36,6 +37,7 @@ pub use risk::{ApprovedOrder, PRICE_PROTECTION_PCT, Refusal};
 pub use setup::{Disqualified, EntrySignal, SetupState};
 pub use stop_monitor::{ExitReason, OpenTrade};
 
+use session_day::SessionDay;
 use setup::Setup;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -222,14 +224,16 @@ struct Retry {
 
 pub struct Engine {
     calendar: MarketCalendar,
+    /// `calendar`'s answers for the day the engine's instants are in.
+    day: SessionDay,
     strategy: StrategyConfig,
     limits: RiskLimits,
     cutoffs: SessionCutoffs,
     policy: OrderPolicy,
     /// The feed's polling cadence: see `with_poll_cadence`.
     poll_cadence: chrono::TimeDelta,
-    books: HashMap<InstrumentId, InstrumentBook>,
-    pending: HashMap<OrderTag, Pending>,
+    books: FxHashMap<InstrumentId, InstrumentBook>,
+    pending: FxHashMap<OrderTag, Pending>,
     feed_ok: bool,
     journal_ok: bool,
     trading_enabled: bool,
@@ -279,13 +283,14 @@ impl Engine {
             .collect();
         Engine {
             calendar,
+            day: SessionDay::default(),
             strategy,
             limits,
             cutoffs,
             policy: OrderPolicy::default(),
             poll_cadence: chrono::TimeDelta::zero(),
             books,
-            pending: HashMap::new(),
+            pending: FxHashMap::default(),
             feed_ok: true,
             journal_ok: true,
             trading_enabled: false,
@@ -385,6 +390,11 @@ impl Engine {
         self.books.get(instrument).and_then(|b| b.trade.as_ref())
     }
 
+    /// The instruments with a fill today, in the order of their first.
+    pub fn traded_today(&self) -> &[InstrumentId] {
+        &self.traded_today
+    }
+
     /// Realized plus unrealized P&L of the day at the last prices.
     pub fn day_pnl(&self) -> Decimal {
         self.traded_today
@@ -407,14 +417,11 @@ impl Engine {
     }
 
     fn session_open(&self, at: DateTime<Utc>) -> Option<NaiveTime> {
-        match self.calendar.plan_at(at) {
-            DayPlan::Open(plan) => Some(plan.times.open),
-            DayPlan::Closed(_) => None,
-        }
+        self.day.session_open(&self.calendar, at)
     }
 
-    fn local_time(at: DateTime<Utc>) -> NaiveTime {
-        to_ist(at).time()
+    fn local_time(&self, at: DateTime<Utc>) -> NaiveTime {
+        self.day.local_time(&self.calendar, at)
     }
 
     fn next_tag(
@@ -438,7 +445,7 @@ impl Engine {
     }
 
     fn on_tick(&mut self, tick: Tick, now: DateTime<Utc>, out: &mut Vec<Command>) {
-        let in_continuous = self.calendar.is_continuous(now, EquityClass::CashOnly);
+        let in_continuous = self.day.is_continuous(&self.calendar, now);
         let session_open = self.session_open(now);
         let Some(book) = self.books.get_mut(&tick.instrument) else {
             return;
@@ -450,7 +457,7 @@ impl Engine {
                 .map(|previous| tick.received_at - previous.received_at);
             since_previous.unwrap_or_default().max(self.poll_cadence)
         });
-        book.last = Some(tick.clone());
+        remember(&mut book.last, &tick);
         let exiting = book
             .pending
             .as_ref()
@@ -542,8 +549,8 @@ impl Engine {
             last,
             poll_gap: book.poll_gap,
             now,
-            in_continuous: self.calendar.is_continuous(now, EquityClass::CashOnly),
-            before_last_entry: Self::local_time(now) < last_entry,
+            in_continuous: self.day.is_continuous(&self.calendar, now),
+            before_last_entry: self.local_time(now) < last_entry,
             trading_enabled: self.trading_enabled,
             paused: self.paused,
             feed_ok: self.feed_ok,
@@ -652,4 +659,29 @@ impl Engine {
             .and_then(|t| self.pending.get(t))
             .is_some_and(|p| p.exit.is_some())
     }
+}
+
+/// Keeps `tick` as its instrument's last price. The book's instrument never changes, so the observation is
+/// copied into the price kept before, without a new allocation for the name on every price.
+fn remember(last: &mut Option<Tick>, tick: &Tick) {
+    let Some(kept) = last.as_mut() else {
+        *last = Some(tick.clone());
+        return;
+    };
+    // Named field by field, so a field added to `Tick` is a compile error here rather than a stale copy.
+    let Tick {
+        instrument: _,
+        last_price,
+        last_trade_time,
+        last_quantity,
+        previous_close,
+        source,
+        received_at,
+    } = *tick;
+    kept.last_price = last_price;
+    kept.last_trade_time = last_trade_time;
+    kept.last_quantity = last_quantity;
+    kept.previous_close = previous_close;
+    kept.source = source;
+    kept.received_at = received_at;
 }

@@ -22,34 +22,49 @@ impl Engine {
     pub(super) fn follow_up(&mut self, now: DateTime<Utc>, out: &mut Vec<Command>) {
         let entry_timeout = delta(self.policy.entry_fill_timeout());
         for (tag, pending) in self.pending.iter_mut() {
+            if pending.entry.is_none() || pending.cancel_requested {
+                continue;
+            }
             let due = match pending.cancel_again_at {
                 Some(at) => at <= now,
                 None => now - pending.sent_at >= entry_timeout,
             };
-            if pending.entry.is_some() && !pending.cancel_requested && due {
+            if due {
                 pending.cancel_requested = true;
                 out.push(Command::Cancel(tag.clone()));
             }
         }
         let reprice_after = delta(self.policy.exit_reprice_after());
-        let due: Vec<OrderTag> = self
-            .books
-            .values()
-            .filter_map(|b| b.pending.clone())
-            .filter(|t| {
-                self.pending.get(t).is_some_and(|p| {
-                    p.exit.is_some() && !p.replacing && now - p.sent_at >= reprice_after
-                })
+        // Only orders and instruments that are doing something are looked at: a price costs the same with 20 or
+        // 2,000 instruments in the universe. Sorted, so a replay re-prices in the same order as the day did.
+        let mut due: Vec<OrderTag> = self
+            .pending
+            .iter()
+            .filter(|(tag, p)| {
+                p.exit.is_some()
+                    && !p.replacing
+                    && now - p.sent_at >= reprice_after
+                    && self
+                        .books
+                        .get(&p.instrument)
+                        .is_some_and(|b| b.pending.as_ref() == Some(*tag))
             })
+            .map(|(tag, _)| tag.clone())
             .collect();
+        due.sort_unstable();
         for tag in due {
             self.reprice(&tag, 1, now, out);
         }
+        // A retry is only ever set for an open trade, so only instruments that traded today can have one.
         let retries: Vec<InstrumentId> = self
-            .books
+            .traded_today
             .iter()
-            .filter(|(_, b)| b.retry.is_some_and(|r| r.at <= now))
-            .map(|(id, _)| id.clone())
+            .filter(|id| {
+                self.books
+                    .get(*id)
+                    .is_some_and(|b| b.retry.is_some_and(|r| r.at <= now))
+            })
+            .cloned()
             .collect();
         for id in retries {
             let Some(retry) = self.books.get_mut(&id).and_then(|b| b.retry.take()) else {
