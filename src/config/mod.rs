@@ -84,6 +84,24 @@ impl Config {
             _ => Err(ConfigErrors(errors)),
         }
     }
+
+    /// The same config trading the strategy written in `text` (a sweep's variant of a file), errors naming
+    /// `label` as the file.
+    pub fn with_strategy_text(
+        mut self,
+        label: &Path,
+        text: String,
+    ) -> Result<Config, ConfigErrors> {
+        let mut errors = Vec::new();
+        let file = TomlFile::from_text(label, text);
+        match strategy_from(&file, &self.bot, &mut errors) {
+            Some(strategy) if errors.is_empty() => {
+                self.strategy = strategy;
+                Ok(self)
+            }
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
 }
 
 /// The strategy file at `path`, validated against dalal.toml.
@@ -93,10 +111,18 @@ fn load_strategy(
     errors: &mut Vec<ConfigError>,
 ) -> Option<StrategyConfig> {
     let file = TomlFile::read(path).map_err(|e| errors.push(e)).ok()?;
-    if reject_secrets(&file, errors) {
+    strategy_from(&file, bot, errors)
+}
+
+fn strategy_from(
+    file: &TomlFile,
+    bot: &BotConfig,
+    errors: &mut Vec<ConfigError>,
+) -> Option<StrategyConfig> {
+    if reject_secrets(file, errors) {
         return None;
     }
-    strategy::load(&file, Some(bot), errors)
+    strategy::load(file, Some(bot), errors)
 }
 
 impl BotConfig {

@@ -19,4 +19,4 @@ pub use offline_fills::OfflineFills;
 pub use order_desk::{CROSS_CHECK_EVERY, DeskReport, DeskRequest, OrderDesk, SYNC_EVERY};
 pub use order_lifecycle::{OrderLifecycle, OrderStatus, OrderTransition};
 pub use order_stream::SILENT_AFTER;
-pub use paper::PaperBroker;
+pub use paper::{PAPER_SLIPPAGE_BPS, PaperBroker};

@@ -1,4 +1,4 @@
-//! Paper fills without a network or a runtime, for a replay of a recorded day (and, later, a backtest): the
+//! Paper fills without a network or a runtime, for a replay of a recorded day and for a backtest: the
 //! same `PaperBroker` that fills paper orders live, driven synchronously (it never waits on anything, so its
 //! futures are ready at once), its order book turned into the fill and order-end events the engine takes. One
 //! fill model for live paper and offline runs, so a replay's fills are the ones paper trading would have had.
@@ -52,9 +52,16 @@ impl OfflineFills {
 
     /// A new price: resting orders on its instrument may fill.
     pub fn on_price(&mut self, tick: &Tick) -> Vec<EngineEvent> {
-        self.paper
+        let filled = self
+            .paper
             .on_price(&tick.instrument, tick.last_price, tick.last_quantity);
-        self.reports(tick.received_at)
+        // The book is read only when a price filled something: reading it on every price would cost more
+        // than everything else a backtest does with the price.
+        if filled {
+            self.reports(tick.received_at)
+        } else {
+            Vec::new()
+        }
     }
 
     /// Places `order` as paper trading would: it may fill at once against the last price.

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use crate::broker::{
     BrokerError, ErrorClass, KillSwitchOutcome, OrderBroker, OrderReport, OrderState,
 };
-use crate::domain::{Exchange, InstrumentId, OrderRequest, OrderTag};
+use crate::domain::{Exchange, InstrumentId, OrderRequest, OrderTag, Side};
 
 struct PaperOrder {
     id: String,
@@ -45,6 +45,9 @@ pub struct PaperBroker {
     book: Mutex<PaperBook>,
     slippage_bps: Decimal,
     by_trade_size: bool,
+    /// Backtest fills (`at_next_price`): nothing fills against the price an order was decided on, only against
+    /// a later one, and limit-type orders pay the slippage too (up to their limit).
+    next_price: bool,
 }
 
 impl PaperBroker {
@@ -53,6 +56,18 @@ impl PaperBroker {
             book: Mutex::new(PaperBook::default()),
             slippage_bps,
             by_trade_size: false,
+            next_price: false,
+        }
+    }
+
+    /// The backtest's fills: an order fills at the first price after the one it was decided on (never against
+    /// that price itself), every fill `slippage_bps` against the trader, a limit-type order no worse than its
+    /// limit. A candle's few prices are all a backtest has, so filling at the deciding price would be a fill
+    /// no one could have had.
+    pub fn at_next_price(slippage_bps: Decimal) -> Self {
+        PaperBroker {
+            next_price: true,
+            ..PaperBroker::new(slippage_bps)
         }
     }
 
@@ -68,10 +83,17 @@ impl PaperBroker {
         self
     }
 
-    fn fill(&self, order: &mut PaperOrder, print: Print) {
+    /// Fills what `print` fills of `order`; whether it filled any.
+    fn fill(&self, order: &mut PaperOrder, print: Print) -> bool {
         let slippage = print.price * self.slippage_bps / Decimal::from(10_000);
         let size = print.size.filter(|_| self.by_trade_size);
-        match_order(order, print.price, slippage, size);
+        let filled = order.filled;
+        if self.next_price {
+            match_at_next_price(order, print.price, slippage);
+        } else {
+            match_order(order, print.price, slippage, size);
+        }
+        order.filled != filled
     }
 
     fn book(&self) -> std::sync::MutexGuard<'_, PaperBook> {
@@ -79,17 +101,26 @@ impl PaperBroker {
     }
 
     /// A new last price, with the quantity traded at it when known: resting orders on that instrument may fill.
-    pub fn on_price(&self, instrument: &InstrumentId, price: Decimal, size: Option<u64>) {
+    /// Whether any did.
+    pub fn on_price(&self, instrument: &InstrumentId, price: Decimal, size: Option<u64>) -> bool {
         let print = Print { price, size };
         let mut book = self.book();
-        book.last.insert(instrument.clone(), print);
+        match book.last.get_mut(instrument) {
+            Some(last) => *last = print,
+            None => {
+                book.last.insert(instrument.clone(), print);
+            }
+        }
+        let mut filled = false;
+        // The state first: it is cheaper to compare than the name, and most of a day's orders have ended.
         for order in book
             .orders
             .iter_mut()
-            .filter(|o| &o.request.instrument == instrument)
+            .filter(|o| !o.state.is_final() && &o.request.instrument == instrument)
         {
-            self.fill(order, print);
+            filled |= self.fill(order, print);
         }
+        filled
     }
 
     fn report(order: &PaperOrder) -> OrderReport {
@@ -135,6 +166,37 @@ fn match_order(order: &mut PaperOrder, last: Decimal, slippage: Decimal, size: O
             order.state = OrderState::Complete;
         }
     }
+}
+
+/// A backtest's fill of `order` against `last`: all of it, `slippage` against the trader on every order type,
+/// a limit-type order only once `last` reaches its limit and never worse than it.
+fn match_at_next_price(order: &mut PaperOrder, last: Decimal, slippage: Decimal) {
+    let live = matches!(order.state, OrderState::Open | OrderState::TriggerPending);
+    let side = order.request.side;
+    if !live || !order.request.kind.is_triggered(side, last) {
+        return;
+    }
+    order.state = OrderState::Open;
+    if order
+        .request
+        .kind
+        .fill_price(side, last, slippage)
+        .is_none()
+    {
+        return;
+    }
+    let slipped = match side {
+        Side::Buy => last + slippage,
+        Side::Sell => last - slippage,
+    };
+    let price = match (order.request.kind.limit_price(), side) {
+        (Some(limit), Side::Buy) => slipped.min(limit),
+        (Some(limit), Side::Sell) => slipped.max(limit),
+        (None, _) => slipped,
+    };
+    order.average = Some(price);
+    order.filled = order.request.quantity;
+    order.state = OrderState::Complete;
 }
 
 /// The order with `order_id`, if it can still change.
@@ -193,7 +255,9 @@ impl OrderBroker for PaperBroker {
             average: None,
             state,
         };
-        self.fill(&mut order, print);
+        if !self.next_price {
+            self.fill(&mut order, print);
+        }
         book.orders.push(order);
         Ok(vec![id])
     }
@@ -217,7 +281,9 @@ impl OrderBroker for PaperBroker {
             {
                 order.state = OrderState::TriggerPending;
             }
-            self.fill(order, print);
+            if !self.next_price {
+                self.fill(order, print);
+            }
         }
         Ok(())
     }

@@ -167,6 +167,21 @@ impl Journal {
         }
     }
 
+    /// Blocks (outside any async runtime) until everything recorded so far is committed. A backtest records
+    /// far faster than a live day and waits here, so that nothing it records is shed as an observation.
+    pub fn flush_blocking(&self) -> Result<(), JournalError> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        self.sender
+            .send(Message::Flush(done))
+            .map_err(|_| JournalError::WriterGone)?;
+        answer(wait.blocking_recv().ok())
+    }
+
+    /// Entries recorded and not yet committed.
+    pub fn unwritten(&self) -> usize {
+        self.shared.unwritten.load(Ordering::Relaxed)
+    }
+
     /// Waits, without blocking the runtime, until everything recorded so far is committed.
     pub async fn flush(&self) -> Result<(), JournalError> {
         let (done, wait) = tokio::sync::oneshot::channel();

@@ -27,6 +27,9 @@ pub struct OfflineSession {
     now: Option<DateTime<Utc>>,
     /// Fills a restart took back that day, which the session started without.
     restored_fills: usize,
+    /// Whether prices are summarised into the journal's minute bars (a backtest writes its stored candles
+    /// instead, and only where it traded).
+    price_bars: bool,
 }
 
 impl OfflineSession {
@@ -38,7 +41,14 @@ impl OfflineSession {
             journal,
             now: None,
             restored_fills: 0,
+            price_bars: true,
         }
+    }
+
+    /// Prices are not summarised into minute bars: the caller journals the bars it wants itself.
+    pub fn without_price_bars(mut self) -> Self {
+        self.price_bars = false;
+        self
     }
 
     /// One input of the day: an event, or the setup a start mid-session gave the engine.
@@ -94,7 +104,7 @@ impl OfflineSession {
                     (FillSource::Paper(paper), EngineEvent::Tick(tick)) => paper.on_price(tick),
                     _ => Vec::new(),
                 };
-                if let EngineEvent::Tick(tick) = &event {
+                if let (EngineEvent::Tick(tick), true) = (&event, self.price_bars) {
                     self.book.price(tick, now);
                 }
                 self.tell_engine(event, now);
@@ -104,12 +114,25 @@ impl OfflineSession {
     }
 
     /// Ends the day: the last minute bars written, the journal flushed; the day's figures.
-    pub async fn finish(mut self) -> SessionSummary {
-        self.book.flush_bars();
-        if let Err(e) = self.journal.flush().await {
+    pub async fn finish(self) -> SessionSummary {
+        let journal = self.journal.clone();
+        let summary = self.end();
+        if let Err(e) = journal.flush().await {
             tracing::error!(error = %e, "journal flush failed at the end of the offline session");
         }
+        summary
+    }
+
+    /// Ends the day without waiting for the journal, which the caller goes on writing (a backtest's next day);
+    /// the day's figures.
+    pub fn end(mut self) -> SessionSummary {
+        self.book.flush_bars();
         self.book.summary().clone()
+    }
+
+    /// The session's engine, to ask what it holds.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     fn order_news(&mut self, events: Vec<EngineEvent>, now: DateTime<Utc>) {
