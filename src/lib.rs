@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod backtest;
 pub mod broker;
 pub mod calendar;
 pub mod config;

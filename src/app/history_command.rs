@@ -127,7 +127,10 @@ fn status(path: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// The universe's instruments that `wanted` names (all when empty), or an error naming an unknown one.
-fn chosen_instruments(bot: &BotConfig, wanted: &[String]) -> anyhow::Result<Vec<InstrumentId>> {
+pub(super) fn chosen_instruments(
+    bot: &BotConfig,
+    wanted: &[String],
+) -> anyhow::Result<Vec<InstrumentId>> {
     let universe: Vec<InstrumentId> = bot.universe.iter().map(|i| i.id.clone()).collect();
     if wanted.is_empty() {
         return Ok(universe);

@@ -2,6 +2,7 @@
 //!
 //! Commands appear here when they work end to end, not before.
 
+mod backtest_command;
 mod broker_parts;
 mod broker_reach;
 mod calendar_command;
@@ -91,6 +92,9 @@ pub enum Command {
     Ctl(ctl_command::CtlArgs),
     /// Review the trade journal: summary, trades, export --csv, report --html.
     Journal(journal_command::JournalArgs),
+    /// Run stored candles (`dalal history fetch`) through the engine, risk checks and paper fills, day by day:
+    /// a journal of its own and the figures a trader asks for; `--sweep` runs a grid of strategy values.
+    Backtest(backtest_command::BacktestArgs),
     /// Replay a recorded day through the engine: the day's own strategy reproduces its decisions, an edited one
     /// (--strategy FILE) lists what would have differed.
     Replay(replay_command::ReplayArgs),
@@ -143,6 +147,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor_command::run(args),
         Command::Journal(args) => journal_command::run(args),
         Command::Replay(args) => replay_command::run(args),
+        Command::Backtest(args) => backtest_command::run(args),
         Command::History(args) => history_command::run(args),
         Command::Sim(args) => sim_command::run(args),
         Command::Soak(args) => soak_command::run(args),

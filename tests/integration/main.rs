@@ -1,6 +1,7 @@
 //! One integration test binary (ripgrep's layout): shared helpers in `support`, one module per capability.
 
 mod alerts;
+mod backtest;
 mod browser;
 mod calendar;
 mod calendar_sources;
