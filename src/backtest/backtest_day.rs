@@ -96,13 +96,44 @@ pub struct DayResult {
     pub session_seconds: i64,
 }
 
-/// Runs `day` through a fresh engine of `config`, journaling into `journal`.
+/// Runs `day` through a fresh engine of `config`, journaling into `journal`. An instrument the engine is done
+/// with for the day (`Engine::done_for_the_day`) gets no more prices: they could change nothing, and most of a
+/// day's instruments are done at the open (a gap outside the window). A test holds that the journal is the
+/// same as with every price given.
 pub fn run_day(
     config: &Config,
     calendar: &MarketCalendar,
     assumptions: FillAssumptions,
     day: &DayCandles,
     journal: &Journal,
+) -> Option<DayResult> {
+    run_day_giving(
+        config,
+        calendar,
+        assumptions,
+        day,
+        journal,
+        Prices::UntilDone,
+    )
+}
+
+/// Which prices a day gives the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Prices {
+    /// Each instrument's, until the engine is done with it for the day.
+    UntilDone,
+    /// Every one (what the test compares against).
+    #[cfg_attr(not(test), allow(dead_code))]
+    All,
+}
+
+pub(super) fn run_day_giving(
+    config: &Config,
+    calendar: &MarketCalendar,
+    assumptions: FillAssumptions,
+    day: &DayCandles,
+    journal: &Journal,
+    given: Prices,
 ) -> Option<DayResult> {
     let date = day.date?;
     let DayPlan::Open(plan) = calendar.day_plan(date) else {
@@ -126,6 +157,7 @@ pub fn run_day(
 
     let used = day.used;
     let mut next = vec![0usize; used];
+    let mut done = vec![false; used];
     let mut prices = 0u64;
     let mut minute = first;
     while minute <= last {
@@ -139,6 +171,9 @@ pub fn run_day(
             let at = step_time(minute, step);
             let mut timed = false;
             for (i, at_candle) in next.iter().enumerate() {
+                if done[i] {
+                    continue;
+                }
                 let Some(candle) = day.candles[i].get(*at_candle).filter(|c| c.start == minute)
                 else {
                     continue;
@@ -154,6 +189,8 @@ pub fn run_day(
                 let tick = price_at(&day.instruments[i], price, day.previous_close[i], at);
                 give(&mut session, EngineEvent::Tick(tick));
                 prices += 1;
+                done[i] = given == Prices::UntilDone
+                    && session.engine().done_for_the_day(&day.instruments[i]);
             }
         }
         minute += TimeDelta::minutes(1);

@@ -75,7 +75,7 @@ pub fn run_backtest(
     let from = ist_instant(job.period.from, NaiveTime::MIN);
     let to = ist_instant(job.period.to, NaiveTime::MIN) + TimeDelta::days(1);
     let entries = Store::open(job.journal)
-        .and_then(|store| store.between(from, to))
+        .and_then(|store| store.between_of_kind(from, to, "trade"))
         .map_err(journal_error)?;
     let trades = figures(&entries, job.period.from, job.period.to).trades;
     let days: Vec<RunDay> = period

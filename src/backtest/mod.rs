@@ -6,6 +6,8 @@
 //! (src/app/backtest_command.rs) puts it on the command line.
 
 mod backtest_day;
+#[cfg(test)]
+mod backtest_day_tests;
 mod backtest_period;
 mod backtest_run;
 mod candle_path;

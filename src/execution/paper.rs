@@ -7,10 +7,10 @@
 //! larger than the prints fills in parts over several prices, as it queues at a real exchange; a print whose size
 //! the feed did not send fills what is left.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::broker::{
     BrokerError, ErrorClass, KillSwitchOutcome, OrderBroker, OrderReport, OrderState,
@@ -34,7 +34,7 @@ struct Print {
 
 #[derive(Default)]
 struct PaperBook {
-    last: HashMap<InstrumentId, Print>,
+    last: FxHashMap<InstrumentId, Print>,
     orders: Vec<PaperOrder>,
 }
 
