@@ -3,7 +3,6 @@
 //! sweep whose every point is the backtest of its own strategy, and a split whose halves make the whole.
 
 use std::path::Path;
-use std::process::Command;
 
 use chrono::{DateTime, Utc};
 use dalal::journal::{JournalEntry, Recorded, Store};
@@ -14,27 +13,10 @@ use crate::support::{ConfigTree, ist};
 const FROM: &str = "2026-09-01";
 const TO: &str = "2026-11-27";
 
-fn dalal(tree: &ConfigTree, args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dalal"))
-        .args(args)
-        .arg("--config")
-        .arg(tree.config())
-        .current_dir(tree.root())
-        .env_remove("DALAL_CONFIG")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
-}
-
 /// A tree whose simulator history holds the test's period.
 fn fetched() -> ConfigTree {
     let tree = ConfigTree::shipped();
-    let (code, text) = dalal(&tree, &["history", "fetch", "--from", FROM, "--to", TO]);
+    let (code, text) = tree.dalal(&["history", "fetch", "--from", FROM, "--to", TO]);
     assert_eq!(code, Some(0), "{text}");
     tree
 }
@@ -42,7 +24,7 @@ fn fetched() -> ConfigTree {
 fn backtest(tree: &ConfigTree, out: &str, extra: &[&str]) -> String {
     let mut args = vec!["backtest", "--from", FROM, "--to", TO, "--out", out];
     args.extend_from_slice(extra);
-    let (code, text) = dalal(tree, &args);
+    let (code, text) = tree.dalal(&args);
     assert_eq!(code, Some(0), "{text}");
     text
 }
@@ -138,19 +120,16 @@ fn a_backtest_journals_what_it_reports_and_fills_only_after_each_decision() {
     }
 
     // The journal reviews as any day's.
-    let (code, summary) = dalal(
-        &tree,
-        &[
-            "journal",
-            "summary",
-            "--journal",
-            "bt.sqlite",
-            "--from",
-            FROM,
-            "--to",
-            TO,
-        ],
-    );
+    let (code, summary) = tree.dalal(&[
+        "journal",
+        "summary",
+        "--journal",
+        "bt.sqlite",
+        "--from",
+        FROM,
+        "--to",
+        TO,
+    ]);
     assert_eq!(code, Some(0), "{summary}");
     assert!(
         summary.contains(&format!("trades         {count} (")),
@@ -248,18 +227,15 @@ fn every_sweep_point_is_its_own_backtest_and_a_split_adds_up_to_the_whole() {
     assert_eq!(nets[1] + nets[2], nets[0], "{split}");
 
     // A key the strategy does not have is refused, named.
-    let (code, text) = dalal(
-        &tree,
-        &[
-            "backtest",
-            "--from",
-            FROM,
-            "--to",
-            TO,
-            "--sweep",
-            "exit.target=1,2",
-        ],
-    );
+    let (code, text) = tree.dalal(&[
+        "backtest",
+        "--from",
+        FROM,
+        "--to",
+        TO,
+        "--sweep",
+        "exit.target=1,2",
+    ]);
     assert_ne!(code, Some(0), "{text}");
     assert!(text.contains("`exit.target` is not a key"), "{text}");
 }

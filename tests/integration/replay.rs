@@ -1,7 +1,6 @@
 //! `dalal replay` on a day `dalal run` recorded: with the day's own strategy every decision comes out as
 //! journaled; with an edited one the replay says what would have differed.
 
-use std::process::Command;
 use std::time::Duration;
 
 use crate::console::RunningBot;
@@ -9,20 +8,9 @@ use crate::run_command::wait_with_limit;
 use crate::support::ConfigTree;
 
 fn replay(tree: &ConfigTree, extra: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dalal"))
-        .args(["replay", "--date", "2026-11-23", "--config"])
-        .arg(tree.config())
-        .args(extra)
-        .current_dir(tree.root())
-        .env_remove("DALAL_CONFIG")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+    let mut args = vec!["replay", "--date", "2026-11-23"];
+    args.extend_from_slice(extra);
+    tree.dalal(&args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -60,6 +60,24 @@ impl ConfigTree {
         self.dir.path().join("config/dalal.toml")
     }
 
+    /// Runs `dalal ARGS --config <this tree's>` in the tree's folder: its exit code, and stdout then stderr.
+    pub fn dalal(&self, args: &[&str]) -> (Option<i32>, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dalal"))
+            .args(args)
+            .arg("--config")
+            .arg(self.config())
+            .current_dir(self.root())
+            .env_remove("DALAL_CONFIG")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    }
+
     /// Replaces the first occurrence of `from` with `to` in the file at `rel`; the text must be there.
     pub fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
         let path = self.dir.path().join(rel);
