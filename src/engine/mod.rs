@@ -390,26 +390,6 @@ impl Engine {
         self.books.get(instrument).and_then(|b| b.trade.as_ref())
     }
 
-    /// Whether nothing a price of `instrument` could bring would change anything today: its setup is
-    /// disqualified (for good: a setup never re-qualifies the same day) and it has no position, no order of
-    /// ours and nothing to send again. A backtest gives such an instrument no more prices; a live session
-    /// still does (its minute bars, the console's last price).
-    pub fn done_for_the_day(&self, instrument: &InstrumentId) -> bool {
-        self.books.get(instrument).is_none_or(|b| {
-            matches!(b.setup.state, SetupState::Disqualified(_))
-                && b.trade.is_none()
-                && b.pending.is_none()
-                && b.protective.is_none()
-                && b.retry.is_none()
-                && b.position.is_flat()
-        })
-    }
-
-    /// The instruments with a fill today, in the order of their first.
-    pub fn traded_today(&self) -> &[InstrumentId] {
-        &self.traded_today
-    }
-
     /// Realized plus unrealized P&L of the day at the last prices.
     pub fn day_pnl(&self) -> Decimal {
         self.traded_today

@@ -1,7 +1,8 @@
-//! What the operator's console asks of the engine: an instrument by the name an operator types, our working
-//! orders, and the position a fill finds (for the day book). Read-only views, kept apart from the trading logic.
+//! What others ask of the engine, read-only and kept apart from the trading logic: the operator's console (an
+//! instrument by the name an operator types, our working orders), the day book (the position a fill finds), and
+//! a backtest (the instruments traded today, and those it need give no more prices).
 
-use super::{Engine, EngineEvent};
+use super::{Engine, EngineEvent, SetupState};
 use crate::domain::{InstrumentId, OrderTag};
 
 impl Engine {
@@ -47,5 +48,25 @@ impl Engine {
                 .map_or(0, |p| p.net_quantity),
             _ => 0,
         }
+    }
+
+    /// Whether nothing a price of `instrument` could bring would change anything today: its setup is
+    /// disqualified (for good: a setup never re-qualifies the same day) and it has no position, no order of
+    /// ours and nothing to send again. A backtest gives such an instrument no more prices; a live session
+    /// still does (its minute bars, the console's last price).
+    pub fn done_for_the_day(&self, instrument: &InstrumentId) -> bool {
+        self.books.get(instrument).is_none_or(|b| {
+            matches!(b.setup.state, SetupState::Disqualified(_))
+                && b.trade.is_none()
+                && b.pending.is_none()
+                && b.protective.is_none()
+                && b.retry.is_none()
+                && b.position.is_flat()
+        })
+    }
+
+    /// The instruments with a fill today, in the order of their first.
+    pub fn traded_today(&self) -> &[InstrumentId] {
+        &self.traded_today
     }
 }
